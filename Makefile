@@ -1,0 +1,65 @@
+# Evaluation reports for municipal IT promotion plans. `make help` lists the targets.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+LAB_VENV := .venv-lab
+LAB_STAMP := $(LAB_VENV)/.installed
+NODE_STAMP := tests/node_modules/.installed
+
+help: ## List the targets
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  make %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+$(STAMP): pyproject.toml constraints.txt
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[test]"
+	@touch $@
+
+venv: $(STAMP) ## Create .venv and install the project with its pinned dependencies
+
+report: $(STAMP) ## Build every report into reports/ (set-up included)
+	$(BIN)/plan-report build
+
+validate: $(STAMP) ## Check the bundled data and report every problem
+	$(BIN)/plan-report validate
+
+system-deps: ## Install Debian's chromium and Japanese fonts for browser tests and PDFs (when missing)
+	@scripts/system-deps.sh
+
+$(NODE_STAMP): tests/package.json tests/package-lock.json
+	cd tests && npm ci --no-audit --no-fund --silent
+	@touch $@
+
+test: $(STAMP) system-deps $(NODE_STAMP) ## Lint and run the whole test suite, browser tests included (set-up included)
+	$(BIN)/ruff check src tests
+	$(BIN)/ruff format --check src tests
+	$(BIN)/pytest
+
+$(LAB_STAMP): pyproject.toml constraints.txt
+	@test -x $(LAB_VENV)/bin/python || $(PYTHON) -m venv $(LAB_VENV)
+	$(LAB_VENV)/bin/python -m pip install --quiet -c constraints.txt -e ".[lab]"
+	$(LAB_VENV)/bin/python -m ipykernel install --sys-prefix --name plan-report --display-name "plan-report (Python 3)"
+	@touch $@
+
+lab: $(LAB_STAMP) ## Open JupyterLab on notebooks/ with the project's kernel
+	cd notebooks && ../$(LAB_VENV)/bin/jupyter lab
+
+bench: $(STAMP) ## Time the build against the stock papermill + nbconvert CLIs
+	$(BIN)/python -m helpers.bench
+
+format: $(STAMP) ## Format the code and sync the paired notebooks
+	$(BIN)/ruff format src tests
+	$(BIN)/ruff check --fix src tests
+
+clean: ## Remove build output and caches (keeps the virtual environments)
+	rm -rf reports/* build .pytest_cache .ruff_cache .hypothesis tests/artifacts
+	find . -name __pycache__ -not -path "./.venv*" -prune -exec rm -rf {} +
+
+distclean: clean ## Also remove the virtual environments and node modules
+	rm -rf $(VENV) $(LAB_VENV) tests/node_modules
+
+.PHONY: help venv report validate system-deps test lab bench format clean distclean

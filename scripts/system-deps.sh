@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Make sure the Debian packages the browser tests and PDF export need are present:
+# chromium (headless, driven by Playwright) and fonts-noto-cjk (Japanese glyphs).
+# Installs them when missing and allowed (root with apt-get); otherwise says what to install.
+set -euo pipefail
+
+missing=()
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+if ! fc-list 2>/dev/null | grep -qi "Noto Sans CJK"; then
+  missing+=(fonts-noto-cjk)
+fi
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
+  echo "Installing Debian packages: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" fontconfig >/dev/null
+  exit 0
+fi
+
+echo "Missing system packages: ${missing[*]}" >&2
+echo "Install them, then run the command again:" >&2
+echo "    sudo apt-get install -y ${missing[*]}" >&2
+exit 1
