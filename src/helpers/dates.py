@@ -120,7 +120,7 @@ _CORE = re.compile(
     re.VERBOSE,
 )
 _WITH_ALTERNATIVE = re.compile(r"(?P<main>[^()]+)(?:\((?P<alt>[^()]+)\))?")
-_ERA_LIKE = re.compile(r"(?P<prefix>\D+?)(?:元|\d)")
+_ERA_LIKE = re.compile(r"(?P<prefix>[^\W\d_]+?)(?:元|\d)")
 
 
 def _error(text: str, reason: str) -> JpDateError:
@@ -209,6 +209,10 @@ class JpDate:
             raise JpDateError("era and era_year must be given together")
         if self.era is not None and self.era not in _ERA_BY_NAME:
             raise JpDateError(f"unknown era {self.era!r}")
+        try:
+            _span(self.precision, self.year, self.month, self.day)
+        except ValueError as exc:
+            raise JpDateError(f"impossible date in {self!r}: {exc}") from None
 
     @property
     def start(self) -> date:
@@ -262,8 +266,9 @@ class JpDate:
 
         The era part is the one written; for western text it is derived (fiscal and
         calendar years by the 1 May rule of `fiscal_year_label`, months and days by the era
-        of their first day).
-        If no era part can be derived, the western form alone is returned.
+        of their first day). Months and days before 1873 get no era part (the era calendar
+        was lunisolar then), nor does any date whose era cannot be named: the western form
+        alone is returned.
         """
         if self.precision == "fiscal_year":
             western = str(self.year)
@@ -277,6 +282,8 @@ class JpDate:
     def _derived_era_text(self) -> str | None:
         """Era form of a western-written date, or None if no era can be named."""
         by_may_first = self.precision in ("fiscal_year", "fiscal_year_end", "year")
+        if not by_may_first and self.start < GREGORIAN_ADOPTED:
+            return None
         anchor = date(self.year, 5, 1) if by_may_first else self.start
         try:
             era, era_year = era_of(anchor)
