@@ -35,11 +35,16 @@ Rules and the decisions behind them
 * Western years are limited to 1868..2999.
 * Input is NFKC-normalised (full-width digits and letters, ㍻, ㋿, full-width brackets),
   whitespace anywhere is ignored, and the era letters M/T/S/H/R may be lower case.
-  A display label such as "平成24年度 (2012)" is accepted too: the bracketed western part
-  must agree with the era part, and the era part decides the precision.
+  A display label such as "平成24年度 (2012)" is accepted too: the bracketed part must
+  name the same date as the part before it, which decides the precision.
+* A calendar year (precision "year") spans two fiscal years: `JpDate.fiscal_year` raises
+  for it and `JpDate.fiscal_years` gives both. `parse_fiscal_year` reads a bare year
+  (H16, 2004) as the fiscal year it names, as fiscal-year columns are usually written.
 * `fiscal_year_label` names a fiscal year after the era in force on 1 May of its first
-  year: that gives the names offices use (令和元年度 for FY2019, 平成元年度 for FY1989,
-  大正15年度 for FY1926), because every era change since 1926 fell between January and May.
+  year. That gives the names offices use: the Heisei and Reiwa changes fell on 8 January
+  and 1 May, so FY1989 is 平成元年度 and FY2019 令和元年度, while FY1926 stays 大正15年度
+  (Showa began on 25 December). `JpDate.label` derives the era of a western-written
+  fiscal or calendar year by the same rule, and of a month or day by its first day.
 """
 
 from __future__ import annotations
