@@ -1,0 +1,780 @@
+"""Checks of a plan-data folder: every problem of every file found in one run, and the CLI.
+
+The checks are lazy: nothing stops at the first problem. :func:`check_config` checks city.yaml,
+:func:`coerce_table` types the cells of one table, :func:`check_tables` runs every check across
+tables (keys, references, scales, dates, derived event columns). Reading files is
+:mod:`helpers.io`'s job; :func:`validate_folder` and :func:`main` put both together::
+
+    python -m helpers.validate data/higashiyamato
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import math
+import re
+import sys
+import unicodedata
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from helpers.dates import JpDate, JpDateError, parse_fiscal_year, parse_jp_date
+from helpers.schema import (
+    BOOL_FALSE,
+    BOOL_TRUE,
+    CONFIG_FILE,
+    PRECISIONS,
+    STATUS_CLASSES,
+    TABLES,
+    CityConfig,
+    Column,
+    LevelConfig,
+    Problem,
+    RawTable,
+    ScaleConfig,
+    TableSpec,
+    TargetLevelConfig,
+)
+
+_INT_RE = re.compile(r"[+-]?\d+(?:\.0*)?")
+_PRECISION_CODES: dict[str, str] = {
+    **{ja: en for en, ja in PRECISIONS.items()},
+    **{en: en for en in PRECISIONS},
+}
+
+
+# --- city.yaml -------------------------------------------------------------------------------
+
+
+def _config_problem(path: str, value: object, message: str, code: str = "bad_config") -> Problem:
+    shown = None if value is None else str(value)
+    return Problem(CONFIG_FILE, None, path, shown, message, code)
+
+
+def _text(value: object) -> str | None:
+    """A config scalar as stripped text, ``None`` when empty."""
+    if value is None:
+        return None
+    text = str(value).strip()
+    return text or None
+
+
+def _mapping_of_text(data: object, path: str, problems: list[Problem]) -> dict[str, str]:
+    if data is None:
+        return {}
+    if not isinstance(data, Mapping):
+        problems.append(_config_problem(path, data, f"{path} は「キー: 値」の形で書いてください"))
+        return {}
+    return {str(k): t for k, v in data.items() if (t := _text(v)) is not None}
+
+
+def _check_target_levels(data: object, problems: list[Problem]) -> tuple[TargetLevelConfig, ...]:
+    if data is None:
+        return ()
+    if not isinstance(data, list):
+        problems.append(
+            _config_problem("target_levels", data, "target_levels はリストで書いてください")
+        )
+        return ()
+    levels: list[TargetLevelConfig] = []
+    for i, entry in enumerate(data):
+        path = f"target_levels[{i}]"
+        fields = {"code": entry} if not isinstance(entry, Mapping) else entry
+        code = _text(fields.get("code"))
+        if code is None:
+            problems.append(_config_problem(f"{path}.code", None, "取組目標の code がありません"))
+            continue
+        if code in {t.code for t in levels}:
+            problems.append(
+                _config_problem(
+                    f"{path}.code", code, f"取組目標「{code}」が重複しています", "duplicate_key"
+                )
+            )
+            continue
+        label = _text(fields.get("label")) or code
+        levels.append(TargetLevelConfig(code, label, _text(fields.get("description"))))
+    return tuple(levels)
+
+
+def _config_int(value: object, path: str, problems: list[Problem]) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        problems.append(_config_problem(path, value, f"{path} は整数で書いてください"))
+        return None
+    text = unicodedata.normalize("NFKC", str(value)).strip()
+    if not _INT_RE.fullmatch(text):
+        problems.append(_config_problem(path, value, f"{path} は整数で書いてください"))
+        return None
+    return int(float(text))
+
+
+def _check_level(entry: object, path: str, problems: list[Problem]) -> LevelConfig | None:
+    if not isinstance(entry, Mapping):
+        problems.append(
+            _config_problem(path, entry, "段階は code, order, class を持つ形で書いてください")
+        )
+        return None
+    code = _text(entry.get("code"))
+    order = _config_int(entry.get("order"), f"{path}.order", problems)
+    cls = _text(entry.get("class"))
+    ok = True
+    if code is None:
+        problems.append(_config_problem(f"{path}.code", None, "段階の code がありません"))
+        ok = False
+    if order is None:
+        problems.append(
+            _config_problem(f"{path}.order", entry.get("order"), "段階の order がありません")
+        )
+        ok = False
+    if cls not in STATUS_CLASSES:
+        allowed = ", ".join(STATUS_CLASSES)
+        problems.append(
+            _config_problem(
+                f"{path}.class",
+                cls,
+                f"段階の class「{cls}」は使えません (allowed: {allowed})",
+                "bad_level_class",
+            )
+        )
+        ok = False
+    if not ok or code is None or order is None or cls is None:
+        return None
+    page = _config_int(entry.get("page"), f"{path}.page", problems)
+    label = _text(entry.get("label")) or code
+    return LevelConfig(code, label, order, cls, _text(entry.get("definition")), page)
+
+
+def _check_scale(scale_id: str, data: object, problems: list[Problem]) -> ScaleConfig | None:
+    path = f"scales.{scale_id}"
+    if not isinstance(data, Mapping) or not isinstance(data.get("levels"), list):
+        problems.append(
+            _config_problem(f"{path}.levels", None, f"評価尺度 {scale_id} に levels がありません")
+        )
+        return None
+    levels: list[LevelConfig] = []
+    n_problems = len(problems)
+    for i, entry in enumerate(data["levels"]):
+        level = _check_level(entry, f"{path}.levels[{i}]", problems)
+        if level is None:
+            continue
+        lpath = f"{path}.levels[{i}]"
+        if level.code in {x.code for x in levels}:
+            msg = f"評価尺度 {scale_id} の段階「{level.code}」が重複しています"
+            problems.append(_config_problem(f"{lpath}.code", level.code, msg, "duplicate_key"))
+        elif level.order in {x.order for x in levels}:
+            msg = f"評価尺度 {scale_id} の order {level.order} が重複しています"
+            problems.append(_config_problem(f"{lpath}.order", level.order, msg, "duplicate_key"))
+        else:
+            levels.append(level)
+    if not levels:
+        if len(problems) == n_problems:
+            problems.append(
+                _config_problem(f"{path}.levels", None, f"評価尺度 {scale_id} に段階がありません")
+            )
+        return None
+    levels.sort(key=lambda level: level.order)
+    rank = [STATUS_CLASSES.index(level.cls) for level in levels]
+    if rank != sorted(rank):
+        problems.append(
+            _config_problem(
+                f"{path}.levels",
+                None,
+                f"評価尺度 {scale_id}: order が良い段階ほど class も良くしてください "
+                "(achieved → partial → not_achieved の順)",
+                "scale_order_class",
+            )
+        )
+    name = _text(data.get("name")) or scale_id
+    return ScaleConfig(scale_id, name, tuple(levels))
+
+
+def check_config(data: object) -> tuple[CityConfig, list[Problem]]:
+    """Check the parsed YAML of city.yaml and return it as a :class:`CityConfig`.
+
+    Problems are collected, never raised; broken parts are left out of the returned config.
+    """
+    problems: list[Problem] = []
+    if not isinstance(data, Mapping):
+        problems.append(
+            _config_problem(None, None, "city.yaml が空か、「キー: 値」の形ではありません")
+        )  # type: ignore[arg-type]
+        data = {}
+    city = _mapping_of_text(data.get("city"), "city", problems)
+    for key in ("id", "name"):
+        if key not in city:
+            problems.append(
+                _config_problem(f"city.{key}", None, f"city.{key} がありません (required)")
+            )
+    source = _mapping_of_text(data.get("source"), "source", problems)
+    targets = _check_target_levels(data.get("target_levels"), problems)
+    scales: dict[str, ScaleConfig] = {}
+    raw_scales = data.get("scales")
+    if raw_scales is not None and not isinstance(raw_scales, Mapping):
+        problems.append(
+            _config_problem("scales", None, "scales は「尺度ID: 定義」の形で書いてください")
+        )
+    elif raw_scales is not None:
+        for scale_id, scale_data in raw_scales.items():
+            scale = _check_scale(str(scale_id), scale_data, problems)
+            if scale is not None:
+                scales[scale.id] = scale
+    return CityConfig(city, source, targets, scales), problems
+
+
+# --- typing the cells of one table -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TypedTable:
+    """A table whose cells are typed: one list per spec column, ``None`` where empty or bad.
+
+    ``dates`` holds the parsed :class:`JpDate` of every ``date`` column (``None`` where empty
+    or unreadable).
+    """
+
+    raw: RawTable
+    columns: dict[str, list[Any]]
+    dates: dict[str, list[JpDate | None]]
+
+    @property
+    def spec(self) -> TableSpec:
+        """The contract of this table."""
+        return self.raw.spec
+
+    def __len__(self) -> int:
+        return len(self.raw.rows)
+
+    def problem(
+        self, index: int, column: str, message: str, code: str, value: object = None
+    ) -> Problem:
+        """A problem at data row ``index`` (0-based) and English column ``column``."""
+        shown = self.columns[column][index] if value is None else value
+        return Problem(
+            self.raw.file,
+            self.raw.row_numbers[index],
+            self.raw.header_of(column),
+            None if shown is None else str(shown),
+            message,
+            code,
+        )
+
+    def records(self) -> list[dict[str, Any]]:
+        """The rows as dicts of English column name -> typed value."""
+        names = list(self.columns)
+        return [{name: self.columns[name][i] for name in names} for i in range(len(self.raw.rows))]
+
+
+def _parse_int(text: str) -> int | None:
+    norm = unicodedata.normalize("NFKC", text).replace(",", "")
+    return int(float(norm)) if _INT_RE.fullmatch(norm) else None
+
+
+def _parse_float(text: str) -> float | None:
+    norm = unicodedata.normalize("NFKC", text).replace(",", "")
+    try:
+        value = float(norm)
+    except ValueError:
+        return None
+    return value if math.isfinite(value) else None
+
+
+def _parse_bool(text: str) -> bool | None:
+    norm = unicodedata.normalize("NFKC", text).strip().lower()
+    if norm in BOOL_TRUE:
+        return True
+    if norm in BOOL_FALSE:
+        return False
+    return None
+
+
+def _coerce_cell(text: str, column: Column) -> tuple[Any, JpDate | None, tuple[str, str] | None]:
+    """Type one non-empty cell: (value, parsed date, (message, code) when bad)."""
+    kind = column.kind
+    head = f"「{column.header}」"
+    if kind == "int":
+        number = _parse_int(text)
+        if number is None:
+            return None, None, (f"{head}は整数で書いてください (integer expected)", "not_integer")
+        return number, None, None
+    if kind == "float":
+        real = _parse_float(text)
+        if real is None:
+            return None, None, (f"{head}は数値で書いてください (number expected)", "not_number")
+        return real, None, None
+    if kind == "bool":
+        flag = _parse_bool(text)
+        if flag is None:
+            return (
+                None,
+                None,
+                (f"{head}は 1 か空欄で書いてください (allowed: 1, 0, 空欄)", "not_boolean"),
+            )
+        return flag, None, None
+    if kind == "fiscal_year":
+        try:
+            return parse_fiscal_year(text), None, None
+        except (JpDateError, ValueError) as err:
+            msg = f"{head}の年度「{text}」を読み取れません: {err} (e.g. 平成21年度, 2009年度)"
+            return None, None, (msg, "bad_fiscal_year")
+    if kind == "date":
+        try:
+            return text, parse_jp_date(text), None
+        except (JpDateError, ValueError) as err:
+            msg = f"{head}の日付「{text}」を読み取れません: {err} (unreadable or impossible date)"
+            return None, None, (msg, "bad_date")
+    if kind == "precision":
+        code = _PRECISION_CODES.get(text)
+        if code is None:
+            allowed = ", ".join(PRECISIONS.values())
+            return None, None, (f"{head}「{text}」は使えません (allowed: {allowed})", "not_allowed")
+        return code, None, None
+    if column.allowed and text not in column.allowed:
+        allowed = ", ".join(column.allowed)
+        return None, None, (f"{head}「{text}」は使えません (allowed: {allowed})", "not_allowed")
+    return text, None, None
+
+
+def coerce_table(raw: RawTable) -> tuple[TypedTable, list[Problem]]:
+    """Type every cell of ``raw`` by its column contract; report empty required and bad cells."""
+    problems: list[Problem] = []
+    columns: dict[str, list[Any]] = {}
+    dates: dict[str, list[JpDate | None]] = {}
+    n_rows = len(raw.rows)
+    for column in raw.spec.columns:
+        values: list[Any] = [None] * n_rows
+        parsed: list[JpDate | None] = [None] * n_rows
+        if column.name in raw.headers:
+            idx = raw.headers.index(column.name)
+            header = raw.header_text[idx]
+            for i, row in enumerate(raw.rows):
+                text = row[idx]
+                if text is None:
+                    if column.required:
+                        msg = f"「{header}」は必須です。空欄にできません (required value)"
+                        problems.append(
+                            Problem(
+                                raw.file, raw.row_numbers[i], header, None, msg, "required_value"
+                            )
+                        )
+                    continue
+                value, date, bad = _coerce_cell(text, column)
+                if bad is not None:
+                    problems.append(Problem(raw.file, raw.row_numbers[i], header, text, *bad))
+                values[i] = value
+                parsed[i] = date
+        columns[column.name] = values
+        if column.kind == "date":
+            dates[column.name] = parsed
+    return TypedTable(raw, columns, dates), problems
+
+
+# --- checks across rows and tables -----------------------------------------------------------
+
+
+def check_keys(table: TypedTable) -> list[Problem]:
+    """Report every row whose key repeats an earlier row's key.
+
+    Rows with an empty required key cell are skipped (that cell is reported already).
+    """
+    spec = table.spec
+    required = {c.name for c in spec.columns if c.required}
+    seen: dict[tuple[Any, ...], int] = {}
+    problems: list[Problem] = []
+    for i in range(len(table)):
+        key = tuple(table.columns[name][i] for name in spec.key)
+        if any(v is None and n in required for v, n in zip(key, spec.key, strict=True)):
+            continue
+        if key in seen:
+            first = table.raw.row_numbers[seen[key]]
+            labels = "、".join(
+                f"{spec.column(n).header} {'(空欄)' if v is None else v}"
+                for n, v in zip(spec.key, key, strict=True)
+            )
+            msg = f"{labels} が重複しています ({first}行目と同じ) (duplicate key)"
+            problems.append(table.problem(i, spec.key[-1], msg, "duplicate_key"))
+        else:
+            seen[key] = i
+    return problems
+
+
+def _key_set(table: TypedTable | None, columns: tuple[str, ...]) -> set[tuple[Any, ...]]:
+    if table is None:
+        return set()
+    return {
+        key
+        for i in range(len(table))
+        if None not in (key := tuple(table.columns[c][i] for c in columns))
+    }
+
+
+def check_references(tables: Mapping[str, TypedTable]) -> list[Problem]:
+    """Report rows that refer to a plan, item or goal that does not exist.
+
+    A row is checked against its references in order and only its first broken reference is
+    reported (a status of an unknown plan is not also reported as an unknown item).
+    """
+    problems: list[Problem] = []
+    for table in tables.values():
+        refs = table.spec.references
+        targets = [_key_set(tables.get(r.table), r.target_columns) for r in refs]
+        for i in range(len(table)):
+            for ref, target in zip(refs, targets, strict=True):
+                key = tuple(table.columns[c][i] for c in ref.columns)
+                if None in key or key in target:
+                    continue
+                target_file = f"{ref.table}.csv"
+                if len(key) == 1:
+                    what = f"{ref.what}「{key[0]}」"
+                else:
+                    last = table.spec.column(ref.columns[-1]).header
+                    what = f"{ref.what}(計画ID {key[0]}、{last} {key[-1]})"
+                msg = f"{what}は {target_file} にありません (unknown {ref.table[:-1]})"
+                problems.append(table.problem(i, ref.columns[-1], msg, ref.code))
+                break
+    return problems
+
+
+def _plan_rows(plans: TypedTable) -> dict[str, int]:
+    """plan_id -> row index of its first row."""
+    rows: dict[str, int] = {}
+    for i, plan_id in enumerate(plans.columns["plan_id"]):
+        if plan_id is not None:
+            rows.setdefault(plan_id, i)
+    return rows
+
+
+def check_plans(
+    plans: TypedTable, statuses: TypedTable | None, config: CityConfig
+) -> list[Problem]:
+    """Plan periods in order, scales known, and a scale for every plan that has statuses."""
+    problems: list[Problem] = []
+    cols = plans.columns
+    rated = set(statuses.columns["plan_id"]) if statuses is not None else set()
+    for i, plan_id in enumerate(cols["plan_id"]):
+        start, end, scale = cols["start_fy"][i], cols["end_fy"][i], cols["scale"][i]
+        if start is not None and end is not None and end < start:
+            msg = (
+                f"終了年度 {end} が開始年度 {start} より前です (plan period ends before it starts)"
+            )
+            problems.append(plans.problem(i, "end_fy", msg, "period_order"))
+        if scale is not None and scale not in config.scales:
+            known = ", ".join(config.scales) or "なし"
+            msg = f"評価尺度「{scale}」は city.yaml の scales にありません (allowed: {known})"
+            problems.append(plans.problem(i, "scale", msg, "unknown_scale"))
+        if scale is None and plan_id in rated:
+            msg = (
+                f"計画 {plan_id} には取組状況 (statuses) がありますが、評価尺度が空欄です "
+                "(a plan with statuses needs a scale)"
+            )
+            problems.append(plans.problem(i, "scale", msg, "statuses_without_scale", value=""))
+    return problems
+
+
+def check_items(items: TypedTable, config: CityConfig) -> list[Problem]:
+    """Every item's target (取組目標) is a target level of city.yaml."""
+    codes = [t.code for t in config.target_levels]
+    problems: list[Problem] = []
+    for i, target in enumerate(items.columns["target"]):
+        if target is not None and target not in codes:
+            allowed = ", ".join(codes) or "なし (city.yaml に target_levels がありません)"
+            msg = (
+                f"取組目標「{target}」は city.yaml の target_levels にありません "
+                f"(unknown target level; allowed: {allowed})"
+            )
+            problems.append(items.problem(i, "target", msg, "unknown_target"))
+    return problems
+
+
+def check_statuses(statuses: TypedTable, plans: TypedTable, config: CityConfig) -> list[Problem]:
+    """Every status is a level of the scale of its own plan."""
+    scale_of = {plans.columns["plan_id"][i]: plans.columns["scale"][i] for i in range(len(plans))}
+    all_codes = {code for scale in config.scales.values() for code in scale.codes()}
+    problems: list[Problem] = []
+    for i, status in enumerate(statuses.columns["status"]):
+        if status is None:
+            continue
+        scale = config.scales.get(scale_of.get(statuses.columns["plan_id"][i]) or "")
+        if scale is not None and status in scale.codes():
+            continue
+        if scale is None and status in all_codes:
+            continue  # the plan's missing or unknown scale is reported on plans.csv
+        where = f"評価尺度 {scale.id}" if scale is not None else "city.yaml のどの評価尺度"
+        allowed = ", ".join(scale.codes() if scale is not None else sorted(all_codes))
+        if status in all_codes:
+            msg = f"取組状況「{status}」はこの計画の{where}にありません (allowed: {allowed})"
+            code = "status_not_in_scale"
+        else:
+            msg = (
+                f"取組状況「{status}」は{where}にもありません (unknown status; allowed: {allowed})"
+            )
+            code = "unknown_status"
+        problems.append(statuses.problem(i, "status", msg, code))
+    return problems
+
+
+def check_reported(reported: TypedTable) -> list[Problem]:
+    """Reported rates lie between 0 and 1."""
+    problems: list[Problem] = []
+    for i, value in enumerate(reported.columns["value"]):
+        if value is not None and not 0.0 <= value <= 1.0:
+            msg = f"値 {value} は0から1の割合で書いてください (例: 9割 → 0.9) (value outside 0-1)"
+            problems.append(reported.problem(i, "value", msg, "value_range"))
+    return problems
+
+
+def plan_periods(plans: TypedTable) -> list[tuple[str, int, int]]:
+    """(plan_id, start_fy, end_fy) of every plan with a valid period, in file order."""
+    cols = plans.columns
+    periods = []
+    for plan_id, start, end in zip(cols["plan_id"], cols["start_fy"], cols["end_fy"], strict=True):
+        if plan_id is not None and start is not None and end is not None and start <= end:
+            periods.append((plan_id, start, end))
+    return periods
+
+
+def derive_event_fields(
+    date: JpDate | None,
+    periods: Sequence[tuple[str, int, int]],
+    given_fiscal_year: int | None = None,
+) -> tuple[str, int | None, str | None]:
+    """Precision code, fiscal year and plan-period id of an event written at ``date``.
+
+    An event without a date has precision ``"unknown"``. A calendar year (平成31年) spans two
+    fiscal years, so its fiscal year is the given one when it is one of those two, else
+    ``None``. The plan period is the first plan (in file order) whose period contains the
+    fiscal year, ``None`` if there is none.
+    """
+    if date is None:
+        return "unknown", None, None
+    if date.precision == "year":
+        fiscal_year = given_fiscal_year if given_fiscal_year in date.fiscal_years else None
+    else:
+        fiscal_year = date.fiscal_year
+    period = next(
+        (
+            pid
+            for pid, start, end in periods
+            if fiscal_year is not None and start <= fiscal_year <= end
+        ),
+        None,
+    )
+    return date.precision, fiscal_year, period
+
+
+def check_events(
+    events: TypedTable, plans: TypedTable | None
+) -> tuple[dict[str, list[Any]], list[Problem]]:
+    """Derive 精度/年度/計画期間 of every event and report given values that disagree.
+
+    Returns the filled derived columns (English names) and the problems.
+    """
+    periods = plan_periods(plans) if plans is not None else []
+    cols = events.columns
+    names = ("precision", "fiscal_year", "period_plan_id")
+    derived: dict[str, list[Any]] = {name: [] for name in names}
+    problems: list[Problem] = []
+    for i in range(len(events)):
+        if cols["plan_id"][i] is None and cols["item_no"][i] is not None:
+            msg = "項目番号を書くときは計画IDも書いてください (item number without plan id)"
+            problems.append(events.problem(i, "item_no", msg, "item_without_plan"))
+        if _unreadable(events, i, "date_written"):
+            for name in names:  # the bad date itself is already reported
+                derived[name].append(None)
+            continue
+        written = cols["date_written"][i]
+        date = events.dates["date_written"][i]
+        values = derive_event_fields(date, periods, cols["fiscal_year"][i])
+        for name, value in zip(names, values, strict=True):
+            derived[name].append(value)
+            given = cols[name][i]
+            if given is None or given == value:
+                continue
+            if name == "precision":
+                expected, shown = PRECISIONS[value], PRECISIONS[given]
+            else:
+                expected, shown = value, given
+            if written is None:
+                msg = "時期が空欄なので、この列も空欄にしてください (no date written)"
+            elif date is not None and date.precision == "year" and name == "fiscal_year":
+                first, last = date.fiscal_years
+                msg = (
+                    f"時期「{written}」の年度は {first} か {last} です "
+                    "(a calendar year spans two fiscal years)"
+                )
+            else:
+                wanted = "空欄" if expected is None else f"「{expected}」"
+                msg = (
+                    f"時期「{written}」からは{wanted}になります "
+                    "(disagrees with the date as written; leave it empty to fill it in)"
+                )
+            problems.append(events.problem(i, name, msg, "derived_mismatch", value=shown))
+    return derived, problems
+
+
+def _unreadable(table: TypedTable, index: int, name: str) -> bool:
+    """Whether cell ``name`` of row ``index`` holds text that could not be typed."""
+    raw = table.raw
+    if name not in raw.headers:
+        return False
+    return (
+        raw.rows[index][raw.headers.index(name)] is not None and table.columns[name][index] is None
+    )
+
+
+@dataclass(frozen=True)
+class CheckedTables:
+    """Typed tables of a folder, derived columns and every problem found."""
+
+    config: CityConfig
+    tables: dict[str, TypedTable]
+    derived: dict[str, dict[str, list[Any]]]
+    problems: list[Problem]
+
+
+def _as_of_dates(table: TypedTable) -> list[Any]:
+    return [None if d is None else d.end for d in table.dates["as_of"]]
+
+
+def check_tables(raw_tables: Mapping[str, RawTable], config: CityConfig) -> CheckedTables:
+    """Type every table and run every check across them; never stops at the first problem.
+
+    ``raw_tables`` maps table names to the tables that could be read (absent optional files
+    and unreadable files are simply missing).
+    """
+    problems: list[Problem] = []
+    tables: dict[str, TypedTable] = {}
+    for spec in TABLES:
+        raw = raw_tables.get(spec.name)
+        if raw is None:
+            continue
+        typed, found = coerce_table(raw)
+        tables[spec.name] = typed
+        problems.extend(found)
+    for typed in tables.values():
+        problems.extend(check_keys(typed))
+    problems.extend(check_references(tables))
+    derived: dict[str, dict[str, list[Any]]] = {}
+    plans = tables.get("plans")
+    if plans is not None:
+        problems.extend(check_plans(plans, tables.get("statuses"), config))
+    if "items" in tables:
+        problems.extend(check_items(tables["items"], config))
+    if "statuses" in tables:
+        if plans is not None:
+            problems.extend(check_statuses(tables["statuses"], plans, config))
+        derived["statuses"] = {"as_of_date": _as_of_dates(tables["statuses"])}
+    if "reported" in tables:
+        problems.extend(check_reported(tables["reported"]))
+        derived["reported"] = {"as_of_date": _as_of_dates(tables["reported"])}
+    if "events" in tables:
+        events = tables["events"]
+        filled, found = check_events(events, plans)
+        problems.extend(found)
+        filled["date"] = [None if d is None else d.start for d in events.dates["date_written"]]
+        derived["events"] = filled
+    return CheckedTables(config, tables, derived, problems)
+
+
+# --- folder and CLI --------------------------------------------------------------------------
+
+
+def validate_folder(folder: str | Path) -> list[Problem]:
+    """Every problem (errors and warnings) of the data folder ``folder``, in file and row order."""
+    from helpers.io import inspect_folder  # helpers.io imports this module: import here
+
+    return inspect_folder(folder).problems
+
+
+def _width(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _clip(text: str, limit: int) -> str:
+    if _width(text) <= limit:
+        return text
+    out = ""
+    for ch in text:
+        if _width(out + ch) > limit - 1:
+            break
+        out += ch
+    return out + "…"
+
+
+def format_problems(problems: Sequence[Problem], value_width: int = 24) -> str:
+    """Problems as an aligned text table (file, row, column, value, message)."""
+    header = ("ファイル", "行", "列", "値", "内容")
+    rows = [
+        (
+            p.file,
+            "" if p.row is None else str(p.row),
+            p.column or "",
+            _clip((p.value or "").replace("\n", " "), value_width),
+            ("警告: " if p.severity == "warning" else "") + p.message,
+        )
+        for p in problems
+    ]
+    widths = [max(_width(r[k]) for r in [header, *rows]) for k in range(4)]
+
+    def line(cells: tuple[str, ...]) -> str:
+        padded = [c + " " * (w - _width(c)) for c, w in zip(cells[:4], widths, strict=True)]
+        return "  ".join([*padded, cells[4]]).rstrip()
+
+    return "\n".join(line(r) for r in [header, *rows])
+
+
+def summary(folder: str | Path, problems: Sequence[Problem]) -> str:
+    """One line: how many errors and warnings ``folder`` has."""
+    errors = sum(p.severity == "error" for p in problems)
+    warnings = len(problems) - errors
+    if errors == 0:
+        extra = f" (警告 {warnings} 件)" if warnings else ""
+        return f"{folder}: 問題はありません (OK){extra}"
+    return (
+        f"{folder}: エラー {errors} 件、警告 {warnings} 件 ({errors} errors, {warnings} warnings)"
+    )
+
+
+def main(argv: Sequence[str] | None = None, out: Callable[[str], None] | None = None) -> int:
+    """Validate data folders and print every problem; exit status 1 on any error, else 0."""
+    parser = argparse.ArgumentParser(
+        prog="python -m helpers.validate",
+        description="計画データのフォルダを検査する (validate plan-data folders)",
+    )
+    parser.add_argument(
+        "folders", nargs="+", type=Path, help="data folder, e.g. data/higashiyamato"
+    )
+    parser.add_argument("--format", choices=("table", "csv"), default="table", help="output format")
+    args = parser.parse_args(argv)
+    write = out or print
+    status = 0
+    for folder in args.folders:
+        problems = validate_folder(folder)
+        if args.format == "csv":
+            write(_problems_csv(problems))
+        elif problems:
+            write(format_problems(problems))
+        write(summary(folder, problems))
+        if any(p.severity == "error" for p in problems):
+            status = 1
+    return status
+
+
+def _problems_csv(problems: Sequence[Problem]) -> str:
+    import io
+
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["file", "row", "column", "value", "message", "code", "severity"])
+    for p in problems:
+        writer.writerow(
+            [p.file, p.row or "", p.column or "", p.value or "", p.message, p.code, p.severity]
+        )
+    return buffer.getvalue().rstrip("\n")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
