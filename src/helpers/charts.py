@@ -1,0 +1,951 @@
+"""Altair charts of the evaluation views, each with a title, a text alternative and a table.
+
+For every chart ``<name>`` there are four functions taking the same frame(s):
+
+* ``<name>_chart(...)`` -> an Altair chart (never displayed, saved or rendered here);
+* ``<name>_title(...)`` -> the chart's Japanese title;
+* ``<name>_description(...)`` -> one Japanese sentence with the actual numbers, usable as the
+  chart's text alternative;
+* ``<name>_table(...)`` -> the same numbers as a DataFrame with Japanese column headers.
+
+Inputs are the frames of ``helpers.metrics``:
+
+=====================  ==============================================================
+name                   input
+=====================  ==============================================================
+status_distribution    ``metrics.status_counts(...)``
+target_level           ``metrics.achievement(...)`` (rows "target:<level>")
+category               ``metrics.achievement(...)`` (rows "category:<goal_no>")
+comparison             ``metrics.comparison(metrics.achievement(...))``
+timeline               the loaded ``events`` and ``plans`` frames (``helpers.io``)
+status_history         ``metrics.status_snapshots(items, statuses, scale)``
+rates_over_time        ``metrics.rates_over_time(items, statuses, scale)``
+=====================  ==============================================================
+
+Status is never shown by colour alone: bars and cells carry text labels, and status axes
+name the levels. Colours come from ``helpers.theme`` (importing this module enables it).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+import altair as alt
+import pandas as pd
+
+from helpers import labels, metrics, theme
+from helpers.dates import era_year_label, fiscal_year_label
+
+# --------------------------------------------------------------------------------------------
+# shared base helpers
+# --------------------------------------------------------------------------------------------
+
+
+def _title(text: str, subtitle: str | None = None) -> alt.Title:
+    """A chart title (subtitle optional)."""
+    return alt.Title(text=text, subtitle=subtitle) if subtitle else alt.Title(text=text)
+
+
+def _tip(shorthand: str, title: str, fmt: str | None = None) -> alt.Tooltip:
+    """A tooltip entry with a Japanese title, e.g. ``_tip("count:Q", "項目数")``."""
+    return (
+        alt.Tooltip(shorthand, title=title, format=fmt)
+        if fmt
+        else alt.Tooltip(shorthand, title=title)
+    )
+
+
+def _missing(value: Any) -> bool:
+    """True for None, NaN, NaT and pd.NA."""
+    return value is None or bool(pd.isna(value))
+
+
+def _percent(value: Any) -> str:
+    """0.7368 -> "73.7%"; "" for a missing value."""
+    return "" if _missing(value) else metrics.format_percent(float(value))
+
+
+def _count_text(count: int, share: Any) -> str:
+    """14, 0.7368 -> "14項目 (73.7%)"."""
+    text = f"{int(count)}{labels.ITEMS_UNIT}"
+    return text if _missing(share) else f"{text} ({_percent(share)})"
+
+
+def _points(value: Any) -> str:
+    """A change of a rate in percentage points, e.g. "+12.3ポイント"."""
+    return f"{float(value) * 100:+.1f}ポイント"
+
+
+def _table(frame: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
+    """Select ``columns`` and give them their Japanese headers from ``labels.COLUMNS``."""
+    headers = {c: labels.COLUMNS.get(c, c) for c in columns}
+    table = frame.loc[:, list(columns)].copy()
+    for column in columns:
+        if not pd.api.types.is_numeric_dtype(table[column]):
+            table[column] = ["" if _missing(v) else v for v in table[column]]
+    return table.rename(columns=headers).reset_index(drop=True)
+
+
+def _as_of_suffix(values: pd.Series) -> str:
+    """ "(平成24年度末現在)" when all rows share one written as-of, else ""."""
+    written = [str(v) for v in values.dropna().unique()]
+    return labels.TITLE_AS_OF_SUFFIX.format(as_of=written[0]) if len(written) == 1 else ""
+
+
+def _count_domain(counts: pd.Series) -> list[float]:
+    """An x domain leaving room right of the longest bar for its label."""
+    top = float(counts.max()) if len(counts) else 0.0
+    return [0.0, max(1.0, top * 1.45)]
+
+
+def _count_bars(
+    data: pd.DataFrame,
+    *,
+    y_field: str,
+    y_title: str,
+    y_order: list[str],
+    colour: alt.Scale,
+    tooltip: list[alt.Tooltip],
+    title: alt.Title,
+    row_field: str | None = None,
+    row_order: list[str] | None = None,
+) -> alt.LayerChart | alt.FacetChart:
+    """Horizontal bars of ``count`` per ``y_field`` with a "N項目 (x%)" label on each bar.
+
+    ``data`` needs columns ``y_field``, count and text. With ``row_field`` the chart is
+    faceted into one row per value (in ``row_order``).
+    """
+    x = alt.X(
+        "count:Q", title=labels.AXIS_COUNT, scale=alt.Scale(domain=_count_domain(data["count"]))
+    )
+    y = alt.Y(f"{y_field}:N", title=y_title, sort=y_order)
+    base = alt.Chart().encode(x=x, y=y)
+    bars = base.mark_bar().encode(
+        color=alt.Color(f"{y_field}:N", scale=colour, legend=None), tooltip=tooltip
+    )
+    text = base.mark_text(align="left", baseline="middle", dx=4).encode(text="text:N")
+    if row_field is None:
+        return alt.layer(bars, text, data=data, title=title)
+    header = alt.Header(
+        labelAngle=0, labelAlign="left", labelAnchor="start", labelOrient="top", title=None
+    )
+    return (
+        alt.layer(bars, text, data=data)
+        .facet(row=alt.Row(f"{row_field}:N", sort=row_order, header=header), title=title)
+        .resolve_scale(y="independent")
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# status distribution per plan (input: metrics.status_counts)
+# --------------------------------------------------------------------------------------------
+
+
+def _status_distribution_data(counts: pd.DataFrame) -> pd.DataFrame:
+    """Rows of status_counts with the bar label text and class label."""
+    data = counts[["plan_id", "plan_name", "status", "label", "order", "cls", "count", "share"]]
+    data = data.copy()
+    data["cls_label"] = [labels.CLASS_LABELS.get(str(c), str(c)) for c in data["cls"]]
+    data["text"] = [_count_text(c, s) for c, s in zip(data["count"], data["share"], strict=True)]
+    data["share"] = data["share"].astype("float64")
+    return data.reset_index(drop=True)
+
+
+def status_distribution_title(counts: pd.DataFrame) -> str:
+    """E.g. "第二次計画の取組状況の内訳(平成24年度末現在)"."""
+    plans = list(dict.fromkeys(counts["plan_name"]))
+    prefix = f"{plans[0]}の" if len(plans) == 1 else ""
+    return f"{prefix}{labels.TITLE_STATUS_DISTRIBUTION}{_as_of_suffix(counts['as_of'])}"
+
+
+def status_distribution_chart(counts: pd.DataFrame) -> alt.LayerChart | alt.FacetChart:
+    """Bars of items per status level (one panel per plan when several), labelled with count
+    and share; colours follow each level's class."""
+    data = _status_distribution_data(counts)
+    levels = data.drop_duplicates("label").sort_values(["order", "plan_id"], kind="stable")
+    colours = theme.status_colours(levels, key="label")
+    plans = list(dict.fromkeys(data["plan_name"]))
+    tooltip = [
+        _tip("plan_name:N", labels.AXIS_PLAN),
+        _tip("label:N", labels.AXIS_STATUS),
+        _tip("cls_label:N", labels.AXIS_CLASS),
+        _tip("count:Q", labels.AXIS_COUNT),
+        _tip("share:Q", labels.AXIS_SHARE, ".1%"),
+    ]
+    return _count_bars(
+        data,
+        y_field="label",
+        y_title=labels.AXIS_STATUS,
+        y_order=list(levels["label"]),
+        colour=theme.colour_scale(levels["label"], colours),
+        tooltip=tooltip,
+        title=_title(status_distribution_title(counts)),
+        row_field="plan_name" if len(plans) > 1 else None,
+        row_order=plans,
+    )
+
+
+def status_distribution_description(counts: pd.DataFrame) -> str:
+    """E.g. "第二次計画(平成24年度末現在、評価した19項目)の取組状況は、達成14項目 (73.7%)、…。"."""
+    parts = []
+    for _, plan in counts.groupby("plan_id", sort=False):
+        first = plan.iloc[0]
+        when = f"{first['as_of']}現在、" if not _missing(first["as_of"]) else ""
+        unrated = f"、未評価{int(first['n_unrated'])}項目" if int(first["n_unrated"]) else ""
+        levels = "、".join(
+            f"{row['label']}{_count_text(row['count'], row['share'])}"
+            for _, row in plan.sort_values("order", kind="stable").iterrows()
+        )
+        parts.append(
+            f"{first['plan_name']}({when}評価した{int(first['n_items'])}項目{unrated})"
+            f"の取組状況は、{levels}"
+        )
+    return "。".join(parts) + "。" if parts else "取組状況の記録がない。"
+
+
+def status_distribution_table(counts: pd.DataFrame) -> pd.DataFrame:
+    """Plan, status, class, count and share (formatted "73.7%")."""
+    data = _status_distribution_data(counts)
+    data["share"] = [_percent(s) for s in data["share"]]
+    return _table(data, ["plan_name", "label", "cls_label", "count", "share"])
+
+
+# --------------------------------------------------------------------------------------------
+# breakdowns by target level / category (input: metrics.achievement)
+# --------------------------------------------------------------------------------------------
+
+
+def _breakdown_data(achievement_df: pd.DataFrame, kind: str) -> pd.DataFrame:
+    """Long rows per breakdown and class, with the panel label and bar text."""
+    data = metrics.class_counts_long(achievement_df, kind)
+    several_plans = data["plan_id"].nunique() > 1
+    data["panel"] = [
+        f"{plan + ' ' if several_plans else ''}{label}({n}{labels.ITEMS_UNIT})"
+        for plan, label, n in zip(
+            data["plan_name"], data["breakdown_label"], data["n_items"], strict=True
+        )
+    ]
+    data["text"] = [_count_text(c, s) for c, s in zip(data["count"], data["share"], strict=True)]
+    data["share"] = data["share"].astype("float64")
+    return data
+
+
+def _breakdown_title(achievement_df: pd.DataFrame, kind: str, title: str) -> str:
+    """Title of a breakdown chart, with the plan when there is one."""
+    data = metrics.class_counts_long(achievement_df, kind)
+    plans = list(dict.fromkeys(data["plan_name"]))
+    prefix = f"{plans[0]}の" if len(plans) == 1 else ""
+    return f"{prefix}{title}{_as_of_suffix(data['as_of'])}"
+
+
+def _breakdown_chart(achievement_df: pd.DataFrame, kind: str, title: str) -> alt.FacetChart:
+    """One panel per breakdown value: bars per status class with count and share."""
+    data = _breakdown_data(achievement_df, kind)
+    class_labels = [labels.CLASS_LABELS[c] for c in labels.CLASS_ORDER]
+    colours = {labels.CLASS_LABELS[c]: theme.class_colour(c) for c in labels.CLASS_ORDER}
+    tooltip = [
+        _tip("plan_name:N", labels.AXIS_PLAN),
+        _tip("breakdown_label:N", labels.COLUMNS["breakdown_label"]),
+        _tip("cls_label:N", labels.AXIS_CLASS),
+        _tip("count:Q", labels.AXIS_COUNT),
+        _tip("share:Q", labels.AXIS_SHARE, ".1%"),
+    ]
+    chart = _count_bars(
+        data,
+        y_field="cls_label",
+        y_title=labels.AXIS_CLASS,
+        y_order=class_labels,
+        colour=theme.colour_scale(class_labels, colours),
+        tooltip=tooltip,
+        title=_title(_breakdown_title(achievement_df, kind, title)),
+        row_field="panel",
+        row_order=list(dict.fromkeys(data["panel"])),
+    )
+    assert isinstance(chart, alt.FacetChart)
+    return chart
+
+
+def _breakdown_description(achievement_df: pd.DataFrame, kind: str, what: str) -> str:
+    """One sentence: counts per class for each breakdown value."""
+    rows = achievement_df.loc[
+        (achievement_df["source"] == "computed")
+        & achievement_df["breakdown"].astype(str).str.startswith(f"{kind}:")
+    ]
+    if rows.empty:
+        return f"{what}の内訳はない。"
+    parts = []
+    for _, row in rows.iterrows():
+        n_items = int(row["n_items"])
+        counts = "、".join(f"{labels.CLASS_LABELS[c]}{int(row[c])}" for c in labels.CLASS_ORDER)
+        rate = _percent(row["rate_strict"])
+        label = str(row["breakdown_label"]).removeprefix(f"{what}: ")
+        parts.append(f"{label}の{n_items}項目が{counts}(達成率{rate})")
+    plans = list(dict.fromkeys(rows["plan_name"]))
+    return f"{'・'.join(plans)}の{what}別の取組状況は、" + "、".join(parts) + "。"
+
+
+def _breakdown_table(achievement_df: pd.DataFrame, kind: str) -> pd.DataFrame:
+    """Counts and rates per breakdown value."""
+    rows = achievement_df.loc[
+        (achievement_df["source"] == "computed")
+        & achievement_df["breakdown"].astype(str).str.startswith(f"{kind}:")
+    ].copy()
+    for column in metrics.RATE_COLUMNS:
+        rows[column] = [_percent(v) for v in rows[column]]
+    columns = [
+        "plan_name",
+        "breakdown_label",
+        "n_items",
+        "achieved",
+        "partial",
+        "not_achieved",
+        "rate_strict",
+        "rate_incl_partial",
+    ]
+    return _table(rows, columns)
+
+
+def target_level_title(achievement_df: pd.DataFrame) -> str:
+    """E.g. "第二次計画の取組目標別の取組状況(平成24年度末現在)"."""
+    return _breakdown_title(achievement_df, "target", labels.TITLE_TARGET_LEVEL)
+
+
+def target_level_chart(achievement_df: pd.DataFrame) -> alt.FacetChart:
+    """Status classes per target level (取組目標), one panel per level."""
+    return _breakdown_chart(achievement_df, "target", labels.TITLE_TARGET_LEVEL)
+
+
+def target_level_description(achievement_df: pd.DataFrame) -> str:
+    """Counts per class and strict rate for each target level."""
+    return _breakdown_description(achievement_df, "target", labels.AXIS_TARGET)
+
+
+def target_level_table(achievement_df: pd.DataFrame) -> pd.DataFrame:
+    """Counts and rates per target level."""
+    return _breakdown_table(achievement_df, "target")
+
+
+def category_title(achievement_df: pd.DataFrame) -> str:
+    """E.g. "第二次計画の重点目標別の取組状況(令和4年度末現在)"."""
+    return _breakdown_title(achievement_df, "category", labels.TITLE_CATEGORY)
+
+
+def category_chart(achievement_df: pd.DataFrame) -> alt.FacetChart:
+    """Status classes per category (重点目標), one panel per category."""
+    return _breakdown_chart(achievement_df, "category", labels.TITLE_CATEGORY)
+
+
+def category_description(achievement_df: pd.DataFrame) -> str:
+    """Counts per class and strict rate for each category."""
+    return _breakdown_description(achievement_df, "category", labels.AXIS_CATEGORY)
+
+
+def category_table(achievement_df: pd.DataFrame) -> pd.DataFrame:
+    """Counts and rates per category."""
+    return _breakdown_table(achievement_df, "category")
+
+
+# --------------------------------------------------------------------------------------------
+# plan-to-plan comparison (input: metrics.comparison)
+# --------------------------------------------------------------------------------------------
+
+
+def _comparison_data(comparison_df: pd.DataFrame) -> pd.DataFrame:
+    """One row per plan and measure that has a value; reported rows say so in their text."""
+    rows = []
+    for _, plan in comparison_df.iterrows():
+        for measure in metrics.MEASURES:
+            value = plan[measure]
+            if _missing(value):
+                continue
+            reported = plan["source"] == "reported"
+            wording = None if _missing(plan["wording"]) else str(plan["wording"])
+            amount = wording if reported and wording else _percent(value)
+            source_label = labels.SOURCE_LABELS.get(str(plan["source"]), str(plan["source"]))
+            rows.append(
+                {
+                    "plan_id": plan["plan_id"],
+                    "plan_name": plan["plan_name"],
+                    "period": plan["period"],
+                    "measure": measure,
+                    "measure_label": labels.MEASURE_LABELS[measure],
+                    "value": float(value),
+                    "source": plan["source"],
+                    "source_label": source_label,
+                    "wording": wording,
+                    "as_of": None if _missing(plan["as_of"]) else str(plan["as_of"]),
+                    "text": f"{amount}({source_label})" if reported else amount,
+                }
+            )
+    columns = [
+        "plan_id",
+        "plan_name",
+        "period",
+        "measure",
+        "measure_label",
+        "value",
+        "source",
+        "source_label",
+        "wording",
+        "as_of",
+        "text",
+    ]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def comparison_title(comparison_df: pd.DataFrame) -> str:
+    """ "計画ごとの達成率の比較"."""
+    del comparison_df
+    return labels.TITLE_COMPARISON
+
+
+def comparison_chart(comparison_df: pd.DataFrame) -> alt.FacetChart:
+    """Rates per plan, one panel per measure. Computed rates are filled bars; reported
+    aggregates are hollow dashed bars labelled "(報告値)"."""
+    data = _comparison_data(comparison_df)
+    plans = list(dict.fromkeys(comparison_df["plan_name"]))
+    sources = [labels.SOURCE_LABELS["computed"], labels.SOURCE_LABELS["reported"]]
+    fills = {labels.SOURCE_LABELS[k]: v for k, v in theme.SOURCE_COLOURS.items()}
+    dashes = alt.Scale(domain=sources, range=[[1, 0], [5, 3]])
+    base = alt.Chart().encode(
+        x=alt.X("plan_name:N", title=labels.AXIS_PLAN, sort=plans, axis=alt.Axis(labelAngle=0)),
+        y=alt.Y(
+            "value:Q",
+            title=labels.AXIS_RATE,
+            scale=alt.Scale(domain=[0, 1]),
+            axis=alt.Axis(format=".0%"),
+        ),
+    )
+    bars = base.mark_bar(stroke=theme.INK, strokeWidth=1.5, width=alt.RelativeBandSize(0.6)).encode(
+        color=alt.Color(
+            "source_label:N",
+            title=labels.AXIS_SOURCE,
+            scale=theme.colour_scale(sources, fills),
+        ),
+        strokeDash=alt.StrokeDash("source_label:N", title=labels.AXIS_SOURCE, scale=dashes),
+        tooltip=[
+            _tip("plan_name:N", labels.AXIS_PLAN),
+            _tip("period:N", labels.AXIS_PERIOD),
+            _tip("measure_label:N", labels.AXIS_MEASURE),
+            _tip("value:Q", labels.AXIS_RATE, ".1%"),
+            _tip("source_label:N", labels.AXIS_SOURCE),
+            _tip("wording:N", labels.AXIS_WORDING),
+            _tip("as_of:N", labels.AXIS_AS_OF),
+        ],
+    )
+    text = base.mark_text(baseline="bottom", dy=-4).encode(text="text:N")
+    header = alt.Header(title=None, labelFontWeight="bold")
+    layers = alt.layer(bars, text, data=data).properties(width=alt.Step(110))
+    return layers.facet(
+        column=alt.Column(
+            "measure_label:N",
+            sort=[labels.MEASURE_LABELS[m] for m in metrics.MEASURES],
+            header=header,
+        ),
+        title=_title(comparison_title(comparison_df)),
+    )
+
+
+def comparison_description(comparison_df: pd.DataFrame) -> str:
+    """Each measure's value per plan, changes where comparable, and why not otherwise."""
+    data = _comparison_data(comparison_df)
+    parts = []
+    for measure in metrics.MEASURES:
+        rows = data.loc[data["measure"] == measure]
+        if rows.empty:
+            continue
+        values = "、".join(f"{r['plan_name']}が{r['text']}" for _, r in rows.iterrows())
+        parts.append(f"{labels.MEASURE_LABELS[measure]}は{values}")
+    changes = []
+    for _, plan in comparison_df.iterrows():
+        for measure in metrics.MEASURES:
+            change = plan[f"change_{measure.removeprefix('rate_')}"]
+            if not _missing(change):
+                changes.append(
+                    f"{plan['plan_name']}の{labels.MEASURE_LABELS[measure]}は前計画から"
+                    f"{_points(change)}"
+                )
+    sentence = "。".join(parts)
+    if changes:
+        sentence += "。" + "、".join(changes)
+    elif comparison_df["source"].nunique() > 1:
+        sentence += "。報告値と計算値は求め方が異なるため、増減は示していない"
+    return sentence + "。" if sentence else "比較できる計画がない。"
+
+
+def comparison_table(comparison_df: pd.DataFrame) -> pd.DataFrame:
+    """Plans with period, rates, their kind, wording, changes and notes."""
+    data = comparison_df.copy()
+    for column in ("rate_strict", "rate_incl_partial"):
+        data[column] = [_percent(v) for v in data[column]]
+    for column in ("change_strict", "change_incl_partial"):
+        data[column] = ["" if _missing(v) else _points(v) for v in data[column]]
+    data["source_label"] = [labels.SOURCE_LABELS.get(str(s), str(s)) for s in data["source"]]
+    columns = [
+        "plan_name",
+        "period",
+        "rate_strict",
+        "rate_incl_partial",
+        "source_label",
+        "wording",
+        "as_of",
+        "change_strict",
+        "change_incl_partial",
+        "note",
+    ]
+    return _table(data, columns)
+
+
+# --------------------------------------------------------------------------------------------
+# timeline (input: the loaded events and plans frames)
+# --------------------------------------------------------------------------------------------
+
+
+MAX_YEAR_LABELS = 7
+
+
+def _year_step(span: int) -> int:
+    """Distance between labelled years so that at most ``MAX_YEAR_LABELS`` labels show."""
+    return next((step for step in (1, 2, 5, 10, 20) if span / step < MAX_YEAR_LABELS), 50)
+
+
+def _year_axis(first: int, last: int) -> alt.Axis:
+    """A fiscal-year axis labelled in both forms on two lines ("平成24年度" / "(2012)")."""
+    step = _year_step(last - first)
+    values = [y for y in range(first, last + 1) if y % step == 0]
+    names = [[era_year_label(y), f"({y})"] for y in range(first, last + 1)]
+    lookup = json.dumps(names, ensure_ascii=False)
+    return alt.Axis(
+        values=values,
+        labelExpr=f"{lookup}[datum.value - {first}]",
+        title=labels.AXIS_FISCAL_YEAR,
+        grid=True,
+        labelOverlap=False,
+        labelPadding=4,
+    )
+
+
+def _timeline_frames(
+    events: pd.DataFrame, plans: pd.DataFrame
+) -> tuple[pd.DataFrame, pd.DataFrame, int, int]:
+    """Dated events, plan bands and the first/last fiscal year shown."""
+    dated = metrics.timeline_events(events)
+    dated["date_text"] = [
+        w if not _missing(w) else label
+        for w, label in zip(dated["date_written"], dated["fiscal_year_label"], strict=True)
+    ]
+    dated["in_chart"] = dated["in_chart"].astype(bool)
+    dated["period_plan_id"] = dated["period_plan_id"].astype(object)
+    periods = metrics.plan_periods(plans)
+    periods["band_start"] = periods["start_fy"] - 0.5
+    periods["band_end"] = periods["end_fy"] + 0.5
+    periods["band_mid"] = (periods["start_fy"] + periods["end_fy"]) / 2
+    # alternate the names of neighbouring bands between two lines so they never overlap
+    periods["name_y"] = [4 + 16 * (i % 2) for i in range(len(periods))]
+    years = list(dated["fiscal_year"]) + list(periods["start_fy"]) + list(periods["end_fy"])
+    if not years:
+        return dated, periods, 0, 0
+    return dated, periods, int(min(years)), int(max(years))
+
+
+def _timeline_points(dated: pd.DataFrame) -> pd.DataFrame:
+    """One point per kind and place on the axis; events at the same place are joined."""
+    rows = [
+        {
+            "kind": kind,
+            "position": position,
+            "fiscal_year_label": group["fiscal_year_label"].iloc[0],
+            "date_text": "、".join(dict.fromkeys(group["date_text"])),
+            "event": " / ".join(group["event"]),
+            "n_events": len(group),
+            "count_text": f"{len(group)}{labels.EVENTS_UNIT}" if len(group) > 1 else "",
+        }
+        for (kind, position), group in dated.groupby(["kind", "position"], sort=False)
+    ]
+    columns = [
+        "kind",
+        "position",
+        "fiscal_year_label",
+        "date_text",
+        "event",
+        "n_events",
+        "count_text",
+    ]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def timeline_title(events: pd.DataFrame, plans: pd.DataFrame) -> str:
+    """E.g. "主な情報化施策の年表(昭和43年度~平成25年度)"."""
+    _, _, first, last = _timeline_frames(events, plans)
+    if first == last == 0:
+        return labels.TITLE_TIMELINE
+    span = f"{era_year_label(first)}{labels.PERIOD_SEPARATOR}{era_year_label(last)}"
+    return f"{labels.TITLE_TIMELINE}({span})"
+
+
+def timeline_chart(events: pd.DataFrame, plans: pd.DataFrame) -> alt.LayerChart:
+    """Plan periods as shaded, named bands and dated events as points (one row per kind) on
+    a fiscal-year axis labelled "平成24年度 (2012)". Events at the same place are one point
+    (tooltip lists them, "N件" beside it). Undated events are left out (see the table)."""
+    dated, periods, first, last = _timeline_frames(events, plans)
+    points_data = _timeline_points(dated)
+    x_scale = alt.Scale(domain=[first - 0.5, last + 0.5], nice=False, zero=False)
+    axis = _year_axis(first, last)
+    kinds = list(dict.fromkeys(dated["kind"]))
+    bands = (
+        alt.Chart(periods)
+        .mark_rect(color=theme.PERIOD_BAND_COLOUR, opacity=0.2)
+        .encode(
+            x=alt.X("band_start:Q", scale=x_scale, axis=axis),
+            x2="band_end:Q",
+            tooltip=[
+                _tip("short_name:N", labels.AXIS_PLAN),
+                _tip("period_label:N", labels.AXIS_PERIOD),
+            ],
+        )
+    )
+    band_names = (
+        alt.Chart(periods)
+        .mark_text(baseline="top", fontWeight="bold", fontSize=10)
+        .encode(
+            x=alt.X("band_mid:Q", scale=x_scale),
+            y=alt.Y("name_y:Q", scale=None),
+            text="short_name:N",
+        )
+    )
+    y = alt.Y("kind:N", title=labels.AXIS_KIND, sort=kinds)
+    x = alt.X("position:Q", scale=x_scale, axis=axis)
+    points = (
+        alt.Chart(points_data)
+        .mark_point(filled=True, size=60, color=theme.INK, shape="circle")
+        .encode(
+            x=x,
+            y=y,
+            tooltip=[
+                _tip("date_text:N", labels.AXIS_DATE),
+                _tip("fiscal_year_label:N", labels.AXIS_FISCAL_YEAR),
+                _tip("event:N", labels.AXIS_EVENT),
+                _tip("kind:N", labels.AXIS_KIND),
+                _tip("n_events:Q", labels.COLUMNS["n_events"]),
+            ],
+        )
+    )
+    counts = (
+        alt.Chart(points_data)
+        .mark_text(baseline="bottom", dy=-6, fontSize=9)
+        .encode(x=x, y=y, text="count_text:N")
+    )
+    height = max(120, theme.BAND_STEP * max(len(kinds), 1) + 40)
+    return alt.layer(
+        bands, band_names, points, counts, title=_title(timeline_title(events, plans))
+    ).properties(width=theme.WIDTH, height=height)
+
+
+def timeline_description(events: pd.DataFrame, plans: pd.DataFrame) -> str:
+    """Span, number of events shown, events per plan period, and undated events."""
+    dated, periods, _, _ = _timeline_frames(events, plans)
+    undated = metrics.undated_events(events)
+    if dated.empty:
+        return f"時期の分かる事象はない(時期不明{len(undated)}件は表に掲載)。"
+    per_plan = "、".join(
+        f"{p['short_name']}の期間に{int((dated['period_plan_id'] == p['plan_id']).sum())}件"
+        for _, p in periods.iterrows()
+    )
+    sentence = (
+        f"{fiscal_year_label(int(dated['fiscal_year'].min()))}から"
+        f"{fiscal_year_label(int(dated['fiscal_year'].max()))}までの主な情報化施策など"
+        f"{len(dated)}件を年度順に示す"
+    )
+    if per_plan:
+        sentence += f"(うち{per_plan})"
+    if not undated.empty:
+        sentence += f"。時期が分からない{len(undated)}件は図に含めず表に掲載"
+    return sentence + "。"
+
+
+def timeline_table(events: pd.DataFrame, plans: pd.DataFrame) -> pd.DataFrame:
+    """All events in time order (undated last, "時期不明"): date, fiscal year, event, kind,
+    plan period, page, note."""
+    dated, periods, _, _ = _timeline_frames(events, plans)
+    undated = metrics.undated_events(events).copy()
+    undated["date_text"] = labels.UNKNOWN_DATE
+    undated["fiscal_year_label"] = ""
+    undated["period_plan_id"] = None
+    rows = pd.concat(
+        [
+            dated[
+                [
+                    "date_text",
+                    "fiscal_year_label",
+                    "event",
+                    "kind",
+                    "period_plan_id",
+                    "page",
+                    "note",
+                ]
+            ],
+            undated[
+                [
+                    "date_text",
+                    "fiscal_year_label",
+                    "event",
+                    "kind",
+                    "period_plan_id",
+                    "page",
+                    "note",
+                ]
+            ],
+        ],
+        ignore_index=True,
+    )
+    names = dict(zip(periods["plan_id"], periods["short_name"], strict=True))
+    rows["period"] = [names.get(p, "") if not _missing(p) else "" for p in rows["period_plan_id"]]
+    rows = rows.rename(columns={"date_text": "date_written"})
+    return _table(
+        rows, ["date_written", "fiscal_year_label", "event", "kind", "period", "page", "note"]
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# status history (input: metrics.status_snapshots)
+# --------------------------------------------------------------------------------------------
+
+
+def has_history(snapshots: pd.DataFrame) -> bool:
+    """True when some item has more than one snapshot (the history chart is meaningful)."""
+    return bool(snapshots.groupby(["plan_id", "item_no"]).size().gt(1).any())
+
+
+def _history_data(snapshots: pd.DataFrame) -> pd.DataFrame:
+    """Snapshots with item label, cell text (status and change mark) and cell colours."""
+    data = snapshots.copy()
+    data["item_label"] = [
+        f"{n} {name}" if not _missing(name) else str(n)
+        for n, name in zip(data["item_no"], data["item_name"], strict=True)
+    ]
+    data["text"] = [
+        f"{label} {labels.CHANGE_MARKS[c]}".strip() if not _missing(c) else str(label)
+        for label, c in zip(data["label"], data["change"], strict=True)
+    ]
+    data["change_label"] = ["" if _missing(c) else c for c in data["change_label"]]
+    data["as_of_date"] = data["as_of_date"].dt.strftime("%Y-%m-%d")
+    return data
+
+
+def status_history_title(snapshots: pd.DataFrame) -> str:
+    """E.g. "第二次計画の項目別の取組状況の推移"."""
+    del snapshots
+    return labels.TITLE_STATUS_HISTORY
+
+
+def status_history_chart(snapshots: pd.DataFrame) -> alt.LayerChart:
+    """A grid: items down, snapshots across; each cell names the status (plus ↑/↓ when it
+    improved/worsened since the previous snapshot) on its class colour."""
+    data = _history_data(snapshots)
+    levels = data.drop_duplicates("label").sort_values("order", kind="stable")
+    colours = theme.status_colours(levels, key="label")
+    text_colours = {k: theme.text_colour(v) for k, v in colours.items()}
+    as_of_order = list(data.sort_values("as_of_date", kind="stable")["as_of"].drop_duplicates())
+    item_order = list(
+        data.sort_values(["plan_id", "item_no"], kind="stable")["item_label"].drop_duplicates()
+    )
+    base = alt.Chart().encode(
+        x=alt.X(
+            "as_of:N",
+            title=labels.AXIS_AS_OF,
+            sort=as_of_order,
+            axis=alt.Axis(orient="top", labelAngle=0),
+        ),
+        y=alt.Y("item_label:N", title=labels.AXIS_ITEM, sort=item_order),
+    )
+    cells = base.mark_rect(stroke="#FFFFFF", strokeWidth=1).encode(
+        color=alt.Color(
+            "label:N",
+            title=labels.AXIS_STATUS,
+            scale=theme.colour_scale(levels["label"], colours),
+        ),
+        tooltip=[
+            _tip("item_label:N", labels.AXIS_ITEM),
+            _tip("as_of:N", labels.AXIS_AS_OF),
+            _tip("label:N", labels.AXIS_STATUS),
+            _tip("change_label:N", labels.AXIS_CHANGE),
+        ],
+    )
+    text = base.mark_text(baseline="middle").encode(
+        text="text:N",
+        color=alt.Color(
+            "label:N", scale=theme.colour_scale(levels["label"], text_colours), legend=None
+        ),
+    )
+    return (
+        alt.layer(cells, text, data=data, title=_title(status_history_title(snapshots)))
+        .properties(width=alt.Step(110))
+        .resolve_scale(color="independent")
+    )
+
+
+def status_history_description(snapshots: pd.DataFrame) -> str:
+    """Items, snapshots, changes since the previous snapshot and the latest distribution."""
+    data = _history_data(snapshots)
+    if data.empty:
+        return "取組状況の記録がない。"
+    as_of_order = list(data.sort_values("as_of_date", kind="stable")["as_of"].drop_duplicates())
+    n_items = data[["plan_id", "item_no"]].drop_duplicates().shape[0]
+    changes = snapshots["change"].dropna()
+    counts = "、".join(
+        f"{labels.CHANGE_LABELS[c]}{int((changes == c).sum())}件" for c in labels.CHANGE_LABELS
+    )
+    latest = data.sort_values("as_of_date", kind="stable").drop_duplicates(
+        ["plan_id", "item_no"], keep="last"
+    )
+    last = as_of_order[-1]
+    at_last = latest.loc[latest["as_of"] == last]
+    distribution = "、".join(
+        f"{label}{int((at_last['label'] == label).sum())}項目"
+        for label in data.drop_duplicates("label").sort_values("order")["label"]
+    )
+    return (
+        f"{n_items}項目の取組状況を{len(as_of_order)}時点({'、'.join(as_of_order)})で示す。"
+        f"直前の時点からの変化は{counts}。{last}では{distribution}。"
+    )
+
+
+def status_history_table(snapshots: pd.DataFrame) -> pd.DataFrame:
+    """One row per item, one column per snapshot (status with ↑/↓ marks)."""
+    data = _history_data(snapshots)
+    as_of_order = list(data.sort_values("as_of_date", kind="stable")["as_of"].drop_duplicates())
+    wide = data.pivot_table(
+        index=["plan_id", "item_no", "item_name"],
+        columns="as_of",
+        values="text",
+        aggfunc="first",
+        sort=False,
+    )
+    wide = wide.reindex(columns=as_of_order).fillna("").reset_index()
+    wide = wide.sort_values(["plan_id", "item_no"], kind="stable").drop(columns="plan_id")
+    wide.columns.name = None
+    return wide.rename(
+        columns={c: labels.COLUMNS[c] for c in ("item_no", "item_name")}
+    ).reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------------------------
+# rates over time (input: metrics.rates_over_time)
+# --------------------------------------------------------------------------------------------
+
+
+def _rates_data(rates: pd.DataFrame) -> pd.DataFrame:
+    """One row per plan, snapshot and measure."""
+    rows = [
+        {
+            "plan_id": row["plan_id"],
+            "as_of": row["as_of"],
+            "as_of_date": pd.Timestamp(row["as_of_date"]).strftime("%Y-%m-%d"),
+            "measure": measure,
+            "measure_label": labels.MEASURE_LABELS[measure],
+            "value": float(row[measure]),
+            "n_items": int(row["n_items"]),
+            "text": _percent(row[measure]),
+        }
+        for _, row in rates.sort_values("as_of_date", kind="stable").iterrows()
+        for measure in metrics.MEASURES
+        if not _missing(row[measure])
+    ]
+    columns = [
+        "plan_id",
+        "as_of",
+        "as_of_date",
+        "measure",
+        "measure_label",
+        "value",
+        "n_items",
+        "text",
+    ]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def rates_over_time_title(rates: pd.DataFrame) -> str:
+    """ "達成率の推移"."""
+    del rates
+    return labels.TITLE_RATES_OVER_TIME
+
+
+def rates_over_time_chart(rates: pd.DataFrame) -> alt.LayerChart | alt.FacetChart:
+    """Both rates at every snapshot: lines with points (shape and dash differ per measure)
+    and the value written at each point."""
+    data = _rates_data(rates)
+    measures = [labels.MEASURE_LABELS[m] for m in metrics.MEASURES]
+    as_of_order = list(dict.fromkeys(data["as_of"]))
+    colours = dict(zip(measures, (theme.OKABE_ITO[4], theme.OKABE_ITO[0]), strict=True))
+    base = alt.Chart().encode(
+        x=alt.X("as_of:N", title=labels.AXIS_AS_OF, sort=as_of_order, axis=alt.Axis(labelAngle=0)),
+        y=alt.Y(
+            "value:Q",
+            title=labels.AXIS_RATE,
+            scale=alt.Scale(domain=[0, 1]),
+            axis=alt.Axis(format=".0%"),
+        ),
+        color=alt.Color(
+            "measure_label:N",
+            title=labels.AXIS_MEASURE,
+            scale=theme.colour_scale(measures, colours),
+        ),
+    )
+    lines = base.mark_line().encode(
+        strokeDash=alt.StrokeDash(
+            "measure_label:N",
+            title=labels.AXIS_MEASURE,
+            scale=alt.Scale(domain=measures, range=[[1, 0], [6, 3]]),
+        )
+    )
+    points = base.mark_point(filled=True, size=70).encode(
+        shape=alt.Shape(
+            "measure_label:N",
+            title=labels.AXIS_MEASURE,
+            scale=alt.Scale(domain=measures, range=["circle", "square"]),
+        ),
+        tooltip=[
+            _tip("as_of:N", labels.AXIS_AS_OF),
+            _tip("measure_label:N", labels.AXIS_MEASURE),
+            _tip("value:Q", labels.AXIS_RATE, ".1%"),
+            _tip("n_items:Q", labels.COLUMNS["n_items"]),
+        ],
+    )
+    text = base.mark_text(baseline="bottom", dy=-8).encode(text="text:N")
+    title = _title(rates_over_time_title(rates))
+    if data["plan_id"].nunique() > 1:
+        return alt.layer(lines, points, text, data=data).facet(
+            column=alt.Column("plan_id:N", title=labels.COLUMNS["plan_id"]), title=title
+        )
+    return alt.layer(lines, points, text, data=data, title=title)
+
+
+def rates_over_time_description(rates: pd.DataFrame) -> str:
+    """Each rate from the first to the last snapshot."""
+    data = _rates_data(rates)
+    if data.empty:
+        return "達成率を計算できる時点がない。"
+    parts = []
+    for (_, measure), group in data.groupby(["plan_id", "measure"], sort=False):
+        values = "→".join(f"{r['as_of']} {r['text']}" for _, r in group.iterrows())
+        parts.append(f"{labels.MEASURE_LABELS[str(measure)]}は{values}")
+    return "、".join(parts) + "と推移した。"
+
+
+def rates_over_time_table(rates: pd.DataFrame) -> pd.DataFrame:
+    """Per snapshot: evaluated items, counts per class and both rates."""
+    data = rates.sort_values(["plan_id", "as_of_date"], kind="stable").copy()
+    for column in metrics.RATE_COLUMNS:
+        data[column] = [_percent(v) for v in data[column]]
+    columns = [
+        "as_of",
+        "n_items",
+        "achieved",
+        "partial",
+        "not_achieved",
+        "rate_strict",
+        "rate_incl_partial",
+    ]
+    return _table(data, columns)
