@@ -304,8 +304,11 @@ def _xlsx_cell(value: Any) -> str | None:
     return str(value)
 
 
-def read_workbook(path: Path) -> tuple[dict[str, RawTable], list[Problem]]:
-    """Read every table sheet of ``workbook.xlsx``; a missing required sheet is a problem."""
+def read_workbook(path: Path) -> tuple[dict[str, RawTable], list[Problem], set[str]]:
+    """Read every table sheet of ``workbook.xlsx``; a missing required sheet is a problem.
+
+    Returns the tables, the problems and the names of sheets present but unreadable.
+    """
     from openpyxl import load_workbook  # heavy: only when a workbook is used
     from openpyxl.utils.exceptions import InvalidFileException
 
@@ -313,9 +316,11 @@ def read_workbook(path: Path) -> tuple[dict[str, RawTable], list[Problem]]:
         book = load_workbook(path, read_only=True, data_only=True)
     except (InvalidFileException, OSError, KeyError, ValueError) as err:
         msg = f"Excel ブックを開けません: {err} (cannot open the workbook)"
-        return {}, [Problem(path.name, None, None, None, msg, "unreadable_workbook")]
+        problem = Problem(path.name, None, None, None, msg, "unreadable_workbook")
+        return {}, [problem], {spec.name for spec in TABLES}
     tables: dict[str, RawTable] = {}
     problems: list[Problem] = []
+    unreadable: set[str] = set()
     try:
         for spec in TABLES:
             file = f"{path.name} [{spec.name}]"
@@ -331,13 +336,14 @@ def read_workbook(path: Path) -> tuple[dict[str, RawTable], list[Problem]]:
             if not any(any(c is not None for c in r) for r in records):
                 msg = "シートが空です。少なくとも見出しの行が必要です (empty sheet)"
                 problems.append(Problem(file, None, None, None, msg, "empty_file"))
+                unreadable.add(spec.name)
                 continue
             raw, found = build_raw_table(spec, file, records, range(1, len(records) + 1))
             tables[spec.name] = raw
             problems.extend(found)
     finally:
         book.close()
-    return tables, problems
+    return tables, problems, unreadable
 
 
 def read_config(folder: Path) -> tuple[CityConfig, list[Problem]]:
@@ -362,8 +368,11 @@ def read_config(folder: Path) -> tuple[CityConfig, list[Problem]]:
     return check_config(data)
 
 
-def read_tables(folder: Path) -> tuple[dict[str, RawTable], list[Problem]]:
-    """Read the tables of ``folder`` from its CSV files or its ``workbook.xlsx`` (module doc)."""
+def read_tables(folder: Path) -> tuple[dict[str, RawTable], list[Problem], set[str]]:
+    """Read the tables of ``folder`` from its CSV files or its ``workbook.xlsx`` (module doc).
+
+    Returns the tables, the problems and the names of tables present but unreadable.
+    """
     csv_present = [spec for spec in TABLES if (folder / spec.file_name).is_file()]
     workbook = folder / WORKBOOK_FILE
     problems: list[Problem] = []
@@ -387,7 +396,8 @@ def read_tables(folder: Path) -> tuple[dict[str, RawTable], list[Problem]]:
         problems.extend(found)
         if raw is not None:
             tables[spec.name] = raw
-    return tables, problems
+    unreadable = {s.name for s in TABLES if (folder / s.file_name).is_file()} - set(tables)
+    return tables, problems, unreadable
 
 
 # --- typed frames ----------------------------------------------------------------------------
@@ -485,8 +495,8 @@ def inspect_folder(folder: str | Path) -> Inspection:
         msg = f"フォルダ {path} がありません (data folder not found)"
         return Inspection(None, [Problem(str(path), None, None, None, msg, "missing_folder")])
     config, problems = read_config(path)
-    raw_tables, table_problems = read_tables(path)
-    checked = check_tables(raw_tables, config)
+    raw_tables, table_problems, unreadable = read_tables(path)
+    checked = check_tables(raw_tables, config, unreadable)
     problems = [*problems, *_ordered(table_problems, checked.problems)]
     if any(p.severity == "error" for p in problems):
         return Inspection(None, problems)

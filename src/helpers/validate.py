@@ -16,7 +16,7 @@ import math
 import re
 import sys
 import unicodedata
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -411,15 +411,18 @@ def _key_set(table: TypedTable | None, columns: tuple[str, ...]) -> set[tuple[An
     }
 
 
-def check_references(tables: Mapping[str, TypedTable]) -> list[Problem]:
+def check_references(
+    tables: Mapping[str, TypedTable], unreadable: Collection[str] = ()
+) -> list[Problem]:
     """Report rows that refer to a plan, item or goal that does not exist.
 
     A row is checked against its references in order and only its first broken reference is
     reported (a status of an unknown plan is not also reported as an unknown item).
+    References to the ``unreadable`` tables (present but not readable) are not checked.
     """
     problems: list[Problem] = []
     for table in tables.values():
-        refs = table.spec.references
+        refs = tuple(r for r in table.spec.references if r.table not in unreadable)
         targets = [_key_set(tables.get(r.table), r.target_columns) for r in refs]
         for i in range(len(table)):
             for ref, target in zip(refs, targets, strict=True):
@@ -570,9 +573,13 @@ def check_events(
 ) -> tuple[dict[str, list[Any]], list[Problem]]:
     """Derive 精度/年度/計画期間 of every event and report given values that disagree.
 
-    Returns the filled derived columns (English names) and the problems.
+    Returns the filled derived columns (English names) and the problems. Without readable
+    plans (``plans`` is None) given plan periods are not checked. A given plan period that
+    names no plan is reported as ``unknown_plan``.
     """
     periods = plan_periods(plans) if plans is not None else []
+    plan_ids = set(plans.columns["plan_id"]) if plans is not None else set()
+    bad_periods = plan_ids - {pid for pid, _, _ in periods}  # reported on plans.csv
     cols = events.columns
     names = ("precision", "fiscal_year", "period_plan_id")
     derived: dict[str, list[Any]] = {name: [] for name in names}
@@ -588,11 +595,19 @@ def check_events(
         written = cols["date_written"][i]
         date = events.dates["date_written"][i]
         values = derive_event_fields(date, periods, cols["fiscal_year"][i])
+        mismatched = False
         for name, value in zip(names, values, strict=True):
             derived[name].append(value)
             given = cols[name][i]
             if given is None or given == value:
                 continue
+            if name == "period_plan_id" and (plans is None or mismatched or given in bad_periods):
+                continue  # cannot be judged, or follows from a problem reported already
+            if name == "period_plan_id" and given not in plan_ids:
+                msg = f"計画期間「{given}」の計画は plans.csv にありません (unknown plan)"
+                problems.append(events.problem(i, name, msg, "unknown_plan"))
+                continue
+            mismatched = True
             if name == "precision":
                 expected, shown = PRECISIONS[value], PRECISIONS[given]
             else:
@@ -639,11 +654,14 @@ def _as_of_dates(table: TypedTable) -> list[Any]:
     return [None if d is None else d.end for d in table.dates["as_of"]]
 
 
-def check_tables(raw_tables: Mapping[str, RawTable], config: CityConfig) -> CheckedTables:
+def check_tables(
+    raw_tables: Mapping[str, RawTable], config: CityConfig, unreadable: Collection[str] = ()
+) -> CheckedTables:
     """Type every table and run every check across them; never stops at the first problem.
 
-    ``raw_tables`` maps table names to the tables that could be read (absent optional files
-    and unreadable files are simply missing).
+    ``raw_tables`` maps table names to the tables that could be read; ``unreadable`` names
+    tables whose file exists but could not be read (their problem is reported already, and
+    rows referring to them are not checked).
     """
     problems: list[Problem] = []
     tables: dict[str, TypedTable] = {}
@@ -656,9 +674,9 @@ def check_tables(raw_tables: Mapping[str, RawTable], config: CityConfig) -> Chec
         problems.extend(found)
     for typed in tables.values():
         problems.extend(check_keys(typed))
-    problems.extend(check_references(tables))
+    problems.extend(check_references(tables, unreadable))
     derived: dict[str, dict[str, list[Any]]] = {}
-    plans = tables.get("plans")
+    plans = None if "plans" in unreadable else tables.get("plans")
     if plans is not None:
         problems.extend(check_plans(plans, tables.get("statuses"), config))
     if "items" in tables:

@@ -1,0 +1,574 @@
+"""Tests for helpers.validate: one test per kind of bad input, lazy collection, the CLI.
+
+Every bad input is made by copying the bundled data folder to a temporary folder and editing
+one cell, column or file, so each test shows exactly which edit a check catches and where
+(file, Excel row, header) it reports it.
+"""
+
+from __future__ import annotations
+
+import csv
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from helpers.io import DataValidationError, load_city
+from helpers.schema import Problem
+from helpers.validate import main, validate_folder
+
+REPO = Path(__file__).resolve().parents[1]
+BUNDLED = REPO / "data" / "higashiyamato"
+SAMPLE = REPO / "tests" / "fixtures" / "sample_city"
+
+Rows = list[list[str]]
+
+
+def copy_folder(src: Path, tmp_path: Path) -> Path:
+    """Copy a data folder into ``tmp_path`` and return the copy."""
+    dest = tmp_path / src.name
+    shutil.copytree(src, dest)
+    return dest
+
+
+def read_rows(path: Path, encoding: str = "utf-8-sig") -> Rows:
+    """All records of a CSV file, header first."""
+    with path.open(encoding=encoding, newline="") as handle:
+        return [list(r) for r in csv.reader(handle)]
+
+
+def write_rows(path: Path, rows: Rows, encoding: str = "utf-8") -> None:
+    """Write records as CSV."""
+    with path.open("w", encoding=encoding, newline="") as handle:
+        csv.writer(handle, lineterminator="\n").writerows(rows)
+
+
+def edit(path: Path, change: Callable[[Rows], None]) -> None:
+    """Apply ``change`` to the records of a UTF-8 CSV file in place."""
+    rows = read_rows(path)
+    change(rows)
+    write_rows(path, rows)
+
+
+def set_cell(path: Path, excel_row: int, header: str, value: str) -> None:
+    """Set the cell of ``header`` on Excel row ``excel_row`` (the header is row 1)."""
+
+    def change(rows: Rows) -> None:
+        rows[excel_row - 1][rows[0].index(header)] = value
+
+    edit(path, change)
+
+
+def errors(folder: Path) -> list[Problem]:
+    """The error-level problems of a folder."""
+    return [p for p in validate_folder(folder) if p.severity == "error"]
+
+
+def only(problems: list[Problem], code: str) -> Problem:
+    """The single problem of the given code (fails if there is not exactly one)."""
+    found = [p for p in problems if p.code == code]
+    assert len(found) == 1, problems
+    return found[0]
+
+
+@pytest.fixture
+def city(tmp_path: Path) -> Path:
+    """A private copy of the bundled data folder."""
+    return copy_folder(BUNDLED, tmp_path)
+
+
+# --- clean data ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("folder", [BUNDLED, SAMPLE], ids=["bundled", "sample_city"])
+def test_clean_folders_have_no_problems(folder: Path) -> None:
+    assert validate_folder(folder) == []
+
+
+# --- statuses and scales -------------------------------------------------------------------
+
+
+def test_unknown_status(city: Path) -> None:
+    set_cell(city / "statuses.csv", 6, "取組状況", "完了")  # item 5
+    problem = only(errors(city), "unknown_status")
+    assert (problem.file, problem.row, problem.column, problem.value) == (
+        "statuses.csv",
+        6,
+        "取組状況",
+        "完了",
+    )
+    assert "achievement3" in problem.message
+    assert "達成, 一部達成, 未達成" in problem.message
+
+
+def test_status_of_another_scale_is_not_in_that_plans_scale(city: Path) -> None:
+    config = (city / "city.yaml").read_text(encoding="utf-8")
+    config += (
+        "  marks:\n    name: 記号\n    levels:\n"
+        "      - {code: ◎, order: 1, class: achieved}\n"
+        "      - {code: ×, order: 2, class: not_achieved}\n"
+    )
+    (city / "city.yaml").write_text(config, encoding="utf-8")
+    assert errors(city) == []
+    set_cell(city / "statuses.csv", 3, "取組状況", "◎")
+    problem = only(errors(city), "status_not_in_scale")
+    assert (problem.row, problem.value) == (3, "◎")
+    assert "achievement3" in problem.message
+
+
+def test_plan_with_statuses_but_no_scale(city: Path) -> None:
+    set_cell(city / "plans.csv", 3, "評価尺度", "")
+    problem = only(errors(city), "statuses_without_scale")
+    assert (problem.file, problem.row, problem.column) == ("plans.csv", 3, "評価尺度")
+
+
+def test_unknown_scale(city: Path) -> None:
+    set_cell(city / "plans.csv", 3, "評価尺度", "achievement5")
+    problem = only(errors(city), "unknown_scale")
+    assert (problem.row, problem.value) == (3, "achievement5")
+    assert "achievement3" in problem.message
+
+
+def test_bad_scale_config_is_reported_with_its_path(city: Path) -> None:
+    text = (city / "city.yaml").read_text(encoding="utf-8")
+    (city / "city.yaml").write_text(text.replace("class: partial", "class: halfway"), "utf-8")
+    found = errors(city)
+    problem = only(found, "bad_level_class")
+    assert (problem.file, problem.column, problem.value) == (
+        "city.yaml",
+        "scales.achievement3.levels[1].class",
+        "halfway",
+    )
+
+
+def test_scale_whose_classes_contradict_its_order(city: Path) -> None:
+    text = (city / "city.yaml").read_text(encoding="utf-8")
+    text = text.replace("order: 1\n        class: achieved", "order: 1\n        class: partial")
+    text = text.replace("order: 2\n        class: partial", "order: 2\n        class: achieved")
+    (city / "city.yaml").write_text(text, encoding="utf-8")
+    assert only(errors(city), "scale_order_class").column == "scales.achievement3.levels"
+
+
+def test_invalid_yaml_names_its_line(city: Path) -> None:
+    (city / "city.yaml").write_text("city:\n  id: x\n  name: [unclosed\n", encoding="utf-8")
+    problem = only(errors(city), "bad_config")
+    assert problem.file == "city.yaml"
+    assert problem.row is not None
+
+
+# --- items ---------------------------------------------------------------------------------
+
+
+def test_duplicate_item_number(city: Path) -> None:
+    set_cell(city / "items.csv", 4, "項目番号", "2")  # item 3 becomes a second item 2
+    problem = only(errors(city), "duplicate_key")
+    assert (problem.file, problem.row, problem.column, problem.value) == (
+        "items.csv",
+        4,
+        "項目番号",
+        "2",
+    )
+    assert "3行目と同じ" in problem.message
+
+
+def test_duplicate_key_in_another_table(city: Path) -> None:
+    set_cell(city / "events.csv", 5, "事象ID", "E01")
+    problem = only(errors(city), "duplicate_key")
+    assert (problem.file, problem.row, problem.column) == ("events.csv", 5, "事象ID")
+
+
+def test_same_item_number_in_two_plans_is_fine(city: Path) -> None:
+    edit(city / "items.csv", lambda rows: rows.append(["1", "1", "試験項目", "実施"] + [""] * 5))
+    assert errors(city) == []
+    items = load_city(city).items
+    assert len(items.loc[items["item_no"] == 1]) == 2
+
+
+def test_item_of_an_unknown_plan(city: Path) -> None:
+    set_cell(city / "items.csv", 5, "計画ID", "9")
+    found = errors(city)
+    problem = [p for p in found if p.file == "items.csv"]
+    assert len(problem) == 1
+    assert (problem[0].code, problem[0].row, problem[0].column, problem[0].value) == (
+        "unknown_plan",
+        5,
+        "計画ID",
+        "9",
+    )
+    # the status of that item now refers to an item that does not exist
+    assert {(p.file, p.code, p.row) for p in found if p.file != "items.csv"} >= {
+        ("statuses.csv", "unknown_item", 5)
+    }
+
+
+def test_status_of_an_unknown_item(city: Path) -> None:
+    set_cell(city / "statuses.csv", 20, "項目番号", "20")
+    problem = only(errors(city), "unknown_item")
+    assert (problem.file, problem.row, problem.column, problem.value) == (
+        "statuses.csv",
+        20,
+        "項目番号",
+        "20",
+    )
+
+
+def test_unknown_target_level(city: Path) -> None:
+    set_cell(city / "items.csv", 8, "取組目標", "完了")
+    problem = only(errors(city), "unknown_target")
+    assert (problem.row, problem.column, problem.value) == (8, "取組目標", "完了")
+    assert "実施, 検討" in problem.message
+
+
+def test_goal_number_not_in_goals(city: Path) -> None:
+    set_cell(city / "items.csv", 2, "重点目標番号", "1")  # plan 2 has no goals.csv rows
+    problem = only(errors(city), "unknown_goal")
+    assert (problem.file, problem.row, problem.column) == ("items.csv", 2, "重点目標番号")
+
+
+def test_measure_of_an_unknown_goal(city: Path) -> None:
+    set_cell(city / "measures.csv", 10, "重点目標番号", "4")
+    problem = only(errors(city), "unknown_goal")
+    assert (problem.file, problem.row, problem.value) == ("measures.csv", 10, "4")
+
+
+def test_required_cell_left_empty(city: Path) -> None:
+    set_cell(city / "items.csv", 7, "項目名", "")
+    problem = only(errors(city), "required_value")
+    assert (problem.file, problem.row, problem.column) == ("items.csv", 7, "項目名")
+
+
+def test_text_in_a_number_column(city: Path) -> None:
+    set_cell(city / "items.csv", 7, "項目番号", "六")
+    problem = only(errors(city), "not_integer")
+    assert (problem.row, problem.column, problem.value) == (7, "項目番号", "六")
+
+
+def test_full_width_digits_are_numbers(city: Path) -> None:
+    set_cell(city / "items.csv", 7, "出典頁", "１１")
+    assert errors(city) == []
+    assert load_city(city).items.loc[5, "page"] == 11
+
+
+# --- files and columns ---------------------------------------------------------------------
+
+
+def test_missing_required_column(city: Path) -> None:
+    def drop_target(rows: Rows) -> None:
+        col = rows[0].index("取組目標")
+        for row in rows:
+            del row[col]
+
+    edit(city / "items.csv", drop_target)
+    problem = only(errors(city), "missing_column")
+    assert (problem.file, problem.row, problem.column) == ("items.csv", 1, "取組目標")
+
+
+def test_missing_required_file(city: Path) -> None:
+    (city / "statuses.csv").unlink()
+    assert only(errors(city), "missing_file").file == "statuses.csv"
+
+
+def test_missing_optional_file_is_fine(city: Path) -> None:
+    (city / "measures.csv").unlink()
+    assert errors(city) == []
+    measures = load_city(city).measures
+    assert measures.empty
+    assert list(measures.columns) == ["plan_id", "goal_no", "measure_no", "measure", "page"]
+
+
+def test_empty_file(city: Path) -> None:
+    (city / "statuses.csv").write_bytes(b"")
+    problem = only(errors(city), "empty_file")
+    assert (problem.file, problem.row) == ("statuses.csv", None)
+
+
+def test_plans_file_with_only_a_header(city: Path) -> None:
+    edit(city / "plans.csv", lambda rows: rows.__delitem__(slice(1, None)))
+    found = errors(city)
+    assert only(found, "no_rows").file == "plans.csv"
+    # every item, status and reported figure now refers to an unknown plan
+    assert {p.code for p in found} == {"no_rows", "unknown_plan"}
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        "計画ID,項目番号\n".encode("utf-16"),  # Excel's "Unicode text", with BOM
+        "計画ID,項目番号\n".encode("utf-16-le"),  # no BOM: NUL bytes
+        b"\x81\x20\x82\x21,\xff\xfe\n",  # invalid in both UTF-8 and cp932
+    ],
+    ids=["utf-16", "utf-16-le-no-bom", "neither-utf8-nor-cp932"],
+)
+def test_unreadable_encoding(city: Path, data: bytes) -> None:
+    (city / "statuses.csv").write_bytes(data)
+    problem = only(errors(city), "unreadable_encoding")
+    assert problem.file == "statuses.csv"
+    assert "UTF-8" in problem.message
+
+
+def test_unknown_column_is_a_warning(city: Path) -> None:
+    edit(city / "statuses.csv", lambda rows: [r.append("x") for r in rows])
+    edit(city / "statuses.csv", lambda rows: rows[0].__setitem__(-1, "取組状態"))
+    problems = validate_folder(city)
+    assert [(p.code, p.severity, p.column) for p in problems] == [
+        ("unknown_column", "warning", "取組状態")
+    ]
+    assert load_city(city).warnings == tuple(problems)
+
+
+def test_values_beyond_the_header(city: Path) -> None:
+    edit(city / "goals.csv", lambda rows: rows[2].append("余分"))
+    problem = only(errors(city), "too_many_cells")
+    assert (problem.file, problem.row, problem.value) == ("goals.csv", 3, "余分")
+
+
+def test_duplicate_column(city: Path) -> None:
+    edit(city / "goals.csv", lambda rows: [r.append(r[2]) for r in rows])
+    problem = only(errors(city), "duplicate_column")
+    assert (problem.file, problem.row, problem.column) == ("goals.csv", 1, "重点目標")
+
+
+# --- plans, dates, reported figures, events ------------------------------------------------
+
+
+def test_plan_period_ending_before_it_starts(city: Path) -> None:
+    set_cell(city / "plans.csv", 2, "終了年度", "平成15年度")
+    problem = only(errors(city), "period_order")
+    assert (problem.file, problem.row, problem.column, problem.value) == (
+        "plans.csv",
+        2,
+        "終了年度",
+        "2003",
+    )
+
+
+def test_unreadable_fiscal_year(city: Path) -> None:
+    set_cell(city / "plans.csv", 3, "開始年度", "平成21年4月")
+    problem = only(errors(city), "bad_fiscal_year")
+    assert (problem.row, problem.column, problem.value) == (3, "開始年度", "平成21年4月")
+
+
+@pytest.mark.parametrize(
+    ("file", "row", "header"),
+    [
+        ("events.csv", 25, "時期"),  # E24 平成23年1月
+        ("items.csv", 2, "時期"),
+        ("statuses.csv", 4, "時点"),
+        ("plans.csv", 3, "策定"),
+    ],
+)
+def test_impossible_date(city: Path, file: str, row: int, header: str) -> None:
+    set_cell(city / file, row, header, "平成23年2月30日")
+    found = errors(city)
+    problem = only(found, "bad_date")
+    assert (problem.file, problem.row, problem.column, problem.value) == (
+        file,
+        row,
+        header,
+        "平成23年2月30日",
+    )
+    assert len(found) == 1  # a bad date is not also reported as a derived-column mismatch
+
+
+def test_unparseable_date(city: Path) -> None:
+    set_cell(city / "events.csv", 20, "時期", "秋ごろ")
+    assert only(errors(city), "bad_date").value == "秋ごろ"
+
+
+def test_reported_value_outside_0_to_1(city: Path) -> None:
+    set_cell(city / "reported.csv", 3, "値", "90")
+    problem = only(errors(city), "value_range")
+    assert (problem.file, problem.row, problem.column, problem.value) == (
+        "reported.csv",
+        3,
+        "値",
+        "90.0",
+    )
+
+
+def test_reported_measure_not_allowed(city: Path) -> None:
+    set_cell(city / "reported.csv", 2, "指標", "rate")
+    problem = only(errors(city), "not_allowed")
+    assert "rate_strict, rate_incl_partial" in problem.message
+
+
+def test_reported_figure_of_an_unknown_plan(city: Path) -> None:
+    set_cell(city / "reported.csv", 2, "計画ID", "3")
+    assert only(errors(city), "unknown_plan").file == "reported.csv"
+
+
+def test_event_of_an_unknown_plan(city: Path) -> None:
+    set_cell(city / "events.csv", 20, "計画ID", "7")
+    problem = only(errors(city), "unknown_plan")
+    assert (problem.file, problem.row) == ("events.csv", 20)
+
+
+def test_event_item_without_plan(city: Path) -> None:
+    set_cell(city / "events.csv", 20, "計画ID", "")
+    problem = only(errors(city), "item_without_plan")
+    assert (problem.row, problem.column) == (20, "項目番号")
+
+
+@pytest.mark.parametrize(
+    ("header", "value", "shown"),
+    [
+        ("精度", "年度", "年度"),  # E24 平成23年1月 is a month
+        ("年度", "2011", "2011"),  # 平成23年1月 lies in FY 2010
+        ("計画期間", "1", "1"),  # FY 2010 is in plan 2's period
+    ],
+)
+def test_derived_event_column_disagreeing(city: Path, header: str, value: str, shown: str) -> None:
+    set_cell(city / "events.csv", 25, header, value)
+    problem = only(errors(city), "derived_mismatch")
+    assert (problem.file, problem.row, problem.column, problem.value) == (
+        "events.csv",
+        25,
+        header,
+        shown,
+    )
+    assert "平成23年1月" in problem.message
+
+
+def test_derived_column_given_without_a_date(city: Path) -> None:
+    set_cell(city / "events.csv", 16, "年度", "2005")  # E15 has no date
+    problem = only(errors(city), "derived_mismatch")
+    assert "空欄" in problem.message
+
+
+def test_calendar_year_event_takes_one_of_its_two_fiscal_years(tmp_path: Path) -> None:
+    city = copy_folder(SAMPLE, tmp_path)
+    set_cell(city / "events.csv", 5, "年度", "2021")  # 令和2年 touches FY 2019 and 2020 only
+    problem = only(errors(city), "derived_mismatch")
+    assert "2019 か 2020" in problem.message
+
+
+def test_derived_event_columns_may_be_left_empty(city: Path) -> None:
+    expected = load_city(BUNDLED).events
+
+    def clear(rows: Rows) -> None:
+        cols = [rows[0].index(h) for h in ("精度", "年度", "計画期間")]
+        for row in rows[1:]:
+            for c in cols:
+                row[c] = ""
+
+    edit(city / "events.csv", clear)
+    assert errors(city) == []
+    got = load_city(city).events
+    assert got[["precision", "fiscal_year", "period_plan_id"]].equals(
+        expected[["precision", "fiscal_year", "period_plan_id"]]
+    )
+
+
+# --- lazy collection -----------------------------------------------------------------------
+
+
+def test_all_problems_of_all_files_are_reported_in_one_run(city: Path) -> None:
+    set_cell(city / "plans.csv", 2, "終了年度", "平成10年度")
+    set_cell(city / "items.csv", 11, "取組目標", "完了")
+    set_cell(city / "items.csv", 20, "項目番号", "18")  # duplicates row 19
+    set_cell(city / "statuses.csv", 13, "取組状況", "済")
+    set_cell(city / "reported.csv", 3, "値", "9")
+    set_cell(city / "events.csv", 27, "時期", "平成23年2月30日")
+    (city / "goals.csv").write_bytes("計画ID,重点目標番号\n".encode("utf-16"))
+    found = [(p.file, p.row, p.column, p.code) for p in errors(city)]
+    assert found == [
+        ("plans.csv", 2, "終了年度", "period_order"),
+        ("goals.csv", None, None, "unreadable_encoding"),
+        ("items.csv", 11, "取組目標", "unknown_target"),
+        ("items.csv", 20, "項目番号", "duplicate_key"),
+        ("statuses.csv", 13, "取組状況", "unknown_status"),
+        ("statuses.csv", 20, "項目番号", "unknown_item"),  # item 19 is gone
+        ("reported.csv", 3, "値", "value_range"),
+        ("events.csv", 27, "時期", "bad_date"),
+    ]
+    with pytest.raises(DataValidationError) as caught:
+        load_city(city)
+    assert len(caught.value.errors) == len(found)
+
+
+def test_excel_row_numbers_count_blank_lines_and_multiline_cells(city: Path) -> None:
+    rows = read_rows(city / "items.csv")
+    rows[1][rows[0].index("取組内容")] = "一行目\n二行目"  # one Excel row, two text lines
+    rows.insert(3, [])  # a blank line is an empty Excel row
+    write_rows(city / "items.csv", rows)
+    set_cell(city / "items.csv", 6, "取組目標", "不明")  # Excel row 6 = item 4
+    problem = only(errors(city), "unknown_target")
+    assert problem.row == 6
+    set_cell(city / "items.csv", 6, "取組目標", "検討")
+    items = load_city(city).items
+    assert items.loc[0, "description"] == "一行目\n二行目"
+    assert len(items) == 19
+
+
+# --- DataValidationError and the CLI -------------------------------------------------------
+
+
+def test_data_validation_error_lists_problems(city: Path) -> None:
+    set_cell(city / "statuses.csv", 6, "取組状況", "完了")
+    set_cell(city / "items.csv", 3, "取組目標", "完了")
+    with pytest.raises(DataValidationError) as caught:
+        load_city(city)
+    err = caught.value
+    table = err.table()
+    assert list(table.columns[:5]) == ["file", "row", "column", "value", "message"]
+    assert table[["file", "row"]].values.tolist() == [["items.csv", 3], ["statuses.csv", 6]]
+    text = str(err)
+    assert "2 errors" in text
+    assert "items.csv 3行目" in text
+    assert "statuses.csv 6行目" in text
+
+
+def test_load_city_of_a_missing_folder(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError):
+        load_city(tmp_path / "nowhere")
+    assert only(validate_folder(tmp_path / "nowhere"), "missing_folder")
+
+
+def test_cli_clean_folder_prints_one_line_and_exits_0() -> None:
+    lines: list[str] = []
+    assert main([str(BUNDLED)], out=lines.append) == 0
+    assert len(lines) == 1
+    assert "OK" in lines[0]
+
+
+def test_cli_prints_every_problem_and_exits_1(city: Path) -> None:
+    set_cell(city / "statuses.csv", 6, "取組状況", "完了")
+    set_cell(city / "items.csv", 3, "取組目標", "完了")
+    lines: list[str] = []
+    assert main([str(city)], out=lines.append) == 1
+    table = lines[0].splitlines()
+    assert table[0].split() == ["ファイル", "行", "列", "値", "内容"]
+    assert table[1].split()[:4] == ["items.csv", "3", "取組目標", "完了"]
+    assert table[2].split()[:4] == ["statuses.csv", "6", "取組状況", "完了"]
+    assert "2 errors" in lines[1]
+
+
+def test_cli_csv_output(city: Path) -> None:
+    set_cell(city / "statuses.csv", 6, "取組状況", "完了")
+    lines: list[str] = []
+    assert main(["--format", "csv", str(city)], out=lines.append) == 1
+    rows = list(csv.reader(lines[0].splitlines()))
+    assert rows[0] == ["file", "row", "column", "value", "message", "code", "severity"]
+    assert rows[1][:4] == ["statuses.csv", "6", "取組状況", "完了"]
+
+
+def test_cli_as_a_module(city: Path) -> None:
+    ok = subprocess.run(
+        [sys.executable, "-m", "helpers.validate", str(BUNDLED)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert ok.returncode == 0, ok.stderr
+    set_cell(city / "items.csv", 3, "取組目標", "完了")
+    bad = subprocess.run(
+        [sys.executable, "-m", "helpers.validate", str(city)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert bad.returncode == 1
+    assert "取組目標「完了」" in bad.stdout
