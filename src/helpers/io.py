@@ -309,12 +309,14 @@ def read_workbook(path: Path) -> tuple[dict[str, RawTable], list[Problem], set[s
 
     Returns the tables, the problems and the names of sheets present but unreadable.
     """
+    from zipfile import BadZipFile
+
     from openpyxl import load_workbook  # heavy: only when a workbook is used
     from openpyxl.utils.exceptions import InvalidFileException
 
     try:
         book = load_workbook(path, read_only=True, data_only=True)
-    except (InvalidFileException, OSError, KeyError, ValueError) as err:
+    except (InvalidFileException, BadZipFile, OSError, KeyError, ValueError) as err:
         msg = f"Excel ブックを開けません: {err} (cannot open the workbook)"
         problem = Problem(path.name, None, None, None, msg, "unreadable_workbook")
         return {}, [problem], {spec.name for spec in TABLES}
