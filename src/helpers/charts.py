@@ -83,8 +83,10 @@ def _table(frame: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
     headers = {c: labels.COLUMNS.get(c, c) for c in columns}
     table = frame.loc[:, list(columns)].copy()
     for column in columns:
-        if not pd.api.types.is_numeric_dtype(table[column]):
-            table[column] = ["" if _missing(v) else v for v in table[column]]
+        if table[column].isna().any() or not pd.api.types.is_numeric_dtype(table[column]):
+            table[column] = pd.Series(
+                ["" if _missing(v) else v for v in table[column]], dtype=object, index=table.index
+            )
     return table.rename(columns=headers).reset_index(drop=True)
 
 
@@ -118,7 +120,10 @@ def _count_bars(
     faceted into one row per value (in ``row_order``).
     """
     x = alt.X(
-        "count:Q", title=labels.AXIS_COUNT, scale=alt.Scale(domain=_count_domain(data["count"]))
+        "count:Q",
+        title=labels.AXIS_COUNT,
+        scale=alt.Scale(domain=_count_domain(data["count"])),
+        axis=alt.Axis(tickMinStep=1, format="d"),
     )
     y = alt.Y(f"{y_field}:N", title=y_title, sort=y_order)
     base = alt.Chart().encode(x=x, y=y)
@@ -275,13 +280,15 @@ def _breakdown_description(achievement_df: pd.DataFrame, kind: str, what: str) -
     ]
     if rows.empty:
         return f"{what}の内訳はない。"
+    several_plans = rows["plan_id"].nunique() > 1
     parts = []
     for _, row in rows.iterrows():
         n_items = int(row["n_items"])
         counts = "、".join(f"{labels.CLASS_LABELS[c]}{int(row[c])}" for c in labels.CLASS_ORDER)
         rate = _percent(row["rate_strict"])
         label = str(row["breakdown_label"]).removeprefix(f"{what}: ")
-        parts.append(f"{label}の{n_items}項目が{counts}(達成率{rate})")
+        plan = f"{row['plan_name']}の" if several_plans else ""
+        parts.append(f"{plan}{label}の{n_items}項目が{counts}(達成率{rate})")
     plans = list(dict.fromkeys(rows["plan_name"]))
     return f"{'・'.join(plans)}の{what}別の取組状況は、" + "、".join(parts) + "。"
 
@@ -734,6 +741,12 @@ def _history_data(snapshots: pd.DataFrame) -> pd.DataFrame:
     return data
 
 
+def _cell_width(texts: pd.Series) -> int:
+    """Width of a grid column that fits the longest cell text (about one em per character)."""
+    longest = max((len(str(t)) for t in texts), default=4)
+    return max(90, theme.FONT_SIZES["text"] * longest + 24)
+
+
 def status_history_title(snapshots: pd.DataFrame) -> str:
     """E.g. "第二次計画の項目別の取組状況の推移"."""
     del snapshots
@@ -781,7 +794,7 @@ def status_history_chart(snapshots: pd.DataFrame) -> alt.LayerChart:
     )
     return (
         alt.layer(cells, text, data=data, title=_title(status_history_title(snapshots)))
-        .properties(width=alt.Step(110))
+        .properties(width=alt.Step(_cell_width(data["text"])))
         .resolve_scale(color="independent")
     )
 
@@ -913,13 +926,27 @@ def rates_over_time_chart(rates: pd.DataFrame) -> alt.LayerChart | alt.FacetChar
             _tip("n_items:Q", labels.COLUMNS["n_items"]),
         ],
     )
-    text = base.mark_text(baseline="bottom", dy=-8).encode(text="text:N")
+    # rate_incl_partial >= rate_strict: its labels go above the points, the others below
+    upper = labels.MEASURE_LABELS["rate_incl_partial"]
+    text_above = (
+        base.mark_text(baseline="bottom", dy=-8)
+        .encode(text="text:N", color=alt.value(theme.INK))
+        .transform_filter(alt.datum.measure_label == upper)
+    )
+    text_below = (
+        base.mark_text(baseline="top", dy=8)
+        .encode(text="text:N", color=alt.value(theme.INK))
+        .transform_filter(alt.datum.measure_label != upper)
+    )
     title = _title(rates_over_time_title(rates))
+    layers = alt.layer(lines, points, text_above, text_below, data=data).properties(
+        width=alt.Step(120)
+    )
     if data["plan_id"].nunique() > 1:
-        return alt.layer(lines, points, text, data=data).facet(
+        return layers.facet(
             column=alt.Column("plan_id:N", title=labels.COLUMNS["plan_id"]), title=title
         )
-    return alt.layer(lines, points, text, data=data, title=title)
+    return layers.properties(title=title)
 
 
 def rates_over_time_description(rates: pd.DataFrame) -> str:
