@@ -198,6 +198,8 @@ def _rate_items(items: pd.DataFrame, latest: pd.DataFrame, scale: ScaleLike) -> 
     unknown = sorted(set(latest["status"].astype(str)) - set(levels["code"].astype(str)))
     if unknown:
         raise ValueError(f"status not in scale {scale.id!r}: {', '.join(unknown)}")
+    latest = latest.astype({"status": object})
+    levels = levels.astype({"code": object})
     joined = items.merge(
         latest[["plan_id", "item_no", "status", "as_of", "as_of_date"]],
         on=["plan_id", "item_no"],
