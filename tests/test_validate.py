@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from helpers.io import DataValidationError, load_city
-from helpers.schema import Problem
+from helpers.schema import PROBLEM_CODES, TABLES, Problem
 from helpers.validate import main, validate_folder
 
 REPO = Path(__file__).resolve().parents[1]
@@ -572,3 +572,18 @@ def test_cli_as_a_module(city: Path) -> None:
     )
     assert bad.returncode == 1
     assert "取組目標「完了」" in bad.stdout
+
+
+def test_data_readme_documents_every_header_and_check() -> None:
+    readme = (REPO / "data" / "README.md").read_text(encoding="utf-8")
+    for spec in TABLES:
+        assert f"## {spec.file_name}" in readme or f"{spec.file_name} (" in readme, spec.name
+        for column in spec.columns:
+            assert f"| {column.header} | {column.name} |" in readme, (spec.name, column.name)
+    for code in PROBLEM_CODES:
+        assert f"`{code}`" in readme, code
+
+
+def test_problem_codes_are_declared() -> None:
+    with pytest.raises(ValueError, match="unknown problem code"):
+        Problem("x.csv", 2, "列", "値", "message", "no_such_check")

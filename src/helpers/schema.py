@@ -112,6 +112,50 @@ class TableSpec:
         return mapping
 
 
+PROBLEM_CODES: dict[str, str] = {
+    # files
+    "missing_folder": "the data folder does not exist",
+    "missing_file": "a required file (or workbook sheet) is missing",
+    "empty_file": "a file or sheet has no content, not even a header row",
+    "unreadable_encoding": "a file is neither UTF-8 nor cp932 (e.g. UTF-16)",
+    "unreadable_workbook": "workbook.xlsx cannot be opened",
+    "both_sources": "a folder holds both CSV files and workbook.xlsx",
+    "missing_column": "a required column is missing",
+    "duplicate_column": "two headers name the same column",
+    "unnamed_column": "values in a column without a header",
+    "unknown_column": "a header that is not part of the table (warning)",
+    "too_many_cells": "a row has more cells than there are headers",
+    "no_rows": "plans.csv has no data row",
+    # city.yaml
+    "bad_config": "city.yaml is not valid YAML or misses a required key",
+    "bad_level_class": "a scale level has an unknown class",
+    "scale_order_class": "a scale's classes get better as its order gets worse",
+    # cells
+    "required_value": "a required cell is empty",
+    "not_integer": "an integer column holds something else",
+    "not_number": "a number column holds something else",
+    "not_boolean": "a 1/0 column holds something else",
+    "bad_fiscal_year": "a fiscal year cannot be read",
+    "bad_date": "a date cannot be read or does not exist",
+    "not_allowed": "a value outside the column's allowed values",
+    # rows and tables
+    "duplicate_key": "a row repeats the key of an earlier row",
+    "unknown_plan": "a row refers to a plan that plans.csv does not hold",
+    "unknown_item": "a row refers to an item that items.csv does not hold",
+    "unknown_goal": "a row refers to a goal that goals.csv does not hold",
+    "unknown_target": "an item's target level is not in city.yaml",
+    "unknown_scale": "a plan names a scale that city.yaml does not define",
+    "statuses_without_scale": "a plan has statuses but no scale",
+    "status_not_in_scale": "a status belongs to another scale than its plan's",
+    "unknown_status": "a status is not a level of its plan's scale (nor of any scale)",
+    "period_order": "a plan's period ends before it starts",
+    "value_range": "a reported rate lies outside 0-1",
+    "item_without_plan": "an event names an item number but no plan",
+    "derived_mismatch": "an event's 精度/年度/計画期間 disagrees with its date",
+}
+"""Every check's code (``Problem.code``) and what it means."""
+
+
 @dataclass(frozen=True)
 class Problem:
     """One problem found in a data folder, located as an analyst sees it in Excel.
@@ -128,6 +172,10 @@ class Problem:
     message: str
     code: str
     severity: Severity = "error"
+
+    def __post_init__(self) -> None:
+        if self.code not in PROBLEM_CODES:
+            raise ValueError(f"unknown problem code {self.code!r}")
 
 
 @dataclass(frozen=True)

@@ -505,15 +505,24 @@ def check_statuses(statuses: TypedTable, plans: TypedTable, config: CityConfig) 
             continue
         if scale is None and status in all_codes:
             continue  # the plan's missing or unknown scale is reported on plans.csv
-        where = f"評価尺度 {scale.id}" if scale is not None else "city.yaml のどの評価尺度"
-        allowed = ", ".join(scale.codes() if scale is not None else sorted(all_codes))
-        if status in all_codes:
-            msg = f"取組状況「{status}」はこの計画の{where}にありません (allowed: {allowed})"
+        owners = [sid for sid, other in config.scales.items() if status in other.codes()]
+        if scale is None:
+            allowed = ", ".join(sorted(all_codes))
+            msg = (
+                f"取組状況「{status}」は city.yaml のどの評価尺度にもありません "
+                f"(unknown status; allowed: {allowed})"
+            )
+            code = "unknown_status"
+        elif owners:
+            allowed = ", ".join(scale.codes())
+            msg = (
+                f"取組状況「{status}」は評価尺度 {'/'.join(owners)} の段階で、この計画の評価尺度 "
+                f"{scale.id} にはありません (status of another scale; allowed: {allowed})"
+            )
             code = "status_not_in_scale"
         else:
-            msg = (
-                f"取組状況「{status}」は{where}にもありません (unknown status; allowed: {allowed})"
-            )
+            allowed = ", ".join(scale.codes())
+            msg = f"取組状況「{status}」は評価尺度 {scale.id} にありません (allowed: {allowed})"
             code = "unknown_status"
         problems.append(statuses.problem(i, "status", msg, code))
     return problems
