@@ -1,0 +1,412 @@
+"""Tests of helpers.charts and helpers.theme through the Vega-Lite specs (``to_dict``)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import altair as alt
+import pandas as pd
+import pytest
+
+from helpers import charts, metrics, theme
+from helpers.io import load_city
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def city() -> Any:
+    return load_city(ROOT / "data" / "higashiyamato")
+
+
+@pytest.fixture(scope="module")
+def kakuu() -> Any:
+    return load_city(ROOT / "tests" / "fixtures" / "sample_city")
+
+
+# --------------------------------------------------------------------------------------------
+# spec helpers
+# --------------------------------------------------------------------------------------------
+
+
+def units(spec: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    """Every unit spec (one with a mark) inside layers and facets."""
+    if "mark" in spec:
+        yield spec
+    for child in spec.get("layer", []):
+        yield from units(child)
+    if "spec" in spec:
+        yield from units(spec["spec"])
+
+
+def mark_type(unit: dict[str, Any]) -> str:
+    mark = unit["mark"]
+    return mark if isinstance(mark, str) else mark["type"]
+
+
+def units_of(spec: dict[str, Any], mark: str) -> list[dict[str, Any]]:
+    return [u for u in units(spec) if mark_type(u) == mark]
+
+
+def rows(spec: dict[str, Any], unit: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    """The inline data rows used by ``unit`` (or by the top level)."""
+    data = (unit or {}).get("data") or spec.get("data")
+    return spec["datasets"][data["name"]]
+
+
+def title_text(spec: dict[str, Any]) -> str:
+    title = spec["title"]
+    return title if isinstance(title, str) else title["text"]
+
+
+def tooltips(unit: dict[str, Any]) -> dict[str, str]:
+    """field -> Japanese tooltip title."""
+    entries = unit["encoding"]["tooltip"]
+    return {t["field"]: t["title"] for t in entries}
+
+
+def assert_japanese_tooltips(unit: dict[str, Any]) -> None:
+    tips = tooltips(unit)
+    assert tips
+    for title in tips.values():
+        assert any(ord(ch) > 0x3000 for ch in title), title
+
+
+# --------------------------------------------------------------------------------------------
+# theme
+# --------------------------------------------------------------------------------------------
+
+
+def test_theme_is_registered_enabled_and_applied() -> None:
+    assert alt.theme.active == theme.THEME_NAME
+    assert theme.enable_theme() == "plan_report"
+    config = alt.Chart(pd.DataFrame({"a": [1]})).mark_point().to_dict()["config"]
+    assert config["font"] == theme.FONT
+    assert config["font"].startswith("Meiryo, 'Yu Gothic', 'Hiragino Sans', 'Noto Sans CJK JP'")
+    assert config["range"]["category"] == list(theme.OKABE_ITO)
+    assert config["view"]["continuousWidth"] <= 640  # fits the text width of an A4 page
+
+
+def test_status_colours_follow_class_and_order() -> None:
+    levels = pd.DataFrame(
+        {
+            "code": ["S", "A", "B", "C"],
+            "order": [1, 2, 3, 4],
+            "cls": ["achieved", "achieved", "partial", "not_achieved"],
+        }
+    )
+    colours = theme.status_colours(levels)
+    assert colours["S"] == theme.CLASS_COLOURS["achieved"][0]
+    assert colours["A"] == theme.CLASS_COLOURS["achieved"][1]
+    assert colours["S"] != colours["A"]
+    assert colours["B"] == theme.CLASS_COLOURS["partial"][0]
+    assert colours["C"] == theme.CLASS_COLOURS["not_achieved"][0]
+    assert set(colours.values()) <= set(theme.OKABE_ITO)
+    assert theme.text_colour(colours["S"]) == "#FFFFFF"
+    assert theme.text_colour(theme.CLASS_COLOURS["partial"][0]) == theme.INK
+
+
+def test_vega_embed_options_are_japanese_and_fresh() -> None:
+    options = theme.vega_embed_options()
+    assert options["actions"] is False
+    assert options["timeFormatLocale"]["months"][0] == "1月"
+    assert options["formatLocale"]["decimal"] == "."
+    options["formatLocale"]["decimal"] = ","
+    assert theme.vega_embed_options()["formatLocale"]["decimal"] == "."
+
+
+# --------------------------------------------------------------------------------------------
+# status distribution
+# --------------------------------------------------------------------------------------------
+
+
+def test_status_distribution_bundled(city: Any) -> None:
+    counts = metrics.status_counts(city.items, city.statuses, city.scales, city.plans)
+    chart = charts.status_distribution_chart(counts)
+    spec = chart.to_dict()
+    assert title_text(spec) == "第二次計画の取組状況の内訳(平成24年度末現在)"
+    assert title_text(spec) == charts.status_distribution_title(counts)
+    (bar,) = units_of(spec, "bar")
+    (text,) = units_of(spec, "text")
+    enc = bar["encoding"]
+    assert (enc["x"]["field"], enc["x"]["type"], enc["x"]["title"]) == (
+        "count",
+        "quantitative",
+        "項目数",
+    )
+    assert (enc["y"]["field"], enc["y"]["type"], enc["y"]["title"]) == (
+        "label",
+        "nominal",
+        "取組状況",
+    )
+    assert enc["y"]["sort"] == ["達成", "一部達成", "未達成"]
+    assert enc["color"]["scale"]["range"] == [
+        theme.CLASS_COLOURS["achieved"][0],
+        theme.CLASS_COLOURS["partial"][0],
+        theme.CLASS_COLOURS["not_achieved"][0],
+    ]
+    assert text["encoding"]["text"]["field"] == "text"
+    assert_japanese_tooltips(bar)
+    assert tooltips(bar)["share"] == "割合"
+    data = rows(spec)
+    assert [r["text"] for r in data] == ["14項目 (73.7%)", "4項目 (21.1%)", "1項目 (5.3%)"]
+    description = charts.status_distribution_description(counts)
+    for number in ("19項目", "達成14項目 (73.7%)", "一部達成4項目 (21.1%)", "未達成1項目 (5.3%)"):
+        assert number in description
+    table = charts.status_distribution_table(counts)
+    assert list(table.columns) == ["計画", "取組状況", "区分", "項目数", "割合"]
+    assert list(table["項目数"]) == list(counts["count"])
+    assert list(table["割合"]) == ["73.7%", "21.1%", "5.3%"]
+
+
+def test_status_distribution_fixture_facets_each_plan(kakuu: Any) -> None:
+    counts = metrics.status_counts(kakuu.items, kakuu.statuses, kakuu.scales, kakuu.plans)
+    spec = charts.status_distribution_chart(counts).to_dict()
+    assert spec["facet"]["row"]["field"] == "plan_name"
+    assert spec["resolve"]["scale"]["y"] == "independent"
+    domain = next(iter(units_of(spec, "bar")))["encoding"]["color"]["scale"]["domain"]
+    assert "上回って達成" in domain and "◎ 達成" in domain
+    description = charts.status_distribution_description(counts)
+    assert "第1期計画" in description and "第2期計画" in description
+    assert "上回って達成3項目 (42.9%)" in description
+
+
+# --------------------------------------------------------------------------------------------
+# breakdowns
+# --------------------------------------------------------------------------------------------
+
+
+def test_target_level_chart_bundled(city: Any) -> None:
+    frame = metrics.achievement(city)
+    spec = charts.target_level_chart(frame).to_dict()
+    assert title_text(spec) == "第二次計画の取組目標別の取組状況(平成24年度末現在)"
+    assert spec["facet"]["row"]["field"] == "panel"
+    (bar,) = units_of(spec, "bar")
+    assert bar["encoding"]["y"]["field"] == "cls_label"
+    assert bar["encoding"]["y"]["sort"] == ["達成", "一部達成", "未達成"]
+    assert_japanese_tooltips(bar)
+    data = rows(spec)
+    by_panel = {(r["panel"], r["cls_label"]): r["count"] for r in data}
+    assert by_panel[("取組目標: 実施(10項目)", "達成")] == 9
+    assert by_panel[("取組目標: 検討(9項目)", "一部達成")] == 3
+    assert by_panel[("取組目標: 検討(9項目)", "未達成")] == 1
+    description = charts.target_level_description(frame)
+    assert "実施の10項目が達成9、一部達成1、未達成0(達成率90.0%)" in description
+    assert "検討の9項目が達成5、一部達成3、未達成1(達成率55.6%)" in description
+    table = charts.target_level_table(frame)
+    assert list(table["評価項目数"]) == [10, 9]
+    assert list(table["達成"]) == [9, 5]
+    assert list(table["達成率(一部達成を含む)"]) == ["100.0%", "88.9%"]
+
+
+def test_category_chart_fixture(kakuu: Any) -> None:
+    frame = metrics.achievement(kakuu)
+    spec = charts.category_chart(frame).to_dict()
+    assert title_text(spec) == "重点目標別の取組状況"
+    panels = list(dict.fromkeys(r["panel"] for r in rows(spec)))
+    assert "第2期計画 重点目標3: データの活用(2項目)" in panels
+    table = charts.category_table(frame)
+    expected = frame.loc[frame["breakdown"].str.startswith("category:"), "n_items"]
+    assert list(table["評価項目数"]) == list(expected)
+    assert "第2期計画の重点目標3: データの活用の2項目が" in charts.category_description(frame)
+
+
+def test_category_description_without_categories(city: Any) -> None:
+    assert charts.category_description(metrics.achievement(city)) == "重点目標の内訳はない。"
+
+
+# --------------------------------------------------------------------------------------------
+# comparison
+# --------------------------------------------------------------------------------------------
+
+
+def test_comparison_chart_marks_reported_figures(city: Any) -> None:
+    table = metrics.comparison(metrics.achievement(city))
+    spec = charts.comparison_chart(table).to_dict()
+    assert title_text(spec) == "計画ごとの達成率の比較"
+    assert spec["facet"]["column"]["field"] == "measure_label"
+    (bar,) = units_of(spec, "bar")
+    enc = bar["encoding"]
+    assert (enc["x"]["field"], enc["x"]["type"]) == ("plan_name", "nominal")
+    assert enc["x"]["sort"] == ["第一次計画", "第二次計画"]
+    assert (enc["y"]["field"], enc["y"]["type"]) == ("value", "quantitative")
+    assert enc["y"]["axis"]["format"] == ".0%"
+    # reported = hollow (white fill) and dashed outline; computed = filled, solid
+    assert enc["color"]["field"] == "source_label"
+    colour = dict(zip(enc["color"]["scale"]["domain"], enc["color"]["scale"]["range"], strict=True))
+    assert colour["報告値"] == "#FFFFFF" and colour["計算値"] != "#FFFFFF"
+    dash = dict(
+        zip(enc["strokeDash"]["scale"]["domain"], enc["strokeDash"]["scale"]["range"], strict=True)
+    )
+    assert dash["報告値"] != dash["計算値"]
+    assert_japanese_tooltips(bar)
+    assert tooltips(bar)["value"] == "割合"
+    data = {(r["plan_name"], r["measure"]): r for r in rows(spec)}
+    assert data[("第一次計画", "rate_strict")]["text"] == "約4割(報告値)"
+    assert data[("第一次計画", "rate_strict")]["value"] == 0.4
+    assert data[("第二次計画", "rate_strict")]["text"] == "73.7%"
+    assert ("第一次計画", "rate_incl_partial") not in data
+    description = charts.comparison_description(table)
+    assert "第一次計画が約4割(報告値)" in description
+    assert "第二次計画が73.7%" in description and "94.7%" in description
+    assert "増減は示していない" in description
+    out = charts.comparison_table(table)
+    assert list(out["数値の種類"]) == ["報告値", "計算値"]
+    assert list(out["達成率"]) == ["40.0%", "73.7%"]
+    assert list(out["達成率の増減"]) == ["", ""]
+
+
+def test_comparison_changes_between_computed_plans(kakuu: Any) -> None:
+    table = metrics.comparison(metrics.achievement(kakuu))
+    description = charts.comparison_description(table)
+    assert "第2期計画の達成率は前計画から+52.4ポイント" in description
+    assert list(charts.comparison_table(table)["達成率の増減"]) == ["", "+52.4ポイント"]
+
+
+# --------------------------------------------------------------------------------------------
+# timeline
+# --------------------------------------------------------------------------------------------
+
+
+def test_timeline_chart_bundled(city: Any) -> None:
+    spec = charts.timeline_chart(city.events, city.plans).to_dict()
+    assert title_text(spec) == "主な情報化施策の年表(昭和43年度~平成25年度)"
+    (rect,) = units_of(spec, "rect")
+    assert rect["encoding"]["x"]["field"] == "band_start"
+    assert rect["encoding"]["x2"]["field"] == "band_end"
+    bands = rows(spec, rect)
+    assert [(b["start_fy"], b["end_fy"]) for b in bands] == [(2004, 2008), (2009, 2013)]
+    (point,) = units_of(spec, "point")
+    enc = point["encoding"]
+    assert (enc["x"]["field"], enc["x"]["type"]) == ("position", "quantitative")
+    assert (enc["y"]["field"], enc["y"]["type"]) == ("kind", "nominal")
+    assert_japanese_tooltips(point)
+    axis = enc["x"]["axis"]
+    assert "平成24年度" in axis["labelExpr"] and "(2012)" in axis["labelExpr"]
+    assert axis["title"] == "年度"
+    points = rows(spec, point)
+    assert sum(p["n_events"] for p in points) == 27  # 30 events minus 3 undated
+    shown = " / ".join(p["event"] for p in points)
+    assert "公式ホームページリニューアル(CMS導入)" not in shown  # undated E16
+    assert "必要に応じてネットワークを拡充" not in shown  # undated E30
+    description = charts.timeline_description(city.events, city.plans)
+    assert "27件" in description and "時期が分からない3件" in description
+    assert "第二次計画の期間に11件" in description
+    table = charts.timeline_table(city.events, city.plans)
+    assert len(table) == len(city.events)
+    assert list(table.columns) == ["時期", "年度", "事象", "種別", "計画期間", "出典頁", "備考"]
+    assert list(table["時期"].tail(3)) == ["時期不明"] * 3
+    assert table.loc[table["事象"] == "新基幹系システム稼働", "年度"].item() == "平成22年度 (2010)"
+
+
+def test_timeline_year_axis_labels_every_year_in_range() -> None:
+    axis = charts._year_axis(2009, 2013)
+    assert axis.values == [2009, 2010, 2011, 2012, 2013]
+    wide = charts._year_axis(1968, 2013)
+    assert len(wide.values) < charts.MAX_YEAR_LABELS
+
+
+# --------------------------------------------------------------------------------------------
+# status history and rates over time
+# --------------------------------------------------------------------------------------------
+
+
+def test_status_history_fixture(kakuu: Any) -> None:
+    scale = kakuu.scales["kakuu4"]
+    snaps = metrics.status_snapshots(kakuu.items, kakuu.statuses.query("plan_id == 'k2'"), scale)
+    assert charts.has_history(snaps)
+    spec = charts.status_history_chart(snaps).to_dict()
+    assert title_text(spec) == "項目別の取組状況の推移"
+    (rect,) = units_of(spec, "rect")
+    (text,) = units_of(spec, "text")
+    enc = rect["encoding"]
+    assert (enc["x"]["field"], enc["x"]["type"]) == ("as_of", "nominal")
+    assert enc["x"]["sort"] == ["令和3年度末", "令和4年度末", "令和5年度末"]
+    assert (enc["y"]["field"], enc["y"]["type"]) == ("item_label", "nominal")
+    assert enc["color"]["scale"]["domain"] == [
+        "上回って達成",
+        "おおむね達成",
+        "遅れはあるがおおむね達成",
+        "未達成",
+    ]
+    assert text["encoding"]["text"]["field"] == "text"
+    assert_japanese_tooltips(rect)
+    cells = {(r["item_no"], r["as_of"]): r["text"] for r in rows(spec)}
+    assert cells[(1, "令和4年度末")] == "おおむね達成 ↑"
+    assert cells[(1, "令和3年度末")] == "遅れはあるがおおむね達成"
+    description = charts.status_history_description(snaps)
+    assert "7項目" in description and "3時点" in description and "改善8件" in description
+    table = charts.status_history_table(snaps)
+    assert list(table.columns) == [
+        "項目番号",
+        "項目名",
+        "令和3年度末",
+        "令和4年度末",
+        "令和5年度末",
+    ]
+    assert table.loc[table["項目番号"] == 6, "令和5年度末"].item() == "遅れはあるがおおむね達成 ↑"
+
+
+def test_single_snapshot_has_no_history(city: Any) -> None:
+    snaps = metrics.status_snapshots(city.items, city.statuses, city.scales["achievement3"])
+    assert not charts.has_history(snaps)
+
+
+def test_rates_over_time_fixture(kakuu: Any) -> None:
+    scale = kakuu.scales["kakuu4"]
+    rates = metrics.rates_over_time(
+        kakuu.items.query("plan_id == 'k2'"), kakuu.statuses.query("plan_id == 'k2'"), scale
+    )
+    spec = charts.rates_over_time_chart(rates).to_dict()
+    assert title_text(spec) == "達成率の推移"
+    (line,) = units_of(spec, "line")
+    (point,) = units_of(spec, "point")
+    assert line["encoding"]["strokeDash"]["field"] == "measure_label"
+    assert point["encoding"]["shape"]["field"] == "measure_label"
+    assert point["encoding"]["y"]["axis"]["format"] == ".0%"
+    assert_japanese_tooltips(point)
+    values = [(r["as_of"], r["measure"], r["text"]) for r in rows(spec)]
+    assert ("令和3年度末", "rate_strict", "42.9%") in values
+    assert ("令和5年度末", "rate_incl_partial", "100.0%") in values
+    description = charts.rates_over_time_description(rates)
+    assert "令和3年度末 42.9%→令和4年度末 71.4%→令和5年度末 85.7%" in description
+    table = charts.rates_over_time_table(rates)
+    assert list(table["達成"]) == [3, 5, 6]
+    assert list(table["達成率"]) == ["42.9%", "71.4%", "85.7%"]
+
+
+# --------------------------------------------------------------------------------------------
+# every chart: a title, tooltips and nothing displayed
+# --------------------------------------------------------------------------------------------
+
+
+def all_charts(city: Any) -> list[tuple[str, tuple[Any, ...]]]:
+    achievement = metrics.achievement(city)
+    scale = city.scales["achievement3"]
+    return [
+        (
+            "status_distribution",
+            (metrics.status_counts(city.items, city.statuses, city.scales, city.plans),),
+        ),
+        ("target_level", (achievement,)),
+        ("comparison", (metrics.comparison(achievement),)),
+        ("timeline", (city.events, city.plans)),
+        ("status_history", (metrics.status_snapshots(city.items, city.statuses, scale),)),
+        ("rates_over_time", (metrics.rates_over_time(city.items, city.statuses, scale),)),
+    ]
+
+
+def test_every_chart_has_title_description_table_and_tooltips(city: Any) -> None:
+    for name, args in all_charts(city):
+        chart = getattr(charts, f"{name}_chart")(*args)
+        spec = chart.to_dict()
+        assert title_text(spec) == getattr(charts, f"{name}_title")(*args), name
+        assert spec["config"]["font"] == theme.FONT, name
+        assert any("tooltip" in u.get("encoding", {}) for u in units(spec)), name
+        description = getattr(charts, f"{name}_description")(*args)
+        assert description.endswith("。") and any(ch.isdigit() for ch in description), name
+        table = getattr(charts, f"{name}_table")(*args)
+        assert isinstance(table, pd.DataFrame) and not table.empty, name
+        assert all(any(ord(ch) > 0x3000 for ch in str(c)) for c in table.columns), name
