@@ -1,0 +1,97 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 情報化推進計画 評価報告書
+
+# %% tags=["parameters"]
+plan_id: str = "2"  # 評価する計画の計画ID (plans.csv の「計画ID」)
+data_dir: str = "data/higashiyamato"  # データフォルダ (リポジトリからの相対パスまたは絶対パス)
+as_of: str = ""  # 評価時点 (例: 平成24年度末)。空欄なら最新の評価
+
+# %%
+from helpers import report
+
+plan = report.plan_context(plan_id=plan_id, data_dir=data_dir, as_of=as_of)
+plan.heading()
+
+# %% [markdown]
+# ## 評価の要点
+#
+# 計画に掲げた項目のうち、どれだけが目標を達成したかを示します。
+# 分母(評価した項目の数)とあわせてご覧ください。
+
+# %%
+plan.headline()
+
+# %% [markdown]
+# ## 評価の区分
+#
+# 各項目の取組状況は、次の区分で評価しています(定義は出典の記載どおり)。
+
+# %%
+plan.scale_table()
+
+# %% [markdown]
+# ## 取組状況の分布
+#
+# 評価区分ごとの項目数と割合です。
+
+# %%
+plan.status_figure()
+
+# %% [markdown]
+# ## 取組目標別の状況
+#
+# 「実施」を目標とした項目と「検討」を目標とした項目とでは、達成の意味が異なるため分けて示します。
+
+# %%
+plan.target_figure()
+
+# %% [markdown]
+# ## 評価の推移
+#
+# 複数の時点で評価した場合に、達成率の推移と項目ごとの変化を示します。
+
+# %%
+plan.history_figure()
+
+# %% [markdown]
+# ## 項目一覧
+#
+# 計画のすべての項目と、その取組目標・取組状況・取組内容です。
+
+# %%
+plan.item_table()
+
+# %% [markdown]
+# ## 計画期間の主な出来事
+#
+# 計画期間中に稼働・導入などした主な情報化施策です。
+
+# %%
+plan.timeline_figure()
+
+# %% [markdown]
+# ## 前の計画との比較
+#
+# これまでの計画の達成率を並べて示します。出典に項目別の評価がなく、報告された値しかない計画は「報告値」として区別しています。
+
+# %%
+plan.comparison_figure()
+
+# %% [markdown]
+# ## 出典と方法
+
+# %%
+plan.sources()

@@ -1,0 +1,115 @@
+"""Report sections (helpers.report) and the notebooks run with their default parameters."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import jupytext
+import nbformat
+import papermill as pm
+import pytest
+
+from helpers import report
+from helpers.render import Figure, Headlines, Table
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT / "data" / "higashiyamato"
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.py"))
+
+
+def html_of(obj) -> str:
+    return obj._repr_mimebundle_()["text/html"]
+
+
+def text_of(obj) -> str:
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html_of(obj)))
+
+
+def test_unknown_plan_id_names_the_allowed_values():
+    with pytest.raises(report.ReportParameterError, match=r"「9」.*allowed: 1, 2"):
+        report.plan_context(plan_id="9", data_dir=str(DATA))
+
+
+def test_missing_data_folder_is_named():
+    with pytest.raises(report.ReportParameterError, match="no-such-folder"):
+        report.plan_context(plan_id="2", data_dir="no-such-folder")
+
+
+def test_bad_as_of_is_rejected():
+    with pytest.raises(report.ReportParameterError, match="as_of"):
+        report.plan_context(plan_id="2", data_dir=str(DATA), as_of="平成24年13月")
+
+
+def test_integer_plan_id_from_papermill_is_accepted():
+    plan = report.plan_context(plan_id=2, data_dir=str(DATA))  # papermill -p plan_id 2 gives an int
+    assert plan.plan_id == "2"
+
+
+def test_plan_2_headline_figures_match_the_document():
+    plan = report.plan_context(plan_id="2", data_dir=str(DATA))
+    headline = plan.headline()
+    assert isinstance(headline, Headlines)
+    text = text_of(headline)
+    assert "73.7" in text and "19項目中14項目" in text
+    assert "94.7" in text and "19項目中18項目" in text
+    assert "未達成" in text and "19項目中" in text
+
+
+def test_plan_1_shows_its_reported_figure_only():
+    plan = report.plan_context(plan_id="1", data_dir=str(DATA))
+    text = text_of(plan.headline())
+    assert "約4割" in text and "報告値" in text
+    assert "%" not in text  # no computed rate invented for plan 1
+    assert not isinstance(plan.status_figure(), Figure)
+    measures = plan.item_table()
+    assert isinstance(measures, Table) and len(measures.df) == 9
+
+
+def test_plan_2_sections_are_figures_and_tables():
+    plan = report.plan_context(plan_id="2", data_dir=str(DATA))
+    for section in (
+        plan.status_figure,
+        plan.target_figure,
+        plan.timeline_figure,
+        plan.comparison_figure,
+    ):
+        assert isinstance(section(), Figure), section.__name__
+    items = plan.item_table()
+    assert isinstance(items, Table) and len(items.df) == 19
+    assert items.df["取組状況"].value_counts().to_dict() == {"達成": 14, "一部達成": 4, "未達成": 1}
+
+
+def test_as_of_before_any_snapshot_leaves_items_unrated():
+    plan = report.plan_context(plan_id="2", data_dir=str(DATA), as_of="平成22年度末")
+    assert set(plan.item_table().df["取組状況"]) == {"未評価"}
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+@pytest.mark.parametrize("cwd", ["root", "notebooks"])
+def test_notebook_runs_with_its_defaults(path: Path, cwd: str, tmp_path: Path):
+    """Each notebook runs top to bottom with its defaults, from the repository root (the build)
+    and from notebooks/ (JupyterLab), and shows no error, warning or stray text output."""
+    nb = jupytext.read(path)
+    src = tmp_path / f"{path.stem}.ipynb"
+    nbformat.write(nb, src)
+    out = tmp_path / f"{path.stem}.out.ipynb"
+    os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
+    pm.execute_notebook(
+        src,
+        out,
+        kernel_name="python3",
+        cwd=str(ROOT if cwd == "root" else ROOT / "notebooks"),
+        progress_bar=False,
+    )
+    executed = nbformat.read(out, as_version=4)
+    parameters = [c for c in executed.cells if "parameters" in c.metadata.get("tags", [])]
+    assert len(parameters) == 1
+    for cell in executed.cells:
+        for output in cell.get("outputs", []):
+            assert output["output_type"] not in {"error", "stream"}, (cell.source, output)
+    html = "".join(
+        o.get("data", {}).get("text/html", "") for c in executed.cells for o in c.get("outputs", [])
+    )
+    assert "東大和市" in html
