@@ -328,9 +328,8 @@ class PlanReport:
             return note
         dates = self._statuses()["as_of"].dropna().unique()
         if len(dates) < 2:
-            return _note(
-                f"{self.name}の評価は{dates[0] if len(dates) else ''}時点の1回のみのため、推移はありません。"
-            )
+            when = f"{dates[0]}時点の" if len(dates) else ""
+            return _note(f"{self.name}の評価は{when}1回のみのため、推移はありません。")
         rates = metrics.rates_over_time(self._items(), self._statuses(), self.scale)
         return Figure(
             charts.rates_over_time_chart(rates),
