@@ -1,0 +1,298 @@
+"""The ``plan-report`` command: build, list and validate the report set.
+
+``plan-report build`` rebuilds the reports whose inputs changed (exit codes: 0 ok, 1 a report
+failed, 2 invalid data or report set, 3 another build holds the lock, 130 interrupted);
+``plan-report list`` shows the set and the outcome of the last build; ``plan-report validate``
+checks a data folder and prints every problem (exit 1 on errors).
+
+On a terminal the build draws one live progress line; otherwise (cron, systemd, CI) it writes
+plain timestamped log lines.
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import time
+import unicodedata
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, TextIO
+
+from helpers import build as b
+from helpers import manifest as mf
+
+# --- progress --------------------------------------------------------------------------------
+
+_REPORT_KINDS = ("built", "skipped", "failed")
+
+
+def _timestamp() -> str:
+    return time.strftime("%Y-%m-%d %H:%M:%S")
+
+
+class LogReporter:
+    """Plain log lines with a timestamp, one per event (for cron and systemd journals)."""
+
+    def __init__(self, out: TextIO, err: TextIO) -> None:
+        self.out = out
+        self.err = err
+        self.counts = dict.fromkeys(_REPORT_KINDS, 0)
+        self.started = time.monotonic()
+
+    def __call__(self, event: b.Event) -> None:
+        """Write ``event`` as one line (problem tables as they are)."""
+        if event.kind in _REPORT_KINDS and event.name != b.OPEN_DATA_NAME and event.name:
+            self.counts[event.kind] += 1
+        if event.kind == "done":
+            text = _summary(self.counts, time.monotonic() - self.started, event.count)
+        else:
+            label = f"{event.name}: " if event.name and event.kind == "skipped" else ""
+            text = label + event.message
+        stream = self.err if event.kind in ("failed", "problems", "warning") else self.out
+        first, *rest = text.splitlines() or [""]
+        print(f"{_timestamp()} {first}", file=stream, flush=True)
+        for line in rest:
+            print(f"    {line}", file=stream, flush=True)
+
+
+class LiveReporter:
+    """One progress line redrawn in place; failures, problems and the summary stay on screen."""
+
+    def __init__(self, out: TextIO) -> None:
+        self.out = out
+        self.counts = dict.fromkeys(_REPORT_KINDS, 0)
+        self.running: list[str] = []
+        self.to_build = 0
+        self.total = 0
+        self.started = time.monotonic()
+
+    def _line(self) -> str:
+        done = self.counts["built"] + self.counts["failed"]
+        running = ", ".join(self.running[:3]) + (" …" if len(self.running) > 3 else "")
+        elapsed = time.monotonic() - self.started
+        text = (
+            f"[{done}/{self.to_build}] built {self.counts['built']}, "
+            f"unchanged {self.counts['skipped']}, failed {self.counts['failed']}"
+            f" | {elapsed:.0f} s" + (f" | building {running}" if running else "")
+        )
+        return text[:200]
+
+    def _print(self, text: str) -> None:
+        self.out.write("\r\x1b[K" + text + "\n")
+
+    def __call__(self, event: b.Event) -> None:
+        """Update the counters and redraw the line; print lasting messages above it."""
+        if event.kind == "plan":
+            self.to_build, self.total = event.count, event.total
+        elif event.kind == "start" and event.name:
+            self.running.append(event.name)
+        elif event.kind in _REPORT_KINDS and event.name and event.name != b.OPEN_DATA_NAME:
+            self.counts[event.kind] += 1
+            if event.name in self.running:
+                self.running.remove(event.name)
+        if event.kind in ("failed", "problems", "warning", "info"):
+            self._print(event.message)
+        if event.kind == "done":
+            summary = _summary(self.counts, time.monotonic() - self.started, event.count)
+            self._print(summary)
+        else:
+            self.out.write("\r\x1b[K" + self._line())
+        self.out.flush()
+
+
+def _summary(counts: dict[str, int], seconds: float, code: int) -> str:
+    return (
+        f"done in {seconds:.1f} s: {counts['built']} built, {counts['skipped']} unchanged, "
+        f"{counts['failed']} failed (exit {code})"
+    )
+
+
+def reporter_for(out: TextIO, err: TextIO) -> Callable[[b.Event], None]:
+    """A live line on a terminal, timestamped log lines otherwise."""
+    if out.isatty():
+        return LiveReporter(out)
+    return LogReporter(out, err)
+
+
+# --- tables ----------------------------------------------------------------------------------
+
+
+def display_width(text: str) -> int:
+    """Columns ``text`` takes in a terminal (East Asian wide characters count two)."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def format_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    """Left-aligned text table; the last column is not padded."""
+    widths = [max(display_width(r[k]) for r in [header, *rows]) for k in range(len(header))]
+    lines = []
+    for row in [header, *rows]:
+        cells = [c + " " * (w - display_width(c)) for c, w in zip(row, widths, strict=True)]
+        lines.append("  ".join(cells).rstrip())
+    return "\n".join(lines)
+
+
+def _parameter_text(parameters: dict[str, Any]) -> str:
+    own = {
+        k: v for k, v in parameters.items() if k not in (b.INJECTED_DATA_DIR, b.INJECTED_REPORT_SET)
+    }
+    return " ".join(f"{k}={v}" for k, v in own.items()) or "-"
+
+
+def list_rows(report_set: b.ReportSet, manifest: mf.Manifest | None) -> list[list[str]]:
+    """One row per report: name, notebook, parameters, output, last outcome."""
+    rows = []
+    for spec in report_set.reports:
+        record = manifest.record(spec.name) if manifest else None
+        outcome = record.outcome if record else "never built"
+        if record and record.outcome == "failed" and record.error:
+            outcome = f"failed: {record.error}"
+        try:
+            notebook = spec.notebook.relative_to(report_set.root).as_posix()
+        except ValueError:
+            notebook = str(spec.notebook)
+        rows.append(
+            [spec.name, notebook, _parameter_text(spec.parameters), f"{spec.output}.html", outcome]
+        )
+    return rows
+
+
+# --- commands --------------------------------------------------------------------------------
+
+
+def _raise_interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    """``plan-report build``."""
+    options = b.BuildOptions(
+        config=args.config,
+        reports_dir=args.reports_dir,
+        only=tuple(args.only or ()),
+        jobs=args.jobs,
+        force=args.force,
+        pdf=not args.no_pdf,
+        timeout=args.timeout if args.timeout and args.timeout > 0 else None,
+    )
+    previous = signal.signal(signal.SIGTERM, _raise_interrupt)
+    try:
+        return int(b.build(options, reporter_for(sys.stdout, sys.stderr)))
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    """``plan-report list``."""
+    from helpers.io import DataValidationError
+
+    try:
+        report_set = b.load_report_set(args.config)
+    except (b.ConfigError, DataValidationError) as exc:
+        print(f"cannot list the report set: {exc}", file=sys.stderr)
+        return int(b.ExitCode.INVALID)
+    reports_dir = (args.reports_dir or b.default_reports_dir(report_set.root)).resolve()
+    manifest = mf.read_manifest(reports_dir / mf.MANIFEST_FILE)
+    header = ["name", "notebook", "parameters", "output", "last outcome"]
+    print(format_table(header, list_rows(report_set, manifest)))
+    print(
+        f"{len(report_set.reports)} reports; data {report_set.data_dir}; outputs in {reports_dir}"
+    )
+    return 0
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    """``plan-report validate [DIR]``: exit 1 when the data has errors."""
+    from helpers.io import inspect_folder
+    from helpers.validate import format_problems, summary
+
+    folder = args.folder
+    if folder is None:
+        try:
+            folder = b.read_report_set(args.config).data_dir
+        except b.ConfigError as exc:
+            print(f"no data folder given and {exc}", file=sys.stderr)
+            return int(b.ExitCode.INVALID)
+    problems = inspect_folder(folder).problems
+    if problems:
+        print(format_problems(problems))
+    print(summary(folder, problems))
+    return 1 if any(p.severity == "error" for p in problems) else 0
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of ``plan-report``."""
+    parser = argparse.ArgumentParser(
+        prog="plan-report",
+        description="情報化推進計画の評価報告書を作る (build the evaluation reports)",
+        epilog="exit codes: 0 ok, 1 a report failed, 2 invalid data or report set, "
+        "3 another build holds the lock, 130 interrupted",
+    )
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--config",
+        type=Path,
+        default=b.DEFAULT_CONFIG,
+        help=f"report set file (default: {b.DEFAULT_CONFIG})",
+    )
+    common.add_argument(
+        "--reports-dir",
+        type=Path,
+        default=None,
+        help="output folder (default: reports/ beside the report set's project)",
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    build = commands.add_parser(
+        "build", parents=[common], help="build the reports whose inputs changed"
+    )
+    build.add_argument(
+        "--only",
+        action="append",
+        metavar="NAME",
+        help="build only this report (repeatable; shell patterns such as 'plan-*' allowed)",
+    )
+    build.add_argument("--jobs", "-j", type=_positive_int, default=1, help="worker processes")
+    build.add_argument("--force", action="store_true", help="rebuild even unchanged reports")
+    build.add_argument("--no-pdf", action="store_true", help="skip the PDF of each report")
+    build.add_argument(
+        "--timeout",
+        type=float,
+        default=b.DEFAULT_TIMEOUT,
+        metavar="SECONDS",
+        help=f"time limit of each cell (default {b.DEFAULT_TIMEOUT:.0f}; 0 = none)",
+    )
+    build.set_defaults(func=cmd_build)
+
+    listing = commands.add_parser(
+        "list", parents=[common], help="show the reports and their last outcome"
+    )
+    listing.set_defaults(func=cmd_list)
+
+    validate = commands.add_parser(
+        "validate", parents=[common], help="check a data folder and list every problem"
+    )
+    validate.add_argument(
+        "folder", nargs="?", type=Path, default=None, help="data folder (default: the set's)"
+    )
+    validate.set_defaults(func=cmd_validate)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of ``plan-report`` and ``python -m helpers``; returns the exit code."""
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return int(b.ExitCode.INTERRUPTED)

@@ -1,0 +1,238 @@
+"""Open data published beside the reports (``reports/data/``): CSV files anyone can reuse.
+
+* ``achievement.csv``: achievement per plan, overall (``all``) and per target level
+  (``target:<level>``). The leading columns are fixed: plan_id, breakdown, n_items, achieved,
+  partial, not_achieved, rate_strict, rate_incl_partial; then source, as_of, wording, note and
+  more. A plan the document evaluates only as a whole (plan 1: 約4割) has one row with empty
+  counts, the reported rate and a note; nothing is invented for it.
+* ``items.csv``: every item of every plan with its status at each evaluation (one row per item
+  and evaluation; an item never evaluated has one row with an empty status).
+* ``events.csv``: the timeline, with the fiscal year derived from each date and the plan period
+  the event falls in.
+* ``columns.csv``: what every column of the files above means, in Japanese.
+
+Files are UTF-8 with a byte order mark (Excel on Japanese Windows then reads them correctly),
+CRLF line ends (RFC 4180), and byte-for-byte deterministic for the same data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from helpers import labels, metrics
+from helpers.dates import fiscal_year_label
+from helpers.manifest import write_bytes_atomic
+
+ACHIEVEMENT_LEADING: tuple[str, ...] = (
+    "plan_id",
+    "breakdown",
+    "n_items",
+    "achieved",
+    "partial",
+    "not_achieved",
+    "rate_strict",
+    "rate_incl_partial",
+)
+"""The contract: achievement.csv starts with exactly these columns, in this order."""
+
+ACHIEVEMENT_COLUMNS: tuple[str, ...] = (
+    *ACHIEVEMENT_LEADING,
+    "source",
+    "as_of",
+    "wording",
+    "note",
+    "plan_name",
+    "breakdown_label",
+    "n_unrated",
+    "as_of_date",
+    "start_fy",
+    "end_fy",
+)
+ITEM_COLUMNS: tuple[str, ...] = (
+    "plan_id",
+    "item_no",
+    "item_name",
+    "target",
+    "as_of",
+    "as_of_date",
+    "status",
+    "status_class",
+    "description",
+    "date_written",
+    "date_kind",
+    "page",
+    "status_page",
+)
+EVENT_COLUMNS: tuple[str, ...] = (
+    "event_id",
+    "date_written",
+    "precision",
+    "date",
+    "fiscal_year",
+    "fiscal_year_label",
+    "period_plan_id",
+    "period_plan_name",
+    "event",
+    "kind",
+    "plan_id",
+    "item_no",
+    "in_chart",
+    "page",
+    "note",
+)
+
+PUBLISHED_BREAKDOWNS: tuple[str, ...] = ("all", "target:")
+"""Breakdowns published in achievement.csv: the whole plan and each target level."""
+
+ENCODING = "utf-8-sig"
+LINE_END = "\r\n"
+
+COLUMN_LABELS: dict[str, str] = {
+    **labels.COLUMNS,
+    "as_of_date": "評価時点(日付)",
+    "start_fy": "開始年度(西暦)",
+    "end_fy": "終了年度(西暦)",
+    "status_class": "区分",
+    "description": "取組内容",
+    "date_kind": "時期の内容",
+    "status_page": "取組状況の出典頁",
+    "event_id": "事象ID",
+    "precision": "時期の精度",
+    "date": "日付",
+    "period_plan_id": "計画期間(計画ID)",
+    "period_plan_name": "計画期間(計画)",
+    "in_chart": "年表に掲載",
+    "plan_name": "計画",
+}
+"""Japanese meaning of every published column (labels.COLUMNS plus the open-data extras)."""
+
+BREAKDOWN_NOTE = "all: 計画全体 / target:<取組目標>: 取組目標別"
+
+
+def _iso_date(value: Any) -> str | None:
+    """``YYYY-MM-DD`` of a timestamp, ``None`` when missing."""
+    return None if pd.isna(value) else pd.Timestamp(value).date().isoformat()
+
+
+DATE_FORMATS: dict[str, str] = {"day": "%Y-%m-%d", "month": "%Y-%m", "year": "%Y"}
+"""How a date is written in events.csv, by the precision the source gives (others: empty)."""
+
+
+def _date_at_precision(value: Any, precision: str) -> str | None:
+    """The date only as precise as the source: 2009-10 for 平成21年10月, empty for 年度 only."""
+    fmt = DATE_FORMATS.get(precision)
+    if fmt is None or pd.isna(value):
+        return None
+    return pd.Timestamp(value).strftime(fmt)
+
+
+def _is_published_breakdown(breakdown: str) -> bool:
+    return breakdown == "all" or breakdown.startswith("target:")
+
+
+def achievement_table(city: Any) -> pd.DataFrame:
+    """achievement.csv: :func:`helpers.metrics.achievement` in the published column order."""
+    frame = metrics.achievement(city)
+    frame = frame.loc[[_is_published_breakdown(str(b)) for b in frame["breakdown"]]].copy()
+    frame["as_of_date"] = [_iso_date(v) for v in frame["as_of_date"]]
+    return frame[list(ACHIEVEMENT_COLUMNS)].reset_index(drop=True)
+
+
+def _status_classes(city: Any) -> dict[tuple[str, str], str]:
+    """(plan_id, status code) -> generic class, through each plan's scale."""
+    classes: dict[tuple[str, str], str] = {}
+    for plan_id in city.plans["plan_id"]:
+        scale = city.scale_of(plan_id)
+        if scale is not None:
+            classes.update({(plan_id, c): k for c, k in scale.classes().items()})
+    return classes
+
+
+def items_table(city: Any) -> pd.DataFrame:
+    """items.csv: one row per item and evaluation (items never evaluated: one empty row)."""
+    items = city.items.rename(columns={"name": "item_name"})
+    statuses = city.statuses.rename(columns={"page": "status_page"})
+    merged = items.merge(
+        statuses[["plan_id", "item_no", "as_of", "as_of_date", "status", "status_page"]],
+        on=["plan_id", "item_no"],
+        how="left",
+    )
+    classes = _status_classes(city)
+    merged["status_class"] = [
+        None if pd.isna(s) else classes.get((p, s))
+        for p, s in zip(merged["plan_id"], merged["status"], strict=True)
+    ]
+    order = {pid: n for n, pid in enumerate(city.plans["plan_id"])}
+    merged["_plan_order"] = [order.get(p, len(order)) for p in merged["plan_id"]]
+    merged = merged.sort_values(
+        ["_plan_order", "item_no", "as_of_date"], kind="stable", na_position="first"
+    )
+    merged["as_of_date"] = [_iso_date(v) for v in merged["as_of_date"]]
+    return merged[list(ITEM_COLUMNS)].reset_index(drop=True)
+
+
+def events_table(city: Any) -> pd.DataFrame:
+    """events.csv: every event, with its fiscal year (both forms) and plan period."""
+    events = city.events.copy()
+    events["fiscal_year_label"] = [
+        None if pd.isna(fy) else fiscal_year_label(int(fy)) for fy in events["fiscal_year"]
+    ]
+    names = dict(zip(city.plans["plan_id"], city.plans["short_name"], strict=True))
+    events["period_plan_name"] = [
+        None if p is None or pd.isna(p) else names.get(p) for p in events["period_plan_id"]
+    ]
+    events["date"] = [
+        _date_at_precision(d, str(p))
+        for d, p in zip(events["date"], events["precision"], strict=True)
+    ]
+    return events[list(EVENT_COLUMNS)].reset_index(drop=True)
+
+
+def columns_table(tables: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
+    """columns.csv: file, column and Japanese label of every published column."""
+    rows = [
+        {
+            "file": file,
+            "column": column,
+            "label": COLUMN_LABELS.get(column, ""),
+            "note": BREAKDOWN_NOTE if column == "breakdown" else None,
+        }
+        for file, frame in tables.items()
+        for column in frame.columns
+    ]
+    return pd.DataFrame(rows, columns=["file", "column", "label", "note"])
+
+
+def to_csv_bytes(frame: pd.DataFrame) -> bytes:
+    """CSV bytes: UTF-8 with BOM, CRLF, empty cells for missing values, no index."""
+    text = frame.to_csv(index=False, lineterminator=LINE_END, na_rep="")
+    return text.encode(ENCODING)
+
+
+def open_data_tables(city: Any) -> dict[str, pd.DataFrame]:
+    """Every open data table by file name, ``columns.csv`` last."""
+    tables = {
+        "achievement.csv": achievement_table(city),
+        "items.csv": items_table(city),
+        "events.csv": events_table(city),
+    }
+    return {**tables, "columns.csv": columns_table(tables)}
+
+
+def open_data_files(city: Any) -> dict[str, bytes]:
+    """Every open data file (name -> bytes) of a loaded city (``helpers.io.CityData``)."""
+    return {name: to_csv_bytes(frame) for name, frame in open_data_tables(city).items()}
+
+
+def write_open_data(city: Any, folder: str | Path) -> list[Path]:
+    """Write the open data files into ``folder`` (each atomically); return their paths."""
+    paths = []
+    for name, data in open_data_files(city).items():
+        path = Path(folder) / name
+        write_bytes_atomic(path, data)
+        paths.append(path)
+    return paths
