@@ -59,6 +59,14 @@ plan.status_figure()
 plan.target_figure()
 
 # %% [markdown]
+# ## 重点目標別の状況
+#
+# 項目を重点目標(分野)に分類している計画では、分野ごとの状況を示します。
+
+# %%
+plan.category_figure()
+
+# %% [markdown]
 # ## 評価の推移
 #
 # 複数の時点で評価した場合に、達成率の推移と項目ごとの変化を示します。

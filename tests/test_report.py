@@ -113,3 +113,13 @@ def test_notebook_runs_with_its_defaults(path: Path, cwd: str, tmp_path: Path):
         o.get("data", {}).get("text/html", "") for c in executed.cells for o in c.get("outputs", [])
     )
     assert "東大和市" in html
+
+
+def test_other_city_with_its_own_scale_history_and_categories():
+    fixture = ROOT / "tests" / "fixtures" / "sample_city"
+    plan = report.plan_context(plan_id="k2", data_dir=str(fixture))
+    assert isinstance(plan.history_figure(), Figure)
+    assert isinstance(plan.category_figure(), Figure)
+    scale = plan.scale_table()
+    assert isinstance(scale, Table) and len(scale.df) == 4
+    assert "上回って達成" in set(scale.df.iloc[:, 0])

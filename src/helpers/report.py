@@ -322,6 +322,20 @@ class PlanReport:
             charts.target_level_table(rows),
         )
 
+    def category_figure(self) -> Figure | Markup:
+        """Status classes by category (priority goal), for plans whose items name one."""
+        if (note := self._no_statuses()) is not None:
+            return note
+        rows = self._rows()
+        if not rows["breakdown"].str.startswith("category:").any():
+            return _note(f"{self.name}の項目は重点目標に分類されていません。")
+        return Figure(
+            charts.category_chart(rows),
+            charts.category_title(rows),
+            charts.category_description(rows),
+            charts.category_table(rows),
+        )
+
     def history_figure(self) -> Figure | Markup:
         """Rates at each evaluation date, when the plan was evaluated more than once."""
         if (note := self._no_statuses()) is not None:
