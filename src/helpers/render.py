@@ -1,0 +1,467 @@
+"""HTML for notebook outputs: charts with text alternative and data table, tables, headlines.
+
+Every chart in a report is a :class:`Figure`: a ``<figure>`` holding its title, a chart container
+``<div class="chart" id="chart-N" role="img" aria-label="...">``, a small inline ``<script>`` that
+calls the *global* ``vegaEmbed`` with the chart's Vega-Lite spec, a visible one-sentence
+description, and a collapsible ``<details>`` data table with the same numbers (for screen readers,
+for print and for anyone who prefers numbers). Containers are numbered by a per-process counter,
+so executing the same notebook in a fresh kernel yields byte-identical HTML (no ``uuid``).
+
+How the Vega libraries reach the browser without any network access
+--------------------------------------------------------------------
+The libraries (vega, vega-lite, vega-embed; about 0.9 MB) come from
+``vl_convert.javascript_bundle()``, cached on disk by :func:`helpers.export.vega_bundle`.
+
+* **Report mode** (the build sets the environment variable ``PLAN_REPORT_MODE=report``, or a
+  notebook calls ``set_mode("report")``): outputs hold only containers and the small scripts; the
+  project's nbconvert template (``helpers/templates/plan_report``) puts the bundle once in the
+  page ``<head>``, before any chart script runs.
+* **Interactive mode** (anything else, e.g. an analyst in JupyterLab): the first figure displayed
+  in a kernel also emits the bundle inline, once; JupyterLab runs the scripts of trusted outputs,
+  which defines ``vegaEmbed`` globally for every later chart in the page. If the page was
+  reloaded while the kernel kept running, the global is gone: the chart shows a short Japanese
+  note instead, and ``display(load_vega())`` (or a kernel restart) brings the libraries back.
+
+The bundle is always wrapped by :func:`guarded_bundle`: it only runs while ``vegaEmbed`` is
+undefined, so a second copy in a page is harmless; the exporter also removes copies emitted by
+figures, so a notebook executed interactively exports to the same page as in report mode.
+
+Charts are embedded with vega-embed's ``ast: true`` option, so Vega evaluates expressions with its
+interpreter instead of ``new Function``: the report's Content-Security-Policy needs no
+``'unsafe-eval'``. The ``$schema`` URL is dropped from each spec (``mode: "vega-lite"`` is passed
+instead), so pages carry no remote addresses.
+
+Table cells are escaped and formatted for Japanese readers: thousands separators (``1,234``),
+percentages from fractions in the columns named in ``percent_columns`` (``0.737`` -> ``73.7%``),
+``—`` for missing values.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import importlib
+import importlib.util
+import itertools
+import json
+import math
+import numbers
+import os
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+import pandas as pd
+
+MODE_ENV_VAR = "PLAN_REPORT_MODE"
+REPORT_MODE = "report"
+INTERACTIVE_MODE = "interactive"
+MISSING_TEXT = "—"
+
+_REQUIRED_EMBED_OPTIONS: dict[str, Any] = {"actions": False, "ast": True, "mode": "vega-lite"}
+_DEFAULT_EMBED_OPTIONS: dict[str, Any] = {"renderer": "svg"}
+
+_mode_override: str | None = None
+_chart_ids: Iterator[int] = itertools.count(1)
+_bundle_emitted = False
+
+
+# --- mode and ids -------------------------------------------------------------------------
+
+
+def set_mode(mode: str | None) -> None:
+    """Choose ``"report"`` or ``"interactive"`` output; ``None`` goes back to the env variable."""
+    global _mode_override
+    if mode not in (None, REPORT_MODE, INTERACTIVE_MODE):
+        raise ValueError(f"mode must be {REPORT_MODE!r} or {INTERACTIVE_MODE!r}, got {mode!r}")
+    _mode_override = mode
+
+
+def current_mode() -> str:
+    """Return the mode: the ``set_mode`` choice, else ``$PLAN_REPORT_MODE``, else interactive."""
+    if _mode_override is not None:
+        return _mode_override
+    env = os.environ.get(MODE_ENV_VAR, "").strip().lower()
+    return REPORT_MODE if env == REPORT_MODE else INTERACTIVE_MODE
+
+
+def next_chart_id() -> str:
+    """Return the next container id of this process: ``chart-1``, ``chart-2``, ..."""
+    return f"chart-{next(_chart_ids)}"
+
+
+def reset_state() -> None:
+    """Restart chart numbering at 1 and forget that the bundle was emitted (for tests)."""
+    global _chart_ids, _bundle_emitted
+    _chart_ids = itertools.count(1)
+    _bundle_emitted = False
+
+
+# --- escaping -----------------------------------------------------------------------------
+
+_JSON_SCRIPT_ESCAPES = {
+    "<": "\\u003c",
+    ">": "\\u003e",
+    "&": "\\u0026",
+    "\u2028": "\\u2028",
+    "\u2029": "\\u2029",
+}
+
+
+def esc(text: object) -> str:
+    """Escape any value's text for HTML content and attribute values."""
+    return html.escape(str(text), quote=True)
+
+
+def script_json(value: object) -> str:
+    """Serialise *value* as JSON that is safe inside an HTML ``<script>`` element.
+
+    ``<``, ``>`` and ``&`` only occur inside JSON strings, where their ``\\uXXXX`` escapes mean
+    the same text, so ``</script>`` or ``<!--`` in data cannot end or confuse the element.
+    """
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    for char, escape in _JSON_SCRIPT_ESCAPES.items():
+        text = text.replace(char, escape)
+    return text
+
+
+def script_safe(source: str) -> str:
+    """Make JavaScript source safe to inline in ``<script>``: no ``</script`` and no ``<!--``."""
+    return (
+        source.replace("</script", "<\\/script")
+        .replace("</SCRIPT", "<\\/SCRIPT")
+        .replace("<!--", "<\\!--")
+    )
+
+
+# --- number and cell formatting -----------------------------------------------------------
+
+
+def is_missing(value: object) -> bool:
+    """True for ``None``, ``NaN``, ``NaT`` and ``pd.NA``."""
+    if value is None or value is pd.NA or value is pd.NaT:
+        return True
+    return isinstance(value, float) and math.isnan(value)
+
+
+def _round_half_up(value: float, decimals: int) -> Decimal:
+    """Round as Japanese documents do (四捨五入), from the float's shortest decimal form."""
+    return Decimal(repr(float(value))).quantize(Decimal(1).scaleb(-decimals), ROUND_HALF_UP)
+
+
+def format_number(value: float | int, *, percent: bool = False, decimals: int = 1) -> str:
+    """Format a number for Japanese readers: ``1,234``, ``12.5``, ``73.7%`` (from ``0.737``).
+
+    Rounding is half up (``2.25`` -> ``2.3``). Integral values show no decimals unless they are
+    percentages; missing values show ``—``.
+    """
+    if is_missing(value):
+        return MISSING_TEXT
+    if percent:
+        return f"{_round_half_up(float(value) * 100, decimals):,.{decimals}f}%"
+    if isinstance(value, numbers.Integral):
+        return f"{int(value):,}"
+    number = float(value)
+    if number.is_integer():
+        return f"{number:,.0f}"
+    return f"{_round_half_up(number, decimals):,.{decimals}f}"
+
+
+def format_cell(value: object, *, percent: bool = False, decimals: int = 1) -> str:
+    """Return the display text (not yet escaped) of one table cell."""
+    if is_missing(value):
+        return MISSING_TEXT
+    if isinstance(value, bool):
+        return "はい" if value else "いいえ"
+    if isinstance(value, numbers.Number) and not isinstance(value, complex):
+        return format_number(value, percent=percent, decimals=decimals)  # type: ignore[arg-type]
+    if isinstance(value, pd.Timestamp | dt.datetime):
+        if value.hour or value.minute or value.second:
+            return value.strftime("%Y-%m-%d %H:%M")
+        return value.strftime("%Y-%m-%d")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value)
+
+
+def _is_numeric_cell(value: object) -> bool:
+    """True when a cell holds a (non-boolean) number: those cells are right-aligned."""
+    return isinstance(value, numbers.Number) and not isinstance(value, bool | complex)
+
+
+# --- tables -------------------------------------------------------------------------------
+
+
+def table_html(
+    df: pd.DataFrame,
+    caption: str,
+    *,
+    percent_columns: Iterable[str] = (),
+    decimals: int = 1,
+    row_headers: bool = True,
+) -> str:
+    """Render *df* as an accessible HTML table (no pandas index; every text escaped).
+
+    The table has a ``<caption>``, ``<th scope="col">`` column headers and, with *row_headers*,
+    the first column as ``<th scope="row">``. Numbers get thousands separators and are
+    right-aligned; columns named in *percent_columns* hold fractions shown as percentages.
+    """
+    percent = {str(name) for name in percent_columns}
+    unknown = percent - {str(name) for name in df.columns}
+    if unknown:
+        raise KeyError(f"percent_columns not in the table: {sorted(unknown)}")
+    head = "".join(f'<th scope="col">{esc(name)}</th>' for name in df.columns)
+    rows = []
+    for record in df.itertuples(index=False, name=None):
+        cells = []
+        for position, (name, value) in enumerate(zip(df.columns, record, strict=True)):
+            text = esc(format_cell(value, percent=str(name) in percent, decimals=decimals))
+            numeric = ' class="num"' if _is_numeric_cell(value) else ""
+            if row_headers and position == 0:
+                cells.append(f'<th scope="row"{numeric}>{text}</th>')
+            else:
+                cells.append(f"<td{numeric}>{text}</td>")
+        rows.append(f"<tr>{''.join(cells)}</tr>")
+    return (
+        # a wide table scrolls on a phone: keyboard users must be able to reach it (WCAG 2.1.1)
+        f'<div class="table-scroll" role="region" aria-label="{esc(caption)}" tabindex="0">'
+        f'<table class="data-table"><caption>{esc(caption)}</caption>'
+        f"<thead><tr>{head}</tr></thead>"
+        f"<tbody>{''.join(rows)}</tbody></table></div>"
+    )
+
+
+@dataclass(frozen=True, eq=False)
+class Table:
+    """A plain table for notebooks (item lists etc.), displayed like :func:`table_html`."""
+
+    df: pd.DataFrame
+    caption: str
+    percent_columns: Sequence[str] = ()
+    decimals: int = 1
+    row_headers: bool = True
+
+    def to_html(self) -> str:
+        """Return the table's HTML."""
+        return table_html(
+            self.df,
+            self.caption,
+            percent_columns=self.percent_columns,
+            decimals=self.decimals,
+            row_headers=self.row_headers,
+        )
+
+    def _repr_html_(self) -> str:
+        return self.to_html()
+
+    def _repr_mimebundle_(self, include: object = None, exclude: object = None) -> dict[str, str]:
+        return {"text/html": self.to_html(), "text/plain": self.caption}
+
+
+# --- charts -------------------------------------------------------------------------------
+
+
+def chart_spec(chart: Any) -> dict[str, Any]:
+    """Return the Vega-Lite spec of an Altair chart (or a spec dict) without ``$schema``."""
+    spec = dict(chart) if isinstance(chart, Mapping) else chart.to_dict()
+    spec.pop("$schema", None)
+    return spec
+
+
+def embed_options() -> dict[str, Any]:
+    """Return the vega-embed options: ``helpers.theme.vega_embed_options()`` if present.
+
+    Without the theme module the defaults are an SVG renderer and no action menu. ``actions``,
+    ``ast`` and ``mode`` are always forced (no menu linking to remote editors, no ``eval``,
+    no ``$schema`` needed).
+    """
+    options: dict[str, Any] = dict(_DEFAULT_EMBED_OPTIONS)
+    if importlib.util.find_spec("helpers.theme") is not None:
+        theme = importlib.import_module("helpers.theme")
+        provider = getattr(theme, "vega_embed_options", None)
+        if callable(provider):
+            options.update(provider())
+    options.update(_REQUIRED_EMBED_OPTIONS)
+    return options
+
+
+_MISSING_LIBRARY_NOTE = (
+    "グラフ描画ライブラリが読み込まれていません。helpers.render.load_vega() を表示するか、"
+    "カーネルを再起動してから実行し直してください。下のデータ表に同じ数値があります。"
+)
+_RENDER_FAILED_NOTE = "グラフを描画できませんでした。下のデータ表に同じ数値があります。"
+
+
+def chart_script(chart_id: str, spec: Mapping[str, Any], options: Mapping[str, Any]) -> str:
+    """Return the inline ``<script>`` that draws *spec* into ``#chart_id`` with global vegaEmbed."""
+    return (
+        "<script>(function(){"
+        f'var el=document.getElementById("{chart_id}");'
+        f"var spec={script_json(spec)};"
+        f"var opts={script_json(options)};"
+        'if(typeof window.vegaEmbed!=="function"){'
+        'el.setAttribute("data-chart-error","no-library");'
+        f"el.textContent={script_json(_MISSING_LIBRARY_NOTE)};return;}}"
+        f'window.vegaEmbed("#{chart_id}",spec,opts).catch(function(err){{'
+        'el.setAttribute("data-chart-error","render");'
+        f"el.textContent={script_json(_RENDER_FAILED_NOTE)};"
+        'console.error("chart " + el.id + ": " + err);});'
+        "})();</script>"
+    )
+
+
+def guarded_bundle(source: str) -> str:
+    """Wrap the Vega bundle so that it is safe to run twice in one page.
+
+    The bundle declares top-level ``const`` names: a second copy as a plain script would throw
+    ``SyntaxError: Identifier ... has already been declared``. Wrapped in a function that only
+    runs while ``vegaEmbed`` is undefined, a second copy (a notebook executed interactively, then
+    exported) does nothing. The bundle publishes its globals through ``window`` itself.
+    """
+    return (
+        f'if(typeof window.vegaEmbed!=="function"){{(function(){{\n{script_safe(source)}\n}})();}}'
+    )
+
+
+def vega_bundle_script() -> str:
+    """Return ``<script>`` with the whole (guarded) Vega bundle: vegaEmbed, vega, vegaLite."""
+    from helpers.export import vega_bundle  # lazy: export imports nbconvert (0.6 s)
+
+    return f"<script>{guarded_bundle(vega_bundle())}</script>"
+
+
+@dataclass(frozen=True)
+class VegaLoader:
+    """Display object that (re)loads the Vega bundle into an interactive notebook page."""
+
+    def _repr_mimebundle_(self, include: object = None, exclude: object = None) -> dict[str, str]:
+        global _bundle_emitted
+        _bundle_emitted = True
+        return {"text/html": vega_bundle_script(), "text/plain": "Vega bundle loaded"}
+
+    def _repr_html_(self) -> str:
+        return self._repr_mimebundle_()["text/html"]
+
+
+def load_vega() -> VegaLoader:
+    """Return an object whose display loads the Vega bundle (interactive use only)."""
+    return VegaLoader()
+
+
+@dataclass(frozen=True, eq=False)
+class Figure:
+    """A chart with its title, text alternative (*description*) and data table (same numbers).
+
+    Display it (last expression of a cell, or ``display(fig)``); :meth:`to_html` gives the markup
+    for a chosen container id. *percent_columns* name the table columns holding fractions.
+    """
+
+    chart: Any
+    title: str
+    description: str
+    table: pd.DataFrame
+    percent_columns: Sequence[str] = field(default=())
+    decimals: int = 1
+
+    def __post_init__(self) -> None:
+        if not self.title.strip():
+            raise ValueError("a Figure needs a title")
+        if not self.description.strip():
+            raise ValueError(f"Figure {self.title!r} needs a description (its text alternative)")
+
+    def to_html(self, chart_id: str) -> str:
+        """Return the ``<figure>`` markup with container *chart_id* (no Vega bundle)."""
+        title_id = f"{chart_id}-title"
+        options = embed_options()  # first: importing the theme module enables the Altair theme
+        spec = chart_spec(self.chart)
+        table = table_html(
+            self.table,
+            f"{self.title}（データ表）",
+            percent_columns=self.percent_columns,
+            decimals=self.decimals,
+        )
+        return (
+            f'<figure class="report-figure" aria-labelledby="{title_id}">'
+            f'<figcaption id="{title_id}" class="figure-title">{esc(self.title)}</figcaption>'
+            f'<div class="chart" id="{chart_id}" role="img" aria-label="{esc(self.description)}">'
+            "</div>"
+            f"{chart_script(chart_id, spec, options)}"
+            f'<p class="figure-description">{esc(self.description)}</p>'
+            f'<details class="figure-data"><summary>データ表（{esc(self.title)}）</summary>'
+            f"{table}</details></figure>"
+        )
+
+    def _repr_mimebundle_(self, include: object = None, exclude: object = None) -> dict[str, str]:
+        global _bundle_emitted
+        markup = self.to_html(next_chart_id())
+        if current_mode() != REPORT_MODE and not _bundle_emitted:
+            markup = vega_bundle_script() + markup
+            _bundle_emitted = True
+        return {"text/html": markup, "text/plain": f"{self.title}: {self.description}"}
+
+    def _repr_html_(self) -> str:
+        return self._repr_mimebundle_()["text/html"]
+
+
+# --- headline figures ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Headline:
+    """One headline card: a label, a big number with its unit, its denominator, one sentence.
+
+    Example: ``Headline("達成率（一部達成を含む）", 0.895, "%", "19項目中17項目", "…")`` with
+    ``percent=True`` shows ``89.5%``. A string *value* is shown as given.
+    """
+
+    label: str
+    value: float | int | str
+    unit: str
+    denominator: str
+    sentence: str
+    percent: bool = False
+    decimals: int = 1
+
+    def value_text(self) -> str:
+        """Return the number as displayed (without the unit)."""
+        if isinstance(self.value, str):
+            return self.value
+        text = format_number(self.value, percent=self.percent, decimals=self.decimals)
+        return text.removesuffix("%") if self.percent else text
+
+    def to_html(self) -> str:
+        """Return the card's HTML."""
+        return (
+            '<div class="headline">'
+            f'<p class="headline-label">{esc(self.label)}</p>'
+            f'<p class="headline-figure"><span class="headline-value">{esc(self.value_text())}'
+            f'</span><span class="headline-unit">{esc(self.unit)}</span></p>'
+            f'<p class="headline-denominator">{esc(self.denominator)}</p>'
+            f'<p class="headline-sentence">{esc(self.sentence)}</p>'
+            "</div>"
+        )
+
+    def _repr_html_(self) -> str:
+        return self.to_html()
+
+
+def headlines_html(cards: Iterable[Headline]) -> str:
+    """Return a row of headline cards (a grid that wraps on narrow screens and paper)."""
+    return f'<div class="headlines">{"".join(card.to_html() for card in cards)}</div>'
+
+
+@dataclass(frozen=True)
+class Headlines:
+    """Display object for a row of :class:`Headline` cards."""
+
+    cards: Sequence[Headline]
+
+    def _repr_html_(self) -> str:
+        return headlines_html(self.cards)
+
+    def _repr_mimebundle_(self, include: object = None, exclude: object = None) -> dict[str, str]:
+        return {
+            "text/html": headlines_html(self.cards),
+            "text/plain": " / ".join(card.label for card in self.cards),
+        }

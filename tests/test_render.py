@@ -1,0 +1,344 @@
+"""Tests for helpers.render: figure, table and headline HTML for notebook outputs."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from collections.abc import Iterator
+
+import altair as alt
+import pandas as pd
+import pytest
+from bs4 import BeautifulSoup
+from hypothesis import given
+from hypothesis import strategies as st
+
+from helpers import render
+
+EVIL = "<script>alert(1)</script>"
+FAKE_BUNDLE = "window.vegaEmbed=function(){/* fake bundle */};"
+
+
+@pytest.fixture(autouse=True)
+def fresh_state(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Every test starts at chart-1, in report mode, with a fake (tiny) bundle."""
+    monkeypatch.setattr("helpers.export.vega_bundle", lambda: FAKE_BUNDLE)
+    monkeypatch.delenv(render.MODE_ENV_VAR, raising=False)
+    render.reset_state()
+    render.set_mode(render.REPORT_MODE)
+    yield
+    render.set_mode(None)
+    render.reset_state()
+
+
+def counts_table() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "取組状況": ["達成", "一部達成", "未達成"],
+            "項目数": [14, 3, 2],
+            "割合": [0.737, 0.158, 0.105],
+        }
+    )
+
+
+def make_figure(
+    title: str = "取組状況", description: str = "19項目中14項目が達成。"
+) -> render.Figure:
+    data = counts_table()
+    chart = alt.Chart(data).mark_bar().encode(x="項目数:Q", y="取組状況:N")
+    return render.Figure(
+        chart=chart, title=title, description=description, table=data, percent_columns=["割合"]
+    )
+
+
+def soup_of(markup: str) -> BeautifulSoup:
+    return BeautifulSoup(markup, "html.parser")
+
+
+def script_spec(script_text: str) -> dict:
+    """Extract the spec literal from a chart script."""
+    match = re.search(r"var spec=(\{.*?\});var opts=", script_text)
+    assert match, script_text[:200]
+    return json.loads(match.group(1))
+
+
+# --- Figure -------------------------------------------------------------------------------
+
+
+def test_figure_structure() -> None:
+    markup = make_figure()._repr_html_()
+    soup = soup_of(markup)
+    figure = soup.find("figure")
+    assert figure is not None
+    assert figure.figcaption.get_text() == "取組状況"
+    assert figure["aria-labelledby"] == figure.figcaption["id"]
+    chart = figure.find("div", class_="chart")
+    assert chart["id"] == "chart-1"
+    assert chart["role"] == "img"
+    assert chart["aria-label"] == "19項目中14項目が達成。"
+    scripts = figure.find_all("script")
+    assert len(scripts) == 1
+    assert 'window.vegaEmbed("#chart-1",spec,opts)' in scripts[0].string
+    assert figure.find("p", class_="figure-description").get_text() == "19項目中14項目が達成。"
+    details = figure.find("details")
+    assert details.summary.get_text() == "データ表（取組状況）"
+    table = details.find("table")
+    assert table.caption.get_text() == "取組状況（データ表）"
+    headers = [th.get_text() for th in table.thead.find_all("th")]
+    assert headers == ["取組状況", "項目数", "割合"]
+    assert all(th["scope"] == "col" for th in table.thead.find_all("th"))
+    first_row = [cell.get_text() for cell in table.tbody.tr.find_all(["th", "td"])]
+    assert first_row == ["達成", "14", "73.7%"]
+
+
+def test_figure_spec_is_the_chart_without_schema() -> None:
+    markup = make_figure()._repr_html_()
+    spec = script_spec(soup_of(markup).find("script").string)
+    assert "$schema" not in spec
+    assert spec["mark"] == {"type": "bar"} or spec["mark"] == "bar"
+    assert spec["encoding"]["x"]["field"] == "項目数"
+
+
+def test_embed_options_forbid_eval_and_actions() -> None:
+    options = render.embed_options()
+    assert options["ast"] is True
+    assert options["actions"] is False
+    assert options["mode"] == "vega-lite"
+    markup = make_figure()._repr_html_()
+    opts = json.loads(re.search(r"var opts=(\{.*?\});if", markup).group(1))
+    assert opts == options
+
+
+def test_figure_ids_count_up_and_repeat_after_reset() -> None:
+    first = [make_figure()._repr_html_() for _ in range(3)]
+    ids = [soup_of(m).find("div", class_="chart")["id"] for m in first]
+    assert ids == ["chart-1", "chart-2", "chart-3"]
+    render.reset_state()
+    again = [make_figure()._repr_html_() for _ in range(3)]
+    assert again == first
+
+
+def test_same_figure_displayed_twice_gets_two_containers() -> None:
+    figure = make_figure()
+    one, two = figure._repr_html_(), figure._repr_html_()
+    assert 'id="chart-1"' in one
+    assert 'id="chart-2"' in two
+
+
+def test_figure_text_is_escaped() -> None:
+    data = pd.DataFrame({"取組項目": [EVIL], "件数": [1]})
+    chart = alt.Chart(data).mark_bar().encode(x="件数:Q", y="取組項目:N")
+    figure = render.Figure(chart=chart, title=EVIL, description=f'"{EVIL}"', table=data)
+    markup = figure._repr_html_()
+    soup = soup_of(markup)
+    # exactly one script element: the chart's own; the names only appear as text
+    assert len(soup.find_all("script")) == 1
+    assert soup.figcaption.get_text() == EVIL
+    assert soup.find("div", class_="chart")["aria-label"] == f'"{EVIL}"'
+    assert soup.tbody.th.get_text() == EVIL
+    script = soup.find("script").string
+    assert "</script" not in script
+    assert "<!--" not in script
+    datasets = script_spec(script)["datasets"]
+    assert list(datasets.values()) == [[{"取組項目": EVIL, "件数": 1}]]
+
+
+def test_figure_requires_title_and_description() -> None:
+    with pytest.raises(ValueError, match="description"):
+        make_figure(description=" ")
+    with pytest.raises(ValueError, match="title"):
+        make_figure(title="")
+
+
+def test_figure_accepts_a_spec_dict() -> None:
+    spec = {
+        "$schema": "https://vega.github.io/schema/vega-lite/v6.json",
+        "mark": "point",
+        "data": {"values": [{"a": 1}]},
+        "encoding": {"x": {"field": "a", "type": "quantitative"}},
+    }
+    figure = render.Figure(chart=spec, title="t", description="d", table=pd.DataFrame({"a": [1]}))
+    markup = figure._repr_html_()
+    assert "https://" not in markup
+    assert script_spec(soup_of(markup).find("script").string)["mark"] == "point"
+
+
+def test_mimebundle_has_html_and_plain_text() -> None:
+    bundle = make_figure()._repr_mimebundle_()
+    assert set(bundle) == {"text/html", "text/plain"}
+    assert bundle["text/plain"] == "取組状況: 19項目中14項目が達成。"
+
+
+# --- modes and the Vega bundle ------------------------------------------------------------
+
+
+def test_report_mode_never_emits_the_bundle() -> None:
+    markups = [make_figure()._repr_html_() for _ in range(2)]
+    assert all(FAKE_BUNDLE not in m for m in markups)
+
+
+def test_interactive_mode_emits_the_bundle_once_per_kernel() -> None:
+    render.set_mode(render.INTERACTIVE_MODE)
+    first, second = make_figure()._repr_html_(), make_figure()._repr_html_()
+    assert first.count(FAKE_BUNDLE) == 1
+    assert first.index(FAKE_BUNDLE) < first.index("<figure")
+    assert FAKE_BUNDLE not in second
+    loader = render.load_vega()._repr_mimebundle_()
+    assert FAKE_BUNDLE in loader["text/html"]
+
+
+def test_mode_follows_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    render.set_mode(None)
+    monkeypatch.setenv(render.MODE_ENV_VAR, "report")
+    assert render.current_mode() == render.REPORT_MODE
+    monkeypatch.setenv(render.MODE_ENV_VAR, "anything else")
+    assert render.current_mode() == render.INTERACTIVE_MODE
+    monkeypatch.delenv(render.MODE_ENV_VAR)
+    assert render.current_mode() == render.INTERACTIVE_MODE
+    render.set_mode(render.REPORT_MODE)
+    assert render.current_mode() == render.REPORT_MODE
+    with pytest.raises(ValueError):
+        render.set_mode("pdf")
+
+
+def test_script_safe_defuses_closing_tags() -> None:
+    source = 'var a="</script><!--";var b="</SCRIPT>";'
+    safe = render.script_safe(source)
+    assert "</script" not in safe.lower()
+    assert "<!--" not in safe
+
+
+# --- tables -------------------------------------------------------------------------------
+
+
+def test_table_html_has_no_index_and_formats_numbers() -> None:
+    df = pd.DataFrame(
+        {
+            "項目": ["電子申請", EVIL, "地図"],
+            "件数": [1234567, 12, 0],
+            "率": [0.737, 1.0, float("nan")],
+            "金額": [1234.5, 2.25, None],
+            "公開": [True, False, True],
+            "日付": [pd.Timestamp("2012-11-01"), pd.NaT, pd.Timestamp("2013-03-31")],
+        },
+        index=[10, 20, 30],
+    )
+    markup = render.table_html(df, "一覧 & 件数", percent_columns=["率"])
+    soup = soup_of(markup)
+    assert soup.caption.get_text() == "一覧 & 件数"
+    assert [th.get_text() for th in soup.thead.find_all("th")] == list(df.columns)
+    rows = [[c.get_text() for c in tr.find_all(["th", "td"])] for tr in soup.tbody.find_all("tr")]
+    assert rows == [
+        ["電子申請", "1,234,567", "73.7%", "1,234.5", "はい", "2012-11-01"],
+        [EVIL, "12", "100.0%", "2.3", "いいえ", "—"],
+        ["地図", "0", "—", "—", "はい", "2013-03-31"],
+    ]
+    assert "10" not in [row[0] for row in rows]  # the pandas index is not shown
+    assert soup.find("script") is None
+    assert soup.tbody.tr.find_all("td")[0]["class"] == ["num"]
+    assert soup.tbody.tr.th["scope"] == "row"
+
+
+def test_table_html_without_row_headers() -> None:
+    markup = render.table_html(counts_table(), "c", row_headers=False)
+    soup = soup_of(markup)
+    assert soup.tbody.find("th") is None
+    assert len(soup.tbody.tr.find_all("td")) == 3
+
+
+def test_table_html_rejects_unknown_percent_columns() -> None:
+    with pytest.raises(KeyError, match="達成率"):
+        render.table_html(counts_table(), "c", percent_columns=["達成率"])
+
+
+def test_table_object_displays_the_same_table() -> None:
+    table = render.Table(counts_table(), "状況", percent_columns=["割合"])
+    expected = render.table_html(counts_table(), "状況", percent_columns=["割合"])
+    assert table._repr_html_() == expected
+    assert table._repr_mimebundle_() == {"text/html": expected, "text/plain": "状況"}
+
+
+@pytest.mark.parametrize(
+    ("value", "kwargs", "expected"),
+    [
+        (0, {}, "0"),
+        (1234, {}, "1,234"),
+        (-9876543, {}, "-9,876,543"),
+        (12.0, {}, "12"),
+        (1234.56, {}, "1,234.6"),
+        (0.737, {"percent": True}, "73.7%"),
+        (0.9, {"percent": True, "decimals": 0}, "90%"),
+        (0.125, {"percent": True, "decimals": 0}, "13%"),
+        (0.0005, {"percent": True}, "0.1%"),
+        (2.675, {"decimals": 2}, "2.68"),
+        (0.35, {}, "0.4"),
+        (1, {"percent": True}, "100.0%"),
+        (float("nan"), {}, "—"),
+    ],
+)
+def test_format_number(value: float, kwargs: dict, expected: str) -> None:
+    assert render.format_number(value, **kwargs) == expected
+
+
+@given(st.integers(min_value=-(10**15), max_value=10**15))
+def test_thousands_separators_round_trip(number: int) -> None:
+    text = render.format_number(number)
+    assert int(text.replace(",", "")) == number
+    groups = text.lstrip("-").split(",")
+    assert all(len(g) == 3 for g in groups[1:])
+    assert 1 <= len(groups[0]) <= 3
+
+
+def test_format_cell_dates_and_text() -> None:
+    assert render.format_cell(dt.date(2013, 3, 31)) == "2013-03-31"
+    assert render.format_cell(pd.Timestamp("2012-11-01 09:30")) == "2012-11-01 09:30"
+    assert render.format_cell(None) == "—"
+    assert render.format_cell(pd.NA) == "—"
+    assert render.format_cell("達成") == "達成"
+
+
+@given(
+    st.recursive(
+        st.none() | st.booleans() | st.integers() | st.text(),
+        lambda children: st.lists(children) | st.dictionaries(st.text(), children),
+        max_leaves=20,
+    )
+)
+def test_script_json_round_trips_and_never_holds_markup(value: object) -> None:
+    text = render.script_json(value)
+    assert json.loads(text) == value
+    assert "<" not in text
+    assert ">" not in text
+    assert "&" not in text
+
+
+# --- headlines ----------------------------------------------------------------------------
+
+
+def test_headline_card() -> None:
+    card = render.Headline(
+        label="達成率（一部達成を含む）",
+        value=0.8947,
+        unit="%",
+        denominator="19項目中17項目",
+        sentence=EVIL,
+        percent=True,
+    )
+    soup = soup_of(card.to_html())
+    assert soup.find(class_="headline-value").get_text() == "89.5"
+    assert soup.find(class_="headline-unit").get_text() == "%"
+    assert soup.find(class_="headline-denominator").get_text() == "19項目中17項目"
+    assert soup.find(class_="headline-sentence").get_text() == EVIL
+    assert soup.find("script") is None
+
+
+def test_headlines_row() -> None:
+    cards = [
+        render.Headline("件数", 1234, "件", "全体", "文。"),
+        render.Headline("状況", "約4割", "", "報告値", "文。"),
+    ]
+    soup = soup_of(render.Headlines(cards)._repr_html_())
+    row = soup.find("div", class_="headlines")
+    values = [v.get_text() for v in row.find_all(class_="headline-value")]
+    assert values == ["1,234", "約4割"]
