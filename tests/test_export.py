@@ -1,0 +1,357 @@
+"""Tests for helpers.export: the offline HTML page of a notebook, the bundle cache, PDF."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+import jupytext
+import nbformat
+import papermill
+import pytest
+from bs4 import BeautifulSoup
+from nbformat import v4
+
+from helpers import export, render
+
+DEMO = Path(__file__).parent / "fixtures" / "demo_report.py"
+ARTIFACTS = Path(__file__).parent / "artifacts"
+DEMO_TITLE = "情報化推進計画 評価報告書（デモ）"
+FAKE_BUNDLE = "/* fake vega */" + "x" * 150_000 + "window.vegaEmbed=function(){};"
+JAPANESE = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
+
+
+def execute_demo(workdir: Path, name: str) -> nbformat.NotebookNode:
+    """Convert the demo with jupytext and execute it with papermill in a fresh kernel."""
+    source = workdir / f"{name}.ipynb"
+    nbformat.write(jupytext.read(DEMO), source)
+    executed = workdir / f"{name}.out.ipynb"
+    papermill.execute_notebook(
+        source, executed, kernel_name="python3", progress_bar=False, cwd=str(workdir)
+    )
+    return nbformat.read(executed, as_version=4)
+
+
+@pytest.fixture(scope="module")
+def demo_pages(tmp_path_factory: pytest.TempPathFactory) -> list[str]:
+    """The demo executed twice (two fresh kernels) in report mode and exported twice."""
+    workdir = tmp_path_factory.mktemp("demo")
+    pages = []
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv(render.MODE_ENV_VAR, render.REPORT_MODE)
+        for run in range(2):
+            notebook = execute_demo(workdir, f"run{run}")
+            started = time.perf_counter()
+            pages.append(export.export_html(notebook))
+            elapsed = time.perf_counter() - started
+            ARTIFACTS.mkdir(exist_ok=True)
+            (ARTIFACTS / f"demo_report_{run}.html").write_text(pages[-1], encoding="utf-8")
+            with (ARTIFACTS / "export_metrics.txt").open("a", encoding="utf-8") as metrics:
+                metrics.write(f"export_html {elapsed:.3f} s, {len(pages[-1].encode())} bytes\n")
+    return pages
+
+
+@pytest.fixture(scope="module")
+def demo_page(demo_pages: list[str]) -> str:
+    return demo_pages[0]
+
+
+@pytest.fixture(scope="module")
+def demo_soup(demo_page: str) -> BeautifulSoup:
+    return BeautifulSoup(demo_page, "html.parser")
+
+
+# --- the demo report ----------------------------------------------------------------------
+
+
+def test_export_is_byte_identical_across_executions(demo_pages: list[str]) -> None:
+    assert demo_pages[0] == demo_pages[1]
+
+
+def test_page_loads_nothing_from_anywhere(demo_page: str, demo_soup: BeautifulSoup) -> None:
+    assert "<script src" not in demo_page
+    for tag in demo_soup.find_all(["script", "img", "link", "iframe", "source", "object"]):
+        for attribute in ("src", "href", "data"):
+            value = tag.get(attribute)
+            assert value is None or value.startswith("data:"), (tag.name, value)
+    for style in demo_soup.find_all("style"):
+        assert "url(" not in style.string
+        assert "@import" not in style.string
+    assert not demo_soup.find_all("link")
+
+
+def test_page_shows_no_remote_address(demo_soup: BeautifulSoup) -> None:
+    visible = BeautifulSoup(str(demo_soup), "html.parser")
+    for tag in visible.find_all(["script", "style"]):
+        tag.decompose()
+    text = visible.get_text()
+    assert "http://" not in text
+    assert "https://" not in text
+    hrefs = [a.get("href", "") for a in demo_soup.find_all("a")]
+    assert all(href.startswith("#") for href in hrefs), hrefs
+
+
+def test_chart_scripts_carry_no_addresses(demo_soup: BeautifulSoup) -> None:
+    chart_scripts = [s.string for s in demo_soup.find_all("script") if "vegaEmbed(" in s.string]
+    chart_scripts = [s for s in chart_scripts if "window.vegaEmbed=" not in s]
+    assert len(chart_scripts) == 3
+    for script in chart_scripts:
+        assert "http://" not in script
+        assert "https://" not in script
+
+
+def test_page_head(demo_soup: BeautifulSoup) -> None:
+    assert demo_soup.html["lang"] == "ja"
+    assert demo_soup.title.get_text() == DEMO_TITLE
+    csp = demo_soup.find("meta", attrs={"http-equiv": "Content-Security-Policy"})
+    assert csp is not None
+    policy = csp["content"]
+    assert "default-src 'none'" in policy
+    assert "unsafe-eval" not in policy
+    assert demo_soup.find("meta", attrs={"name": "viewport"}) is not None
+    head_children = [t.name for t in demo_soup.head.find_all(True, recursive=False)]
+    assert head_children.index("meta") < head_children.index("script")
+
+
+def test_bundle_is_inlined_once_before_the_charts(demo_page: str, demo_soup: BeautifulSoup) -> None:
+    bundle = export.vega_bundle()
+    assert demo_page.count(bundle[-200:]) == 1
+    assert demo_page.count("window.vegaEmbed=") == 1
+    head_scripts = [s.string for s in demo_soup.head.find_all("script")]
+    assert len(head_scripts) == 1
+    assert head_scripts[0] == render.guarded_bundle(bundle)
+    assert all("window.vegaEmbed=" not in s.string for s in demo_soup.body.find_all("script"))
+
+
+def test_page_has_no_code_prompts_or_stray_outputs(
+    demo_page: str, demo_soup: BeautifulSoup
+) -> None:
+    main = demo_soup.find("main")
+    text = main.get_text()
+    for leaked in (
+        "import altair",
+        "render.Figure",
+        "plan_label: str",
+        "In [",
+        "Out[",
+        "debug: counts computed",
+        "warning text on stderr",
+        "a warning the council must not see",
+        "UserWarning",
+        "Traceback",
+    ):
+        assert leaked not in demo_page, leaked
+    assert main.find("pre") is None
+    assert main.find("code") is None
+    # headlines, generated heading, three figures, one table: no text/plain "42"
+    outputs = main.find_all("div", class_="output", recursive=False)
+    assert len(outputs) == 6
+    assert all(o.get_text().strip() != "42" for o in outputs)
+    assert "第二次計画（架空）の取組状況（2013-03-31時点）" in text
+
+
+def test_papermill_metadata_does_not_leak(demo_page: str) -> None:
+    for leaked in ("papermill", "injected-parameters", "run0", ".ipynb", "execution_count"):
+        assert leaked not in demo_page, leaked
+
+
+def test_item_names_are_text(demo_page: str, demo_soup: BeautifulSoup) -> None:
+    assert "<script>alert(1)</script>" not in demo_page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in demo_page
+    cells = [td.get_text() for td in demo_soup.find("main").find_all("td")]
+    assert "<script>alert(1)</script>" in cells
+
+
+def test_figures_are_accessible(demo_soup: BeautifulSoup) -> None:
+    figures = demo_soup.find_all("figure")
+    assert len(figures) == 3
+    for number, figure in enumerate(figures, start=1):
+        chart = figure.find("div", class_="chart")
+        assert chart["id"] == f"chart-{number}"
+        assert chart["role"] == "img"
+        assert JAPANESE.search(chart["aria-label"])
+        assert figure.find("details").find("table").caption is not None
+
+
+# --- export rules on hand-made notebooks --------------------------------------------------
+
+
+def hand_made_notebook() -> nbformat.NotebookNode:
+    code = v4.new_code_cell("SECRET_SOURCE = 1\nSECRET_SOURCE", execution_count=1)
+    code.outputs = [
+        v4.new_output("stream", name="stdout", text="printed\n"),
+        v4.new_output("stream", name="stderr", text="to stderr\n"),
+        v4.new_output("execute_result", data={"text/plain": "'stray'"}, execution_count=1),
+        v4.new_output("display_data", data={"text/html": "<p>shown html</p>"}),
+        v4.new_output("display_data", data={"application/javascript": "alert('js')"}),
+        v4.new_output("error", ename="ValueError", evalue="boom", traceback=["Traceback boom"]),
+    ]
+    hidden = v4.new_code_cell("x = 2", metadata={"tags": ["remove-cell"]})
+    hidden.outputs = [v4.new_output("display_data", data={"text/html": "<p>removed</p>"})]
+    notebook = v4.new_notebook(
+        cells=[v4.new_markdown_cell("Intro without heading"), code, hidden],
+        metadata={"papermill": {"input_path": "secret_input.ipynb"}},
+    )
+    return notebook
+
+
+def test_hidden_outputs_and_code(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(export, "vega_bundle", lambda: FAKE_BUNDLE)
+    page = export.export_html(hand_made_notebook())
+    for leaked in (
+        "SECRET_SOURCE",
+        "printed",
+        "to stderr",
+        "stray",
+        "alert('js')",
+        "boom",
+        "removed",
+        "secret_input",
+    ):
+        assert leaked not in page, leaked
+    assert "<p>shown html</p>" in page
+    assert "Intro without heading" in page
+    assert page.count(FAKE_BUNDLE) == 1
+
+
+def test_title_sources(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(export, "vega_bundle", lambda: FAKE_BUNDLE)
+    notebook = hand_made_notebook()
+    assert export.notebook_title(notebook) == export.DEFAULT_TITLE
+    notebook.cells.insert(
+        0, v4.new_markdown_cell("前書き\n\n## 第二次計画の評価 ##\n\n# 後の見出し")
+    )
+    assert export.notebook_title(notebook) == "第二次計画の評価"
+    generated = v4.new_code_cell("display(Markdown(...))")
+    generated.outputs = [v4.new_output("display_data", data={"text/markdown": "# 生成した題"})]
+    notebook.cells.insert(0, generated)
+    assert export.notebook_title(notebook) == "生成した題"
+    notebook.metadata["title"] = "メタデータの題 <b>"
+    assert export.notebook_title(notebook) == "メタデータの題 <b>"
+    page = export.export_html(notebook)
+    assert "<title>メタデータの題 &lt;b&gt;</title>" in page
+    assert "<title>引数の題</title>" in export.export_html(notebook, title="引数の題")
+
+
+def test_exporter_settings() -> None:
+    exporter = export.html_exporter()
+    assert exporter.exclude_input
+    assert exporter.exclude_input_prompt
+    assert exporter.exclude_output_prompt
+    assert exporter.language_code == "ja"
+    assert not exporter.sanitize_html
+    assert exporter.template_name == "plan_report"
+
+
+def test_stylesheet_is_slim_and_prints_on_a4() -> None:
+    css = (export.TEMPLATES_DIR / export.TEMPLATE_NAME / "report.css").read_text(encoding="utf-8")
+    assert len(css.encode()) < 20_000
+    assert "size: A4" in css
+    assert "display: table-header-group" in css
+    assert "break-inside: avoid" in css
+    assert "url(" not in css
+
+
+# --- the bundle cache ---------------------------------------------------------------------
+
+
+def test_bundle_cache_is_written_once_and_reused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(export.CACHE_ENV_VAR, str(tmp_path))
+    calls: list[int] = []
+
+    def fake_bundle() -> str:
+        calls.append(1)
+        return FAKE_BUNDLE
+
+    monkeypatch.setattr(export.vl_convert, "javascript_bundle", fake_bundle)
+    export.vega_bundle.cache_clear()
+    try:
+        assert export.vega_bundle() == FAKE_BUNDLE
+        path = export.bundle_cache_path()
+        assert path.parent == tmp_path
+        assert export.vl_convert.__version__ in path.name
+        assert path.read_text(encoding="utf-8") == FAKE_BUNDLE
+        assert [p.name for p in tmp_path.iterdir()] == [path.name]  # no temporary files left
+        export.vega_bundle.cache_clear()
+        assert export.vega_bundle() == FAKE_BUNDLE
+        assert len(calls) == 1  # the second process-level call read the disk cache
+        path.write_text("window.vegaEmbed= truncated", encoding="utf-8")
+        export.vega_bundle.cache_clear()
+        assert export.vega_bundle() == FAKE_BUNDLE
+        assert len(calls) == 2  # a damaged cache is rebuilt
+    finally:
+        export.vega_bundle.cache_clear()
+
+
+def test_write_html_is_atomic(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(export, "vega_bundle", lambda: FAKE_BUNDLE)
+    target = tmp_path / "out" / "report.html"
+    target.parent.mkdir()
+    target.write_text("previous good report", encoding="utf-8")
+
+    def broken(*args: object, **kwargs: object) -> str:
+        raise RuntimeError("export failed")
+
+    monkeypatch.setattr(export, "export_html", broken)
+    with pytest.raises(RuntimeError):
+        export.write_html(hand_made_notebook(), target)
+    assert target.read_text(encoding="utf-8") == "previous good report"
+    monkeypatch.undo()
+    monkeypatch.setattr(export, "vega_bundle", lambda: FAKE_BUNDLE)
+    export.write_html(hand_made_notebook(), target)
+    assert target.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+    assert sorted(p.name for p in target.parent.iterdir()) == ["report.html"]
+    assert target.stat().st_mode & 0o777 == 0o644
+
+
+# --- PDF ----------------------------------------------------------------------------------
+
+
+def pdf_font_names(data: bytes) -> set[str]:
+    """Font names from the PDF's font descriptors (Chromium embeds CFF fonts as Type 3)."""
+    names = {m.decode() for m in re.findall(rb"/FontName /(?:[A-Z]{6}\+)?([\w-]+)", data)}
+    names |= {m.decode() for m in re.findall(rb"/FontFamily \(([^)]*)\)", data)}
+    return names
+
+
+@pytest.mark.browser
+def test_pdf_is_a4_with_embedded_japanese_font(demo_page: str, tmp_path: Path) -> None:
+    html_path = tmp_path / "demo.html"
+    html_path.write_text(demo_page, encoding="utf-8")
+    pdf_path = ARTIFACTS / "demo_report.pdf"
+    ARTIFACTS.mkdir(exist_ok=True)
+    export.write_pdf(html_path, pdf_path)
+    data = pdf_path.read_bytes()
+    assert data.startswith(b"%PDF-")
+    assert len(data) > 20_000
+    assert any("NotoSansCJK" in name or "Noto Sans CJK" in name for name in pdf_font_names(data))
+    assert re.search(rb"/MediaBox \[0 0 59[45](?:\.\d+)? 841(?:\.\d+)?\]", data)
+    if shutil.which("pdftotext"):
+        text = subprocess.run(
+            ["pdftotext", str(pdf_path), "-"], capture_output=True, text=True, check=True
+        ).stdout
+        assert DEMO_TITLE in text
+        assert "<script>alert(1)</script>" in text  # the data table is printed, as text
+        assert "取組状況別の項目数（データ表）" in text  # details are open on paper
+
+
+@pytest.mark.browser
+def test_pdf_refuses_a_page_whose_charts_do_not_draw(tmp_path: Path) -> None:
+    from helpers.browser import ChartRenderError
+
+    page = tmp_path / "broken.html"
+    page.write_text(
+        '<!DOCTYPE html><html lang="ja"><body><div class="chart" id="chart-1"></div>'
+        "<script>document.getElementById('chart-1').setAttribute('data-chart-error','x')"
+        "</script></body></html>",
+        encoding="utf-8",
+    )
+    target = tmp_path / "broken.pdf"
+    with pytest.raises(ChartRenderError, match="1 of 1"):
+        export.write_pdf(page, target)
+    assert not target.exists()
