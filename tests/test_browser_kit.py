@@ -1,0 +1,246 @@
+"""Tests for helpers.browser, and the demo report opened offline in headless Chromium."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import altair as alt
+import jupytext
+import nbformat
+import pandas as pd
+import papermill
+import pytest
+from playwright.sync_api import Browser
+
+from helpers import browser, export, render
+
+pytestmark = pytest.mark.browser
+
+DEMO = Path(__file__).parent / "fixtures" / "demo_report.py"
+ARTIFACTS = Path(__file__).parent / "artifacts"
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+def execute_and_export(workdir: Path, mode: str | None) -> Path:
+    """Execute the demo with papermill (fresh kernel) in *mode*; write and return its page."""
+    source = workdir / "demo.ipynb"
+    nbformat.write(jupytext.read(DEMO), source)
+    executed = workdir / f"demo.{mode}.ipynb"
+    with pytest.MonkeyPatch.context() as patch:
+        if mode is None:
+            patch.delenv(render.MODE_ENV_VAR, raising=False)
+        else:
+            patch.setenv(render.MODE_ENV_VAR, mode)
+        papermill.execute_notebook(
+            source, executed, kernel_name="python3", progress_bar=False, cwd=str(workdir)
+        )
+    page = workdir / f"demo.{mode}.html"
+    export.write_html(nbformat.read(executed, as_version=4), page)
+    return page
+
+
+@pytest.fixture(scope="module")
+def chromium() -> Iterator[Browser]:
+    with browser.launch_browser() as launched:
+        yield launched
+
+
+@pytest.fixture(scope="module")
+def demo_html(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return execute_and_export(tmp_path_factory.mktemp("demo"), render.REPORT_MODE)
+
+
+@pytest.fixture(scope="module")
+def demo_check(demo_html: Path, chromium: Browser) -> browser.ReportCheck:
+    return browser.check_report(demo_html, browser=chromium)
+
+
+def write_page(path: Path, body: str, head: str = "") -> Path:
+    path.write_text(
+        f'<!DOCTYPE html><html lang="ja"><head><meta charset="utf-8"><title>試験</title>{head}'
+        f"</head><body><main><h1>試験ページ</h1>{body}</main></body></html>",
+        encoding="utf-8",
+    )
+    return path
+
+
+def csp_meta() -> str:
+    return f'<meta http-equiv="Content-Security-Policy" content="{export.CONTENT_SECURITY_POLICY}">'
+
+
+# --- the demo report, offline ---------------------------------------------------------------
+
+
+def test_demo_makes_no_network_request(demo_check: browser.ReportCheck) -> None:
+    assert demo_check.requests == ()
+    assert demo_check.csp_violations == ()
+
+
+def test_demo_draws_every_chart(demo_check: browser.ReportCheck) -> None:
+    assert demo_check.chart_containers == 3
+    assert demo_check.charts_drawn == 3
+    assert demo_check.failed_charts == ()
+
+
+def test_demo_has_no_console_or_page_errors(demo_check: browser.ReportCheck) -> None:
+    assert demo_check.console_errors == ()
+    assert demo_check.page_errors == ()
+
+
+def test_demo_shows_japanese_text(demo_check: browser.ReportCheck) -> None:
+    assert demo_check.has_japanese_text
+
+
+def test_demo_has_no_serious_accessibility_violations(demo_check: browser.ReportCheck) -> None:
+    assert demo_check.blocking_violations == (), demo_check.summary()
+    assert demo_check.ok, demo_check.summary()
+
+
+def test_demo_on_a_phone_has_no_serious_violations(demo_html: Path, chromium: Browser) -> None:
+    check = browser.check_report(
+        demo_html, browser=chromium, viewport={"width": 390, "height": 844}
+    )
+    assert check.ok, check.summary()
+
+
+def test_demo_axis_labels_are_japanese(demo_html: Path, chromium: Browser) -> None:
+    with browser.open_offline(demo_html, browser=chromium) as offline:
+        browser.wait_for_charts(offline.page)
+        labels = offline.page.evaluate(
+            "Array.from(document.querySelectorAll('#chart-3 svg text')).map(t => t.textContent)"
+        )
+    assert any(label.endswith("月") and "年" in label for label in labels), labels
+    assert "120,000" in labels
+
+
+def test_demo_screenshots(demo_html: Path, chromium: Browser) -> None:
+    desktop = browser.screenshot(demo_html, ARTIFACTS / "demo_report.png", browser=chromium)
+    narrow = browser.screenshot(
+        demo_html,
+        ARTIFACTS / "demo_report_narrow.png",
+        browser=chromium,
+        viewport={"width": 390, "height": 844},
+    )
+    for png in (desktop, narrow):
+        data = png.read_bytes()
+        assert data.startswith(PNG_MAGIC)
+        assert len(data) > 10_000
+
+
+def test_notebook_run_interactively_exports_to_the_same_page(
+    demo_html: Path, tmp_path: Path, chromium: Browser
+) -> None:
+    page = execute_and_export(tmp_path, None)
+    text = page.read_text(encoding="utf-8")
+    assert text.count("window.vegaEmbed=") == 1
+    assert text == demo_html.read_text(encoding="utf-8")
+
+
+def test_interactive_outputs_draw_without_the_template(tmp_path: Path, chromium: Browser) -> None:
+    """What JupyterLab shows: outputs only; the first figure brings the bundle, twice is safe."""
+    render.reset_state()
+    render.set_mode(render.INTERACTIVE_MODE)
+    try:
+        df = pd.DataFrame({"区分": ["達成", "未達成"], "件数": [3, 1]})
+        chart = alt.Chart(df).mark_bar().encode(x="件数:Q", y="区分:N")
+        figures = [
+            render.Figure(chart=chart, title=f"図{n}", description="達成3件、未達成1件。", table=df)
+            for n in range(2)
+        ]
+        outputs = [f._repr_html_() for f in figures] + [render.load_vega()._repr_html_()]
+    finally:
+        render.set_mode(None)
+        render.reset_state()
+    page = write_page(tmp_path / "lab.html", "".join(outputs))
+    check = browser.check_report(page, browser=chromium)
+    assert check.charts_drawn == check.chart_containers == 2
+    assert check.console_errors == ()
+    assert check.page_errors == ()
+
+
+# --- the kit notices what it must notice ----------------------------------------------------
+
+
+def test_remote_loads_are_aborted_and_recorded(tmp_path: Path, chromium: Browser) -> None:
+    page = write_page(
+        tmp_path / "remote.html",
+        '<img src="https://example.invalid/logo.png" alt="ロゴ">'
+        '<img src="other-local-file.png" alt="ローカル">',
+        head='<script src="http://example.invalid/lib.js"></script>',
+    )
+    check = browser.check_report(page, browser=chromium)
+    assert "https://example.invalid/logo.png" in check.requests
+    assert "http://example.invalid/lib.js" in check.requests
+    assert any(url.endswith("/other-local-file.png") for url in check.requests)
+    assert not check.ok
+
+
+def test_csp_blocks_remote_loads_and_eval(tmp_path: Path, chromium: Browser) -> None:
+    page = write_page(
+        tmp_path / "csp.html",
+        '<img src="https://example.invalid/logo.png" alt="ロゴ">'
+        "<script>new Function('return 1')();</script>",
+        head=csp_meta(),
+    )
+    check = browser.check_report(page, browser=chromium)
+    assert any(v.startswith("img-src") for v in check.csp_violations)
+    assert any(v.startswith("script-src") for v in check.csp_violations)
+    assert any("unsafe-eval" in e or "EvalError" in e for e in check.page_errors)
+
+
+def test_charts_without_the_expression_interpreter_fail_under_the_csp(
+    demo_html: Path, tmp_path: Path, chromium: Browser
+) -> None:
+    evaluating = tmp_path / "eval.html"
+    evaluating.write_text(
+        demo_html.read_text(encoding="utf-8").replace('"ast":true', '"ast":false'),
+        encoding="utf-8",
+    )
+    check = browser.check_report(evaluating, browser=chromium)
+    assert check.charts_drawn == 0
+    assert set(check.failed_charts) == {"chart-1", "chart-2", "chart-3"}
+    assert any("unsafe-eval" in error for error in check.console_errors)
+
+
+def test_undrawn_charts_are_counted(tmp_path: Path, chromium: Browser) -> None:
+    page = write_page(
+        tmp_path / "charts.html",
+        '<div class="chart" id="chart-1"><svg width="10" height="10"></svg></div>'
+        '<div class="chart" id="chart-2"></div>',
+    )
+    check = browser.check_report(page, browser=chromium, timeout_ms=500)
+    assert (check.chart_containers, check.charts_drawn) == (2, 1)
+    assert not check.ok
+
+
+def test_axe_reports_serious_violations(tmp_path: Path, chromium: Browser) -> None:
+    page = write_page(
+        tmp_path / "axe.html",
+        '<img src="data:image/gif;base64,R0lGODlhAQABAAAAACw=">'
+        '<p style="color:#ddd;background:#fff">薄い文字</p>',
+    )
+    check = browser.check_report(page, browser=chromium)
+    rules = {v.rule for v in check.blocking_violations}
+    assert "image-alt" in rules
+    assert "color-contrast" in rules
+
+
+def test_console_errors_and_japanese_text(tmp_path: Path, chromium: Browser) -> None:
+    page = tmp_path / "english.html"
+    page.write_text(
+        '<!DOCTYPE html><html lang="en"><head><title>t</title></head><body><main>'
+        "<p>English only</p><script>console.error('bad'); undefinedFunction();</script>"
+        "</main></body></html>",
+        encoding="utf-8",
+    )
+    check = browser.check_report(page, browser=chromium)
+    assert not check.has_japanese_text
+    assert "bad" in check.console_errors
+    assert any("undefinedFunction" in error for error in check.page_errors)
+
+
+def test_missing_axe_is_a_clear_error(tmp_path: Path, chromium: Browser) -> None:
+    page = write_page(tmp_path / "p.html", "<p>本文</p>")
+    with pytest.raises(FileNotFoundError, match="npm ci --prefix tests"):
+        browser.check_report(page, browser=chromium, axe_script=tmp_path / "missing.js")
