@@ -1148,11 +1148,12 @@ def _headline_sentences(row: pd.Series) -> dict[str, str]:
         "partial": f"{cls['partial']}は{_count_phrase(partial, n_items)}。",
         "not_achieved": f"{cls['not_achieved']}は{_count_phrase(not_achieved, n_items)}。",
         "rate_strict": (
-            f"{labels.MEASURE_LABELS['rate_strict']}は{format_percent(achieved / n_items)}。"
+            f"{as_of}評価した{n_items}{labels.ITEMS_UNIT}{unrated_text}のうち"
+            f"{achieved}{labels.ITEMS_UNIT}が「{cls['achieved']}」と評価されました。"
         ),
         "rate_incl_partial": (
-            f"{labels.MEASURE_LABELS['rate_incl_partial']}は"
-            f"{format_percent((achieved + partial) / n_items)}。"
+            f"目標の一部だけを達成した{partial}{labels.ITEMS_UNIT}も含めると、"
+            f"{achieved + partial}{labels.ITEMS_UNIT}が何らかの成果を上げています。"
         ),
     }
 
