@@ -19,9 +19,14 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[test]"
 	@touch $@
 
+# The machines set PYTHONDONTWRITEBYTECODE=1: compile the package once, or every report kernel
+# pays the compile cost again (compileall only rewrites what changed).
+compile: $(STAMP)
+	@$(BIN)/python -m compileall -q src
+
 venv: $(STAMP) ## Create .venv and install the project with its pinned dependencies
 
-report: $(STAMP) ## Build every report into reports/ (set-up included)
+report: compile ## Build every report into reports/ (set-up included)
 	$(BIN)/plan-report build
 
 validate: $(STAMP) ## Check the bundled data and report every problem
@@ -34,7 +39,7 @@ $(NODE_STAMP): tests/package.json tests/package-lock.json
 	cd tests && npm ci --no-audit --no-fund --silent
 	@touch $@
 
-test: $(STAMP) system-deps $(NODE_STAMP) ## Lint and run the whole test suite, browser tests included (set-up included)
+test: compile system-deps $(NODE_STAMP) ## Lint and run the whole test suite, browser tests included (set-up included)
 	$(BIN)/ruff check src tests
 	$(BIN)/ruff format --check src tests
 	$(BIN)/pytest
@@ -48,7 +53,7 @@ $(LAB_STAMP): pyproject.toml constraints.txt
 lab: $(LAB_STAMP) ## Open JupyterLab on notebooks/ with the project's kernel
 	cd notebooks && ../$(LAB_VENV)/bin/jupyter lab
 
-bench: $(STAMP) ## Time the build against the stock papermill + nbconvert CLIs
+bench: compile ## Time the build against the stock papermill + nbconvert CLIs
 	$(BIN)/python -m helpers.bench
 
 format: $(STAMP) ## Format the code and sync the paired notebooks
@@ -62,4 +67,4 @@ clean: ## Remove build output and caches (keeps the virtual environments)
 distclean: clean ## Also remove the virtual environments and node modules
 	rm -rf $(VENV) $(LAB_VENV) tests/node_modules
 
-.PHONY: help venv report validate system-deps test lab bench format clean distclean
+.PHONY: help venv compile report validate system-deps test lab bench format clean distclean
