@@ -236,8 +236,23 @@ def test_table_html_has_no_index_and_formats_numbers() -> None:
     ]
     assert "10" not in [row[0] for row in rows]  # the pandas index is not shown
     assert soup.find("script") is None
-    assert soup.tbody.tr.find_all("td")[0]["class"] == ["num"]
+    assert soup.tbody.tr.find_all("td")[0]["class"] == ["num", "short"]
     assert soup.tbody.tr.th["scope"] == "row"
+
+
+def test_short_columns_do_not_wrap_long_ones_do() -> None:
+    df = pd.DataFrame(
+        {
+            "取組状況": ["達成", "一部達成"],
+            "取組内容": ["短い", "庁内の業務システムを共同利用するための調査と検討を行いました。"],
+            "稼働": ["平成24年11月", "—"],
+        }
+    )
+    soup = soup_of(render.table_html(df, "一覧"))
+    head = [th.get("class") for th in soup.thead.find_all("th")]
+    assert head == [["short"], None, ["short"]]
+    second = soup.tbody.find_all("tr")[1].find_all(["th", "td"])
+    assert [cell.get("class") for cell in second] == [["short"], None, ["short"]]
 
 
 def test_table_html_without_row_headers() -> None:

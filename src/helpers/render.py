@@ -58,6 +58,8 @@ MODE_ENV_VAR = "PLAN_REPORT_MODE"
 REPORT_MODE = "report"
 INTERACTIVE_MODE = "interactive"
 MISSING_TEXT = "—"
+#: Columns whose header and cells are all this short never wrap (status words, dates, codes).
+SHORT_TEXT_LENGTH = 12
 
 _REQUIRED_EMBED_OPTIONS: dict[str, Any] = {"actions": False, "ast": True, "mode": "vega-lite"}
 _DEFAULT_EMBED_OPTIONS: dict[str, Any] = {"renderer": "svg"}
@@ -193,6 +195,12 @@ def _is_numeric_cell(value: object) -> bool:
 # --- tables -------------------------------------------------------------------------------
 
 
+def _class_attr(*, numeric: bool = False, is_short: bool = False) -> str:
+    """Return a cell's ``class`` attribute (``num``: right-aligned, ``short``: no wrapping)."""
+    names = [name for name, on in (("num", numeric), ("short", is_short)) if on]
+    return f' class="{" ".join(names)}"' if names else ""
+
+
 def table_html(
     df: pd.DataFrame,
     caption: str,
@@ -206,22 +214,35 @@ def table_html(
     The table has a ``<caption>``, ``<th scope="col">`` column headers and, with *row_headers*,
     the first column as ``<th scope="row">``. Numbers get thousands separators and are
     right-aligned; columns named in *percent_columns* hold fractions shown as percentages.
+    Columns of short texts (at most ``SHORT_TEXT_LENGTH`` characters) are marked ``short``
+    and do not wrap, so a long description column cannot squeeze 達成 into one glyph per line.
     """
     percent = {str(name) for name in percent_columns}
     unknown = percent - {str(name) for name in df.columns}
     if unknown:
         raise KeyError(f"percent_columns not in the table: {sorted(unknown)}")
-    head = "".join(f'<th scope="col">{esc(name)}</th>' for name in df.columns)
+    texts = [
+        [format_cell(v, percent=str(name) in percent, decimals=decimals) for v in df.iloc[:, i]]
+        for i, name in enumerate(df.columns)
+    ]
+    short = [
+        max([len(str(name)), *map(len, column)]) <= SHORT_TEXT_LENGTH
+        for name, column in zip(df.columns, texts, strict=True)
+    ]
+    head = "".join(
+        f'<th scope="col"{_class_attr(is_short=flag)}>{esc(name)}</th>'
+        for name, flag in zip(df.columns, short, strict=True)
+    )
     rows = []
-    for record in df.itertuples(index=False, name=None):
+    for row_number, record in enumerate(df.itertuples(index=False, name=None)):
         cells = []
-        for position, (name, value) in enumerate(zip(df.columns, record, strict=True)):
-            text = esc(format_cell(value, percent=str(name) in percent, decimals=decimals))
-            numeric = ' class="num"' if _is_numeric_cell(value) else ""
+        for position, value in enumerate(record):
+            text = esc(texts[position][row_number])
+            attrs = _class_attr(numeric=_is_numeric_cell(value), is_short=short[position])
             if row_headers and position == 0:
-                cells.append(f'<th scope="row"{numeric}>{text}</th>')
+                cells.append(f'<th scope="row"{attrs}>{text}</th>')
             else:
-                cells.append(f"<td{numeric}>{text}</td>")
+                cells.append(f"<td{attrs}>{text}</td>")
         rows.append(f"<tr>{''.join(cells)}</tr>")
     return (
         # a wide table scrolls on a phone: keyboard users must be able to reach it (WCAG 2.1.1)
