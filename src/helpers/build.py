@@ -19,6 +19,7 @@ import contextlib
 import enum
 import fcntl
 import itertools
+import logging
 import multiprocessing
 import os
 import queue
@@ -678,7 +679,7 @@ def describe_failure(exc: BaseException, notebook: Any | None) -> CellFailure:
     """The failing cell and error of a papermill run that raised ``exc``.
 
     ``PapermillExecutionError`` names the cell; for other errors (cell timeout, dead kernel) the
-    cell papermill marked as running (or failed) in ``notebook`` is the culprit.
+    culprit is the last cell papermill started in ``notebook``.
     """
     from papermill.exceptions import PapermillExecutionError
 
@@ -690,16 +691,20 @@ def describe_failure(exc: BaseException, notebook: Any | None) -> CellFailure:
             first_line=_first_line(exc.source),
         )
     error = f"{type(exc).__name__}: {_first_message_line(str(exc))}"
-    cells = getattr(notebook, "cells", None) or []
-    for index, cell in enumerate(cells):
-        status = cell.get("metadata", {}).get("papermill", {}).get("status")
-        if status in ("running", "failed"):
-            return CellFailure(
-                error=error,
-                cell_index=index,
-                execution_count=cell.get("execution_count"),
-                first_line=_first_line(cell.get("source", "")),
-            )
+    cells = list(getattr(notebook, "cells", None) or [])
+    started = [
+        index
+        for index, cell in enumerate(cells)
+        if cell.get("metadata", {}).get("papermill", {}).get("start_time")
+    ]
+    if started:
+        cell = cells[started[-1]]
+        return CellFailure(
+            error=error,
+            cell_index=started[-1],
+            execution_count=cell.get("execution_count"),
+            first_line=_first_line(cell.get("source", "")),
+        )
     return CellFailure(error=error)
 
 
@@ -722,6 +727,8 @@ def run_task(task: Task) -> TaskResult:
     from helpers import export
 
     _register_engine()
+    # Failures are reported once, by the build, with the cell and the error.
+    logging.getLogger("papermill").setLevel(logging.CRITICAL)
     holder: list[Any] = []
     timings: dict[str, float] = {}
     started = time.perf_counter()
@@ -989,6 +996,8 @@ def _plan_tasks(
         if not run.options.force and mf.is_up_to_date(record, digest, expected, run.reports_dir):
             assert record is not None
             run.records[spec.name] = replace(record, outcome="skipped", error=None)
+            # A failure of other inputs is history once the published outputs are current.
+            (run.reports_dir / FAILED_DIR / f"{spec.name}.ipynb").unlink(missing_ok=True)
             report(Event("skipped", "skipped (unchanged)", name=spec.name))
             continue
         tasks.append(
@@ -1122,7 +1131,7 @@ def _stage_open_data(run: _Run, report: Reporter) -> None:
 
     digest = _open_data_hash(shared_inputs(run.report_set.data_dir))
     if not run.options.force and _open_data_intact(run, digest):
-        report(Event("skipped", "open data skipped (unchanged)", name=OPEN_DATA_NAME))
+        report(Event("skipped", "skipped (unchanged)", name=OPEN_DATA_NAME))
         return
     try:
         files = opendata.open_data_files(run.city)
