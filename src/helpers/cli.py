@@ -222,6 +222,14 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return 1 if any(p.severity == "error" for p in problems) else 0
 
 
+EXIT_CODES_HELP = """exit codes of build:
+  0    every report built or unchanged
+  1    a report (or the open data) failed; previous outputs kept
+  2    invalid data or report set; no report was run
+  3    another build holds the lock
+  130  interrupted (Ctrl-C, SIGTERM)"""
+
+
 def _positive_int(text: str) -> int:
     value = int(text)
     if value < 1:
@@ -234,8 +242,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="plan-report",
         description="情報化推進計画の評価報告書を作る (build the evaluation reports)",
-        epilog="exit codes: 0 ok, 1 a report failed, 2 invalid data or report set, "
-        "3 another build holds the lock, 130 interrupted",
+        epilog=EXIT_CODES_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument(
@@ -253,7 +261,11 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
 
     build = commands.add_parser(
-        "build", parents=[common], help="build the reports whose inputs changed"
+        "build",
+        parents=[common],
+        help="build the reports whose inputs changed",
+        epilog=EXIT_CODES_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     build.add_argument(
         "--only",

@@ -1,0 +1,209 @@
+"""The ``plan-report`` command line: list, validate, report-set errors, progress output."""
+
+from __future__ import annotations
+
+import io
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from helpers import build, cli
+
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURES = Path(__file__).resolve().parent / "fixtures" / "notebooks"
+DATA = ROOT / "data" / "higashiyamato"
+
+
+def write_set(folder: Path, reports: list[dict[str, Any]], data: Path = DATA) -> Path:
+    config = folder / "set.yaml"
+    for entry in reports:
+        entry["notebook"] = str(FIXTURES / entry["notebook"])
+    text = yaml.safe_dump({"data": str(data), "reports": reports}, allow_unicode=True)
+    config.write_text(text, encoding="utf-8")
+    return config
+
+
+def run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    code = cli.main(args)
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_python_m_helpers_is_the_cli() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "helpers", "build", "--help"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    for option in ("--only", "--jobs", "--force", "--no-pdf", "--config", "--reports-dir"):
+        assert option in result.stdout
+    assert "--timeout" in result.stdout
+
+
+def test_help_documents_exit_codes(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        cli.main(["--help"])
+    out = capsys.readouterr().out
+    codes = re.findall(r"^  (\d+) +", out, flags=re.MULTILINE)
+    assert codes == ["0", "1", "2", "3", "130"]
+    assert "another build holds the lock" in out
+
+
+def test_list_shows_the_expanded_set(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    entry = {"name": "ok-{plan_id}", "notebook": "ok.py", "for_each": "plan"}
+    entry["parameters"] = {"label": "{plan_name}"}
+    config = write_set(tmp_path, [entry, {"name": "plain", "notebook": "ok.py"}])
+    reports = tmp_path / "reports"
+    code, out, _ = run(["list", "--config", str(config), "--reports-dir", str(reports)], capsys)
+    assert code == 0
+    lines = out.splitlines()
+    assert lines[0].split() == ["name", "notebook", "parameters", "output", "last", "outcome"]
+    assert lines[1].split()[0] == "ok-1"
+    assert "label=東大和市情報化推進計画" in lines[1]
+    assert lines[2].split()[0] == "ok-2" and "ok-2.html" in lines[2]
+    assert "never built" in lines[3] and "plain.html" in lines[3]
+    assert "3 reports" in out
+
+    args = ["build", "--config", str(config), "--reports-dir", str(reports), "--no-pdf"]
+    assert cli.main([*args, "--only", "plain"]) == 0
+    capsys.readouterr()
+    code, out, _ = run(["list", "--config", str(config), "--reports-dir", str(reports)], capsys)
+    plain = next(line for line in out.splitlines() if line.startswith("plain"))
+    assert plain.endswith("built")
+
+
+def test_validate_good_and_bad_data(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(["validate", str(DATA)], capsys)
+    assert code == 0 and "問題はありません" in out
+
+    bad = tmp_path / "bad"
+    shutil.copytree(DATA, bad)
+    items = bad / "items.csv"
+    items.write_text(items.read_text(encoding="utf-8").replace(",実施,", ",実行,", 1), "utf-8")
+    code, out, _ = run(["validate", str(bad)], capsys)
+    assert code == 1
+    assert "items.csv" in out and "実行" in out and "エラー 1 件" in out
+
+    config = write_set(tmp_path, [{"name": "plain", "notebook": "ok.py"}], data=bad)
+    code, out, _ = run(["validate", "--config", str(config)], capsys)
+    assert code == 1 and "items.csv" in out
+
+
+@pytest.mark.parametrize(
+    ("entry", "message"),
+    [
+        ({"name": "x", "notebook": "ok.py", "parameters": {"lable": "y"}}, "'lable' is not"),
+        ({"name": "x", "notebook": "ok.py", "parameters": {"data_dir": "y"}}, "set by the build"),
+        ({"name": "x-{plan}", "notebook": "ok.py", "for_each": "plan"}, "unknown placeholder"),
+        ({"name": "x", "notebook": "ok.py", "output": "../x"}, "must be a relative name"),
+        ({"name": "x", "notebook": "ok.py", "output": "data/x"}, "must be a relative name"),
+        ({"name": "x", "notebook": "ok.py", "for_each": "item"}, "for_each must be 'plan'"),
+        ({"name": "x", "notebook": "missing.py"}, "does not exist"),
+        ({"name": "x", "notebook": "ok.py", "title": "t", "colour": 1}, "unknown key"),
+    ],
+)
+def test_bad_report_set_exits_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], entry: dict[str, Any], message: str
+) -> None:
+    config = write_set(tmp_path, [entry])
+    reports = tmp_path / "reports"
+    code, _, err = run(["build", "--config", str(config), "--reports-dir", str(reports)], capsys)
+    assert code == build.ExitCode.INVALID
+    assert message in err
+    assert not (reports / "x.html").exists()
+
+
+def test_duplicate_outputs_and_missing_config_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    twins = [
+        {"name": "a", "notebook": "ok.py", "output": "same"},
+        {"name": "b", "notebook": "ok.py", "output": "same"},
+    ]
+    config = write_set(tmp_path, twins)
+    code, _, err = run(["build", "--config", str(config)], capsys)
+    assert code == 2 and "share the output 'same'" in err
+
+    code, _, err = run(["build", "--config", str(tmp_path / "none.yaml")], capsys)
+    assert code == 2 and "cannot read report set" in err
+
+
+def test_notebook_must_declare_data_dir(tmp_path: Path) -> None:
+    notebook = tmp_path / "nb.py"
+    notebook.write_text('# %% tags=["parameters"]\nplan_id: str = "2"\n', encoding="utf-8")
+    config = tmp_path / "set.yaml"
+    config.write_text(
+        yaml.safe_dump({"data": str(DATA), "reports": [{"name": "x", "notebook": str(notebook)}]}),
+        encoding="utf-8",
+    )
+    with pytest.raises(build.ConfigError, match="must declare the parameter 'data_dir'"):
+        build.load_report_set(config)
+
+
+def test_relative_paths_count_from_the_project_root() -> None:
+    report_set = build.load_report_set(ROOT / "notebooks" / "reports.yaml")
+    assert report_set.root == ROOT
+    assert report_set.data_dir == DATA
+    assert report_set.names()[:2] == ["plan-1", "plan-2"]
+    plan2 = report_set.reports[1]
+    assert plan2.parameters["plan_id"] == "2"
+    assert plan2.parameters["data_dir"] == str(DATA)
+    assert plan2.title == "第二次東大和市情報化推進計画 評価報告書"
+    index = report_set.reports[-1]
+    assert index.parameters.get("report_set") == str(ROOT / "notebooks" / "reports.yaml")
+
+
+class FakeTerminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_terminal_gets_a_live_line_and_logs_get_timestamps() -> None:
+    events = [
+        build.Event("plan", "2 of 3 reports to build", count=2, total=3),
+        build.Event("skipped", "skipped (unchanged)", name="a"),
+        build.Event("start", "building b", name="b"),
+        build.Event("built", "built b.html (execute 1.00 s)", name="b"),
+        build.Event("start", "building c", name="c"),
+        build.Event("failed", "report c failed: cell 2: ValueError: x", name="c"),
+        build.Event("done", "exit code 1", count=1),
+    ]
+    terminal = FakeTerminal()
+    live = cli.reporter_for(terminal, terminal)
+    assert isinstance(live, cli.LiveReporter)
+    for event in events:
+        live(event)
+    screen = terminal.getvalue()
+    assert "\r\x1b[K[0/2]" in screen and "building b" in screen
+    assert "[2/2] built 1, unchanged 1, failed 1" in screen
+    assert "report c failed: cell 2: ValueError: x\n" in screen
+    assert screen.endswith("1 built, 1 unchanged, 1 failed (exit 1)\n")
+
+    out, err = io.StringIO(), io.StringIO()
+    log = cli.reporter_for(out, err)
+    assert isinstance(log, cli.LogReporter)
+    for event in events:
+        log(event)
+    stamp = r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d "
+    assert re.fullmatch(
+        f"{stamp}2 of 3 reports to build\n{stamp}a: skipped \\(unchanged\\)\n"
+        f"{stamp}building b\n{stamp}built b.html \\(execute 1.00 s\\)\n{stamp}building c\n"
+        f"{stamp}done in [0-9.]+ s: 1 built, 1 unchanged, 1 failed \\(exit 1\\)\n",
+        out.getvalue(),
+    )
+    assert re.fullmatch(f"{stamp}report c failed: cell 2: ValueError: x\n", err.getvalue())
+    assert "\r" not in out.getvalue() + err.getvalue()
+
+
+def test_table_aligns_japanese_text() -> None:
+    table = cli.format_table(["name", "title"], [["計画", "a"], ["plan-10", "b"]])
+    first, second, third = table.splitlines()
+    assert first.index("title") == second.index("a") + 2 == third.index("b")
+    assert cli.display_width("計画ab") == 6
