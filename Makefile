@@ -40,8 +40,8 @@ $(NODE_STAMP): tests/package.json tests/package-lock.json
 	@touch $@
 
 test: compile system-deps $(NODE_STAMP) ## Lint and run the whole test suite, browser tests included (set-up included)
-	$(BIN)/ruff check src tests
-	$(BIN)/ruff format --check src tests
+	$(BIN)/ruff check src tests notebooks
+	$(BIN)/ruff format --check src tests notebooks
 	$(BIN)/pytest
 
 $(LAB_STAMP): pyproject.toml constraints.txt
@@ -57,8 +57,8 @@ bench: compile ## Time the build against the stock papermill + nbconvert CLIs
 	$(BIN)/python -m helpers.bench
 
 format: $(STAMP) ## Format the code and sync the paired notebooks
-	$(BIN)/ruff format src tests
-	$(BIN)/ruff check --fix src tests
+	$(BIN)/ruff format src tests notebooks
+	$(BIN)/ruff check --fix src tests notebooks
 
 clean: ## Remove build output and caches (keeps the virtual environments)
 	rm -rf reports/* build .pytest_cache .ruff_cache .hypothesis tests/artifacts

@@ -1,4 +1,4 @@
-"""environment.yml (conda) and pyproject.toml (pip) must name the same packages at the pinned versions."""
+"""environment.yml (conda) and pyproject.toml (pip) name the same packages at pinned versions."""
 
 from __future__ import annotations
 
