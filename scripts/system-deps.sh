@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # Make sure the Debian packages the browser tests and PDF export need are present:
-# chromium (headless, driven by Playwright) and fonts-noto-cjk (Japanese glyphs).
+# chromium (headless, driven by Playwright), fonts-noto-cjk (Japanese glyphs), and
+# poppler-utils / fontconfig (the tests read PDFs back and ask which font draws Japanese).
 # Installs them when missing and allowed (root with apt-get); otherwise says what to install.
 set -euo pipefail
 
 missing=()
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+command -v pdftotext >/dev/null 2>&1 || missing+=(poppler-utils)
+command -v fc-match >/dev/null 2>&1 || missing+=(fontconfig)
 if ! fc-list 2>/dev/null | grep -qi "Noto Sans CJK"; then
   missing+=(fonts-noto-cjk)
 fi
@@ -15,7 +18,7 @@ if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
   echo "Installing Debian packages: ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
-  apt-get install -y -qq --no-install-recommends "${missing[@]}" fontconfig >/dev/null
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   exit 0
 fi
 

@@ -1,0 +1,213 @@
+"""The bundled reports as a council member gets them: built by the real command, opened in
+Debian's Chromium with the network blocked, printed to PDF, rebuilt byte for byte, and checked
+against the figures of the source document."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import subprocess
+import sys
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+from helpers import browser
+
+ROOT = Path(__file__).resolve().parents[1]
+ARTIFACTS = ROOT / "tests" / "artifacts"
+REPORTS = ("index", "plan-1", "plan-2", "timeline")
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+
+def run_build(reports: Path, *extra: str) -> subprocess.CompletedProcess[str]:
+    """The README's build command (``plan-report build``) into *reports*."""
+    return subprocess.run(
+        [sys.executable, "-m", "helpers", "build", "--reports-dir", str(reports), *extra],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    reports = tmp_path_factory.mktemp("reports")
+    result = run_build(reports, "--jobs", "2")
+    assert result.returncode == 0, result.stdout + result.stderr
+    return reports
+
+
+class _Text(HTMLParser):
+    """Visible text of a page (script and style left out)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.parts: list[str] = []
+        self._skip = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in {"script", "style"}:
+            self._skip += 1
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in {"script", "style"}:
+            self._skip -= 1
+
+    def handle_data(self, data: str) -> None:
+        if not self._skip:
+            self.parts.append(data)
+
+
+def visible_text(path: Path) -> str:
+    parser = _Text()
+    parser.feed(path.read_text(encoding="utf-8"))
+    return re.sub(r"\s+", " ", " ".join(parser.parts))
+
+
+def test_every_report_and_its_pdf_and_open_data_are_written(built: Path):
+    for name in REPORTS:
+        assert (built / f"{name}.html").stat().st_size > 0
+        assert (built / f"{name}.pdf").read_bytes().startswith(b"%PDF")
+    for name in ("achievement.csv", "items.csv", "events.csv"):
+        assert (built / "data" / name).read_bytes().startswith(b"\xef\xbb\xbf")
+
+
+@pytest.mark.parametrize("name", REPORTS)
+def test_report_works_offline_in_chromium(built: Path, name: str):
+    """Zero requests, every chart drawn, no console errors, Japanese text, no serious or
+    critical axe-core violations; a screenshot is kept as a test artefact."""
+    check = browser.check_report(built / f"{name}.html")
+    assert check.ok, check.summary()
+    if name != "index":
+        assert check.chart_containers >= 1
+    browser.screenshot(built / f"{name}.html", ARTIFACTS / f"report-{name}.png")
+
+
+@pytest.mark.parametrize("name", REPORTS)
+def test_report_shows_no_code_and_loads_nothing_remote(built: Path, name: str):
+    page = (built / f"{name}.html").read_text(encoding="utf-8")
+    assert page.startswith("<!DOCTYPE html>")
+    assert re.search(r'<html[^>]*lang="ja"', page)
+    assert 'http-equiv="Content-Security-Policy"' in page
+    assert not re.search(r"""(src|href)=["'](https?:)?//""", page)
+    assert "<script src" not in page
+    assert "from helpers import" not in page  # no code cells
+    assert "In&nbsp;[" not in page and "jp-InputPrompt" not in page
+    title = re.search(r"<title>(.*?)</title>", page, re.S)
+    assert title and title.group(1).strip()
+
+
+@pytest.mark.parametrize("name", REPORTS)
+def test_the_chart_libraries_are_embedded_once_per_page(built: Path, name: str):
+    page = (built / f"{name}.html").read_text(encoding="utf-8")
+    scripts = re.findall(r"<script>(.*?)</script>", page, re.S)
+    large = [s for s in scripts if len(s) > 100_000]
+    assert len(large) == 1, [len(s) for s in scripts]  # vega + vega-lite + vega-embed, once
+    charts = page.count('class="chart"')
+    small = [s for s in scripts if len(s) <= 100_000 and "vegaEmbed(" in s]
+    assert len(small) == charts  # one small call per chart container
+
+
+def test_plan_2_report_matches_the_document(built: Path):
+    text = visible_text(built / "plan-2.html")
+    for expected in (
+        "第二次東大和市情報化推進計画",
+        "平成21年度~平成25年度 (2009-2013)",
+        "平成24年度末",
+        "73.7",  # 14 of 19 achieved
+        "19項目中14項目",
+        "94.7",  # 18 of 19 including partial
+        "19項目中18項目",
+        "当初目標を概ね達成したもの",
+        "取組目標の一部のみ達成したもの",
+        "計画期間中に具体的な取り組みが行われていないもの",
+        "統合型地理情報システム",
+        "平成23年1月",
+        "概ね9割",
+    ):
+        assert expected in text, expected
+    statuses = re.findall(r"(?<![一未])(達成|一部達成|未達成)", text)
+    assert statuses  # the item table names every status
+
+
+def test_plan_1_report_shows_the_reported_aggregate_only(built: Path):
+    text = visible_text(built / "plan-1.html")
+    assert "約4割" in text and "報告値" in text
+    assert "情報化基盤の整備" in text and "市例規集のデータベース化" in text
+    assert "19項目" not in text.split("前の計画との比較")[0]
+
+
+def test_timeline_report_lists_every_event(built: Path):
+    text = visible_text(built / "timeline.html")
+    for expected in (
+        "昭和43年度",
+        "平成23年3月11日",
+        "平成24年11月",
+        "時期不明",
+        "新基幹系システム稼働",
+    ):
+        assert expected in text, expected
+
+
+def test_open_data_achievement_contract(built: Path):
+    raw = (built / "data" / "achievement.csv").read_bytes().decode("utf-8-sig")
+    rows = list(csv.DictReader(io.StringIO(raw)))
+    head = next(csv.reader(io.StringIO(raw)))
+    assert head[:8] == [
+        "plan_id",
+        "breakdown",
+        "n_items",
+        "achieved",
+        "partial",
+        "not_achieved",
+        "rate_strict",
+        "rate_incl_partial",
+    ]
+    by_key = {(r["plan_id"], r["breakdown"]): r for r in rows}
+    plan2 = by_key[("2", "all")]
+    assert (plan2["n_items"], plan2["achieved"], plan2["partial"], plan2["not_achieved"]) == (
+        "19",
+        "14",
+        "4",
+        "1",
+    )
+    assert abs(float(plan2["rate_incl_partial"]) - 18 / 19) < 1e-9
+    assert by_key[("2", "target:実施")]["achieved"] == "9"
+    assert by_key[("2", "target:検討")]["not_achieved"] == "1"
+    plan1 = by_key[("1", "all")]
+    assert plan1["n_items"] == "" and plan1["achieved"] == ""
+    assert float(plan1["rate_strict"]) == 0.4 and plan1["note"]
+
+
+def test_pdf_renders_japanese_glyphs(built: Path):
+    """The PDF's text layer holds the Japanese text, drawn with a CJK font (no tofu boxes):
+    Chromium embeds CJK glyphs as Type 3 fonts, so the font check asks fontconfig what
+    Chromium draws Japanese with, and the text check reads the PDF back."""
+    match = subprocess.run(
+        ["fc-match", "-f", "%{family}", "sans-serif:lang=ja"], capture_output=True, text=True
+    )
+    assert "CJK" in match.stdout or "JP" in match.stdout, match.stdout
+    text = subprocess.run(
+        ["pdftotext", str(built / "plan-2.pdf"), "-"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    text = re.sub(r"\s+", "", text)  # table cells wrap inside words
+    assert "第二次東大和市情報化推進計画" in text
+    assert "評価の要点" in text and "統合型地理情報システム" in text
+    assert "\ufffd" not in text
+
+
+def test_rebuilding_gives_byte_identical_html(built: Path, tmp_path: Path):
+    again = tmp_path / "again"
+    result = run_build(again, "--no-pdf")
+    assert result.returncode == 0, result.stdout + result.stderr
+    for name in REPORTS:
+        assert (again / f"{name}.html").read_bytes() == (built / f"{name}.html").read_bytes(), name
