@@ -335,13 +335,13 @@ def test_unchanged_rebuild_skips_force_rebuilds_and_only_selects(
     assert code == 2 and "no report named nope" in err
 
 
-def test_jobs_2_builds_the_same_bytes_as_jobs_1(
+def test_jobs_2_with_preloaded_kernels_builds_the_same_bytes_as_plain_kernels(
     project: dict[str, Path], capsys: pytest.CaptureFixture[str]
 ) -> None:
     extra = {"name": "plain", "notebook": "ok.py"}
     config = write_set(project["root"], [OK_PLANS, extra], project["data"])
     serial, parallel = project["root"] / "serial", project["root"] / "parallel"
-    assert run_cli(build_args(config, serial), capsys)[0] == 0
+    assert run_cli(build_args(config, serial, "--no-preload"), capsys)[0] == 0
     code, out, _ = run_cli(build_args(config, parallel, "--jobs", "2"), capsys)
     assert code == 0
     assert out.count("built ok-") == 2 and out.count("built plain.html") == 1
@@ -349,6 +349,32 @@ def test_jobs_2_builds_the_same_bytes_as_jobs_1(
     assert {k: v for k, v in snapshot(serial).items() if k not in drop} == {
         k: v for k, v in snapshot(parallel).items() if k not in drop
     }
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_reports_share_no_kernel_state(
+    project: dict[str, Path], capsys: pytest.CaptureFixture[str], jobs: str
+) -> None:
+    reports = [
+        {"name": f"state-{mark}", "notebook": "state.py", "parameters": {"mark": mark}}
+        for mark in "abcd"
+    ]
+    config = write_set(project["root"], reports, project["data"])
+    code, out, err = run_cli(build_args(config, project["reports"], "--jobs", jobs), capsys)
+    assert code == 0, err
+    assert out.count("built state-") == 4
+
+
+def test_notebook_imports_are_what_the_zygote_preloads() -> None:
+    text = (FIXTURES / "state.py").read_text(encoding="utf-8")
+    assert build.notebook_imports(text) == [
+        "IPython.display",
+        "IPython.display.Markdown",
+        "IPython.display.display",
+        "json",
+        "os",
+        "sys",
+    ]
 
 
 def test_manifest_records_every_report(

@@ -176,6 +176,7 @@ def cmd_build(args: argparse.Namespace) -> int:
         force=args.force,
         pdf=not args.no_pdf,
         timeout=args.timeout if args.timeout and args.timeout > 0 else None,
+        preload=not args.no_preload,
     )
     previous = signal.signal(signal.SIGTERM, _raise_interrupt)
     try:
@@ -276,6 +277,11 @@ def build_parser() -> argparse.ArgumentParser:
     build.add_argument("--jobs", "-j", type=_positive_int, default=1, help="worker processes")
     build.add_argument("--force", action="store_true", help="rebuild even unchanged reports")
     build.add_argument("--no-pdf", action="store_true", help="skip the PDF of each report")
+    build.add_argument(
+        "--no-preload",
+        action="store_true",
+        help="start every kernel from scratch instead of forking it from a preloaded one",
+    )
     build.add_argument(
         "--timeout",
         type=float,
