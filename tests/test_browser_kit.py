@@ -133,7 +133,7 @@ def test_notebook_run_interactively_exports_to_the_same_page(
 ) -> None:
     page = execute_and_export(tmp_path, None)
     text = page.read_text(encoding="utf-8")
-    assert text.count("window.vegaEmbed=") == 1
+    assert text.count(export.vega_bundle()[-200:]) == 1
     assert text == demo_html.read_text(encoding="utf-8")
 
 
@@ -157,6 +157,34 @@ def test_interactive_outputs_draw_without_the_template(tmp_path: Path, chromium:
     assert check.charts_drawn == check.chart_containers == 2
     assert check.console_errors == ()
     assert check.page_errors == ()
+
+
+def test_charts_shown_before_the_bundle_draw_once_it_loads(
+    tmp_path: Path, chromium: Browser
+) -> None:
+    """A page reloaded while the kernel kept running: load_vega() draws the waiting charts."""
+    render.reset_state()
+    render.set_mode(render.INTERACTIVE_MODE)
+    try:
+        df = pd.DataFrame({"区分": ["達成", "未達成"], "件数": [3, 1]})
+        chart = alt.Chart(df).mark_bar().encode(x="件数:Q", y="区分:N")
+        figure = render.Figure(
+            chart=chart, title="図", description="達成3件、未達成1件。", table=df
+        )
+        figure._repr_html_()  # the kernel's first figure carried the bundle: it is gone now
+        waiting = figure._repr_html_()
+        loader = render.load_vega()._repr_html_()
+    finally:
+        render.set_mode(None)
+        render.reset_state()
+    assert export.vega_bundle()[-200:] not in waiting
+    before = browser.check_report(write_page(tmp_path / "before.html", waiting), browser=chromium)
+    assert (before.chart_containers, before.charts_drawn) == (1, 0)
+    after = browser.check_report(
+        write_page(tmp_path / "after.html", waiting + loader), browser=chromium
+    )
+    assert (after.chart_containers, after.charts_drawn) == (1, 1)
+    assert after.console_errors == ()
 
 
 # --- the kit notices what it must notice ----------------------------------------------------

@@ -106,7 +106,7 @@ def test_embed_options_forbid_eval_and_actions() -> None:
     assert options["actions"] is False
     assert options["mode"] == "vega-lite"
     markup = make_figure()._repr_html_()
-    opts = json.loads(re.search(r"var opts=(\{.*?\});if", markup).group(1))
+    opts = json.loads(re.search(r"var opts=(\{.*?\});function draw", markup).group(1))
     assert opts == options
 
 
@@ -186,6 +186,17 @@ def test_interactive_mode_emits_the_bundle_once_per_kernel() -> None:
     assert FAKE_BUNDLE not in second
     loader = render.load_vega()._repr_mimebundle_()
     assert FAKE_BUNDLE in loader["text/html"]
+
+
+def test_missing_library_note_depends_on_the_mode() -> None:
+    report_note = render.MISSING_LIBRARY_NOTES[render.REPORT_MODE]
+    analyst_note = render.MISSING_LIBRARY_NOTES[render.INTERACTIVE_MODE]
+    in_report = make_figure()._repr_html_()
+    assert render.script_json(report_note) in in_report
+    assert "load_vega" not in in_report  # the council never reads developer advice
+    render.set_mode(render.INTERACTIVE_MODE)
+    in_lab = make_figure()._repr_html_()
+    assert render.script_json(analyst_note) in in_lab
 
 
 def test_mode_follows_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:

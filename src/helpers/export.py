@@ -31,7 +31,13 @@ import vl_convert
 from nbconvert import HTMLExporter
 from traitlets.config import Config
 
-from helpers.render import guarded_bundle
+from helpers.render import (
+    INTERACTIVE_MODE,
+    MISSING_LIBRARY_NOTES,
+    REPORT_MODE,
+    guarded_bundle,
+    script_json,
+)
 
 CACHE_ENV_VAR = "PLAN_REPORT_CACHE"
 TEMPLATES_DIR = Path(__file__).parent / "templates"
@@ -167,8 +173,13 @@ class ReportHTMLExporter(HTMLExporter):
         if page.count(BUNDLE_PLACEHOLDER) != 1:
             raise RuntimeError("the report template must hold the Vega bundle placeholder once")
         bundle = guarded_bundle(vega_bundle())
-        # bundles emitted by figures displayed interactively: the head already has one
+        # figures displayed interactively: the head already has the bundle, and the council
+        # reads the report's note, not the analyst's
         page = page.replace(f"<script>{bundle}</script>", "")
+        page = page.replace(
+            script_json(MISSING_LIBRARY_NOTES[INTERACTIVE_MODE]),
+            script_json(MISSING_LIBRARY_NOTES[REPORT_MODE]),
+        )
         page = page.replace(BUNDLE_PLACEHOLDER, bundle)
         page = page.replace(_ENGLISH_ALT, 'alt=""')
         return page, resources

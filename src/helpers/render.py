@@ -20,7 +20,8 @@ The libraries (vega, vega-lite, vega-embed; about 0.9 MB) come from
   in a kernel also emits the bundle inline, once; JupyterLab runs the scripts of trusted outputs,
   which defines ``vegaEmbed`` globally for every later chart in the page. If the page was
   reloaded while the kernel kept running, the global is gone: the chart shows a short Japanese
-  note instead, and ``display(load_vega())`` (or a kernel restart) brings the libraries back.
+  note and waits; ``display(load_vega())`` brings the libraries back and draws the waiting charts
+  (a kernel restart works too).
 
 The bundle is always wrapped by :func:`guarded_bundle`: it only runs while ``vegaEmbed`` is
 undefined, so a second copy in a page is harmless; the exporter also removes copies emitted by
@@ -307,27 +308,46 @@ def embed_options() -> dict[str, Any]:
     return options
 
 
-_MISSING_LIBRARY_NOTE = (
-    "グラフ描画ライブラリが読み込まれていません。helpers.render.load_vega() を表示するか、"
-    "カーネルを再起動してから実行し直してください。下のデータ表に同じ数値があります。"
-)
-_RENDER_FAILED_NOTE = "グラフを描画できませんでした。下のデータ表に同じ数値があります。"
+#: Shown in a chart container when the Vega libraries are missing, by mode: the council sees a
+#: plain sentence, the analyst a remedy.
+MISSING_LIBRARY_NOTES = {
+    REPORT_MODE: "グラフを表示できません。下のデータ表に同じ数値があります。",
+    INTERACTIVE_MODE: (
+        "グラフ描画ライブラリが読み込まれていません。helpers.render.load_vega() を表示すると"
+        "描画します(またはカーネルを再起動して実行し直してください)。"
+    ),
+}
+RENDER_FAILED_NOTE = "グラフを描画できませんでした。下のデータ表に同じ数値があります。"
+#: Global list of draw functions waiting for the bundle (see :func:`chart_script`).
+PENDING_GLOBAL = "planReportPendingCharts"
 
 
-def chart_script(chart_id: str, spec: Mapping[str, Any], options: Mapping[str, Any]) -> str:
-    """Return the inline ``<script>`` that draws *spec* into ``#chart_id`` with global vegaEmbed."""
+def chart_script(
+    chart_id: str,
+    spec: Mapping[str, Any],
+    options: Mapping[str, Any],
+    missing_note: str = MISSING_LIBRARY_NOTES[REPORT_MODE],
+) -> str:
+    """Return the inline ``<script>`` that draws *spec* into ``#chart_id`` with global vegaEmbed.
+
+    Without ``vegaEmbed`` the container shows *missing_note* and the draw function waits in
+    ``window.planReportPendingCharts``; the bundle runs the waiting functions once it is loaded.
+    """
     return (
         "<script>(function(){"
         f'var el=document.getElementById("{chart_id}");'
         f"var spec={script_json(spec)};"
         f"var opts={script_json(options)};"
-        'if(typeof window.vegaEmbed!=="function"){'
-        'el.setAttribute("data-chart-error","no-library");'
-        f"el.textContent={script_json(_MISSING_LIBRARY_NOTE)};return;}}"
+        "function draw(){"
+        'el.removeAttribute("data-chart-error");el.textContent="";'
         f'window.vegaEmbed("#{chart_id}",spec,opts).catch(function(err){{'
         'el.setAttribute("data-chart-error","render");'
-        f"el.textContent={script_json(_RENDER_FAILED_NOTE)};"
-        'console.error("chart " + el.id + ": " + err);});'
+        f"el.textContent={script_json(RENDER_FAILED_NOTE)};"
+        'console.error("chart " + el.id + ": " + err);});}'
+        'if(typeof window.vegaEmbed==="function"){draw();return;}'
+        'el.setAttribute("data-chart-error","no-library");'
+        f"el.textContent={script_json(missing_note)};"
+        f"(window.{PENDING_GLOBAL}=window.{PENDING_GLOBAL}||[]).push(draw);"
         "})();</script>"
     )
 
@@ -338,10 +358,12 @@ def guarded_bundle(source: str) -> str:
     The bundle declares top-level ``const`` names: a second copy as a plain script would throw
     ``SyntaxError: Identifier ... has already been declared``. Wrapped in a function that only
     runs while ``vegaEmbed`` is undefined, a second copy (a notebook executed interactively, then
-    exported) does nothing. The bundle publishes its globals through ``window`` itself.
+    exported) does nothing. The bundle publishes its globals through ``window`` itself. Charts
+    that were displayed before the bundle (see :func:`chart_script`) are drawn afterwards.
     """
     return (
         f'if(typeof window.vegaEmbed!=="function"){{(function(){{\n{script_safe(source)}\n}})();}}'
+        f"(window.{PENDING_GLOBAL}||[]).splice(0).forEach(function(draw){{draw();}});"
     )
 
 
@@ -407,7 +429,7 @@ class Figure:
             f'<figcaption id="{title_id}" class="figure-title">{esc(self.title)}</figcaption>'
             f'<div class="chart" id="{chart_id}" role="img" aria-label="{esc(self.description)}">'
             "</div>"
-            f"{chart_script(chart_id, spec, options)}"
+            f"{chart_script(chart_id, spec, options, MISSING_LIBRARY_NOTES[current_mode()])}"
             f'<p class="figure-description">{esc(self.description)}</p>'
             f'<details class="figure-data"><summary>データ表（{esc(self.title)}）</summary>'
             f"{table}</details></figure>"
