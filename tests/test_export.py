@@ -255,6 +255,14 @@ def test_stylesheet_is_slim_and_prints_on_a4() -> None:
     assert "url(" not in css
 
 
+def test_bundle_speaks_the_vega_lite_version_of_altair() -> None:
+    """vega_bundle() uses vl-convert's newest Vega-Lite: it must be the one Altair writes."""
+    import altair as alt
+
+    major_minor = ".".join(alt.SCHEMA_VERSION.lstrip("v").split(".")[:2])
+    assert export.vl_convert.get_vegalite_versions()[-1] == major_minor
+
+
 # --- the bundle cache ---------------------------------------------------------------------
 
 
