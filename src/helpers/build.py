@@ -5,8 +5,10 @@ which reports changed since their last good build, and runs the others. Each rep
 fresh kernel through the papermill API (in this process, or in ``--jobs`` worker processes forked
 from it once papermill, nbconvert and the Vega bundle are loaded), is exported to HTML in the same
 process, printed to PDF by the driver, and published with ``os.replace`` only when every step
-succeeded. A failed report leaves its previous outputs untouched and its executed notebook in
-``reports/_failed/``. A lock on ``reports/.build.lock`` keeps two builds apart.
+succeeded. Kernels are forked from a zygote that imported the notebooks' modules once (see
+:func:`kernel_zygote`); each report still gets a new kernel process of its own. A failed report
+leaves its previous outputs untouched and its executed notebook in ``reports/_failed/``. A lock
+on ``reports/.build.lock`` keeps two builds apart.
 
 Exit codes (:class:`ExitCode`): 0 every report built or unchanged; 1 a report (or the open data)
 failed; 2 invalid data or report set; 3 another build holds the lock; 130 interrupted.
@@ -280,7 +282,7 @@ def _entry_rows(
     for_each = entry.get("for_each")
     if for_each is None:
         return [{}]
-    if for_each != "plan":
+    if for_each not in PLACEHOLDERS:
         raise ConfigError(f"{where}: for_each must be 'plan', got {for_each!r}")
     return [dict(row) for row in plans]
 
@@ -319,6 +321,8 @@ def _expand_entry(
     specs = []
     for values in rows:
         name = fill(str(entry["name"]), values, f"{where}: name")
+        if not name or "/" in name or "\\" in name or name.startswith("."):
+            raise ConfigError(f"{where}: name {name!r} must not contain '/' nor start with '.'")
         output = fill(str(entry.get("output") or entry["name"]), values, f"{where}: output")
         parameters = {k: v for k, v in injected.items() if k in declared}
         parameters.update(
@@ -428,8 +432,10 @@ def shared_inputs(data_dir: Path) -> SharedInputs:
     )
 
 
-def report_hash(report: ReportSpec, notebook_text: str, shared: SharedInputs, config: Path) -> str:
-    """Hash of everything that determines a report's outputs.
+def report_hash(
+    report: ReportSpec, notebook_text: str, shared: SharedInputs, config: Path, title: str
+) -> str:
+    """Hash of everything that determines a report's outputs (``title``: the page title).
 
     A notebook that receives the report set itself (the index) also depends on its bytes.
     """
@@ -437,7 +443,7 @@ def report_hash(report: ReportSpec, notebook_text: str, shared: SharedInputs, co
         "shared": shared.as_dict(),
         "notebook": notebook_text,
         "parameters": report.parameters,
-        "title": report.title,
+        "title": title,
         "output": report.output,
     }
     if INJECTED_REPORT_SET in report.parameters:
@@ -621,6 +627,14 @@ def notebook_imports(text: str) -> list[str]:
     return sorted(names)
 
 
+def _thread_count() -> int:
+    """Threads of this process, native ones included (BLAS pools are invisible to threading)."""
+    try:
+        return len(os.listdir("/proc/self/task"))
+    except OSError:
+        return threading.active_count()
+
+
 def _reap_children() -> None:
     """Collect every exited child of the zygote (no zombies)."""
     with contextlib.suppress(ChildProcessError):
@@ -663,6 +677,7 @@ def _run_forked_kernel(link: socket.socket, request: dict[str, Any], fds: list[i
         os.chdir(request["cwd"])
         os.environ.clear()
         os.environ.update(request["env"])
+        time.tzset()
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
         signal.signal(signal.SIGINT, signal.default_int_handler)
         import random
@@ -707,8 +722,9 @@ def kernel_zygote(argv: Sequence[str] | None = None) -> None:
     for name in (*ALWAYS_PRELOADED, *modules):
         with contextlib.suppress(Exception):
             importlib.import_module(name)
-    if threading.active_count() > 1:
-        print(f"plan-report: kernel zygote disabled ({threading.active_count()} threads)")
+    threads = _thread_count()
+    if threads > 1:
+        print(f"plan-report: kernel zygote disabled ({threads} threads after preloading)")
         return
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     listener.bind(path + ".new")
@@ -1241,12 +1257,16 @@ def _plan_tasks(
     hashes: dict[str, str] = {}
     for spec in selected:
         text = spec.notebook.read_text(encoding="utf-8")
-        digest = report_hash(spec, text, shared, run.report_set.config)
+        title = page_title(spec, run.report_set.title_prefix)
+        digest = report_hash(spec, text, shared, run.report_set.config, title)
         hashes[spec.name] = digest
         record = _previous_record(run, spec.name)
         expected = output_paths(spec, run.options.pdf)
-        if not run.options.force and mf.is_up_to_date(record, digest, expected, run.reports_dir):
-            assert record is not None
+        if (
+            not run.options.force
+            and record is not None
+            and mf.is_up_to_date(record, digest, expected, run.reports_dir)
+        ):
             run.records[spec.name] = replace(record, outcome="skipped", error=None)
             # A failure of other inputs is history once the published outputs are current.
             (run.reports_dir / FAILED_DIR / f"{spec.name}.ipynb").unlink(missing_ok=True)
@@ -1257,7 +1277,7 @@ def _plan_tasks(
                 name=spec.name,
                 notebook_text=text,
                 parameters=spec.parameters,
-                title=page_title(spec, run.report_set.title_prefix),
+                title=title,
                 html_path=str(run.staging / "out" / f"{spec.output}.html"),
                 failed_path=str(run.staging / FAILED_DIR / f"{spec.name}.ipynb"),
                 cwd=str(run.report_set.root),
