@@ -3,8 +3,8 @@
 One driver process reads the report set (``notebooks/reports.yaml``), checks the data, works out
 which reports changed since their last good build, and runs the others. Each report executes in a
 fresh kernel through the papermill API (in this process, or in ``--jobs`` worker processes forked
-from it once papermill, nbconvert and the Vega bundle are loaded), is exported to HTML in the same
-process, printed to PDF by the driver, and published with ``os.replace`` only when every step
+from it once papermill, nbconvert and the Vega bundle are loaded), is exported to HTML and printed
+to PDF in the same process, and published by the driver with ``os.replace`` only when every step
 succeeded. Kernels are forked from a zygote that imported the notebooks' modules once (see
 :func:`kernel_zygote`); each report still gets a new kernel process of its own. A failed report
 leaves its previous outputs untouched and its executed notebook in ``reports/_failed/``. A lock
@@ -899,6 +899,7 @@ class Task:
     env: tuple[tuple[str, str], ...]
     socket_dir: str
     zygote: str | None = None
+    pdf_path: str | None = None
 
 
 @dataclass(frozen=True)
@@ -1041,7 +1042,46 @@ def run_task(task: Task) -> TaskResult:
         failure = CellFailure(error=f"HTML export failed: {type(exc).__name__}: {exc}")
         return TaskResult(name=task.name, ok=False, timings=timings, failure=failure)
     timings["export"] = round(time.perf_counter() - started, 3)
+    if task.pdf_path is None:
+        return TaskResult(name=task.name, ok=True, timings=timings)
+    started = time.perf_counter()
+    try:
+        PDF_PRINTER.print(Path(task.html_path), Path(task.pdf_path))
+    except Exception as exc:
+        timings["pdf"] = round(time.perf_counter() - started, 3)
+        failure = CellFailure(error=f"PDF printing failed: {type(exc).__name__}: {exc}")
+        return TaskResult(name=task.name, ok=False, timings=timings, failure=failure)
+    timings["pdf"] = round(time.perf_counter() - started, 3)
     return TaskResult(name=task.name, ok=True, timings=timings)
+
+
+class ProcessPdfPrinter:
+    """The PDF printer of this process: one headless Chromium, started at the first PDF.
+
+    Each worker process prints the reports it executed, so PDFs print in parallel and overlap
+    with the other workers' kernels; :meth:`close` stops the browser.
+    """
+
+    def __init__(self) -> None:
+        self._stack = contextlib.ExitStack()
+        self._printer: Any = None
+
+    def print(self, html_path: Path, pdf_path: Path) -> None:
+        """Print ``html_path`` to ``pdf_path`` (see ``helpers.export.PdfPrinter``)."""
+        if self._printer is None:
+            from helpers import export
+
+            self._printer = self._stack.enter_context(export.PdfPrinter())
+        self._printer.print(html_path, pdf_path)
+
+    def close(self) -> None:
+        """Stop the browser, if one was started."""
+        self._printer = None
+        with contextlib.suppress(Exception):
+            self._stack.close()
+
+
+PDF_PRINTER = ProcessPdfPrinter()
 
 
 # --- workers ----------------------------------------------------------------------------------
@@ -1065,10 +1105,13 @@ def _worker_main(tasks: Any, results: Any) -> None:
     """Worker loop: run tasks until the ``None`` sentinel; report start and result of each."""
     _die_with_parent()
     signal.signal(signal.SIGTERM, _raise_interrupt)
-    with contextlib.suppress(KeyboardInterrupt):
-        while (task := tasks.get()) is not None:
-            results.put(("start", task.name, os.getpid()))
-            results.put(("done", run_task(task), os.getpid()))
+    try:
+        with contextlib.suppress(KeyboardInterrupt):
+            while (task := tasks.get()) is not None:
+                results.put(("start", task.name, os.getpid()))
+                results.put(("done", run_task(task), os.getpid()))
+    finally:
+        PDF_PRINTER.close()
 
 
 class TaskRunner:
@@ -1076,9 +1119,9 @@ class TaskRunner:
 
     ``with TaskRunner(tasks, jobs) as runner: for kind, payload in runner.events(): ...``
     yields ``("start", name)`` and ``("done", TaskResult)`` as they happen. Workers are forked
-    on entering the block, before the driver starts any thread (PDF browser, queue feeders), and
-    inherit everything :func:`warm_up` loaded; a worker that dies fails the report it was running;
-    leaving the block stops them.
+    on entering the block, before the driver starts any thread (queue feeders), and inherit
+    everything :func:`warm_up` loaded; a worker that dies fails the report it was running;
+    leaving the block stops them (and this process's PDF browser).
     """
 
     def __init__(self, tasks: Sequence[Task], jobs: int) -> None:
@@ -1108,6 +1151,7 @@ class TaskRunner:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
+        PDF_PRINTER.close()
         for worker in self.workers:
             if worker.is_alive():
                 worker.terminate()
@@ -1279,6 +1323,9 @@ def _plan_tasks(
                 parameters=spec.parameters,
                 title=title,
                 html_path=str(run.staging / "out" / f"{spec.output}.html"),
+                pdf_path=(
+                    str(run.staging / "out" / f"{spec.output}.pdf") if run.options.pdf else None
+                ),
                 failed_path=str(run.staging / FAILED_DIR / f"{spec.name}.ipynb"),
                 cwd=str(run.report_set.root),
                 timeout=run.options.timeout,
@@ -1317,37 +1364,19 @@ def _record_failure(
 
 
 def _finish_report(
-    run: _Run,
-    spec: ReportSpec,
-    result: TaskResult,
-    digest: str,
-    printer: Any,
-    report: Reporter,
+    run: _Run, spec: ReportSpec, result: TaskResult, digest: str, report: Reporter
 ) -> None:
-    """Print the PDF if asked, publish the outputs, record the outcome."""
+    """Publish the outputs of a report that ran, or keep the old ones; record the outcome."""
     if not result.ok:
         run.records[spec.name] = _record_failure(run, spec, result, report)
         return
     staged_html = run.staging / "out" / f"{spec.output}.html"
     staged = {staged_html: run.reports_dir / f"{spec.output}.html"}
-    timings = dict(result.timings)
     if run.options.pdf:
-        staged_pdf = staged_html.with_suffix(".pdf")
-        started = time.perf_counter()
-        try:
-            printer(staged_html, staged_pdf)
-        except Exception as exc:
-            timings["pdf"] = round(time.perf_counter() - started, 3)
-            failure = CellFailure(error=f"PDF printing failed: {type(exc).__name__}: {exc}")
-            failed = TaskResult(spec.name, False, timings=timings, failure=failure)
-            run.records[spec.name] = _record_failure(run, spec, failed, report)
-            return
-        timings["pdf"] = round(time.perf_counter() - started, 3)
-        staged[staged_pdf] = run.reports_dir / f"{spec.output}.pdf"
+        staged[staged_html.with_suffix(".pdf")] = run.reports_dir / f"{spec.output}.pdf"
     publish(staged)
-    stale_pdf = run.reports_dir / f"{spec.output}.pdf"
     if not run.options.pdf:
-        stale_pdf.unlink(missing_ok=True)
+        (run.reports_dir / f"{spec.output}.pdf").unlink(missing_ok=True)  # older than the HTML
     (run.reports_dir / FAILED_DIR / f"{spec.name}.ipynb").unlink(missing_ok=True)
     outputs = tuple(_output_record(run.reports_dir, p) for p in output_paths(spec, run.options.pdf))
     run.records[spec.name] = mf.ReportRecord(
@@ -1356,27 +1385,11 @@ def _finish_report(
         parameters=spec.parameters,
         input_hash=digest,
         outputs=outputs,
-        timings=timings,
+        timings=result.timings,
         outcome="built",
     )
-    spent = ", ".join(f"{k} {v:.2f} s" for k, v in timings.items())
+    spent = ", ".join(f"{k} {v:.2f} s" for k, v in result.timings.items())
     report(Event("built", f"built {spec.output}.html ({spent})", name=spec.name))
-
-
-@contextlib.contextmanager
-def pdf_printer(enabled: bool) -> Iterator[Callable[[Path, Path], None]]:
-    """A function printing an HTML file to PDF, one browser for the whole build."""
-    if not enabled:
-        yield _no_pdf
-        return
-    from helpers import export
-
-    with export.PdfPrinter() as printer:
-        yield printer.print
-
-
-def _no_pdf(html: Path, pdf: Path) -> None:
-    raise RuntimeError("PDF printing is disabled")
 
 
 def _open_data_hash(shared: SharedInputs) -> str:
@@ -1489,13 +1502,12 @@ def _execute(run: _Run, selected: Sequence[ReportSpec], report: Reporter) -> Non
         with TaskRunner(ready(), run.options.jobs) as runner:
             # Workers (if any) are busy now: the driver makes the open data meanwhile.
             _stage_open_data(run, report)
-            with pdf_printer(run.options.pdf and count > 0) as printer:
-                for kind, payload in runner.events():
-                    if kind == "start":
-                        report(Event("start", f"building {payload}", name=payload))
-                        continue
-                    spec = specs[payload.name]
-                    _finish_report(run, spec, payload, hashes[spec.name], printer, report)
+            for kind, payload in runner.events():
+                if kind == "start":
+                    report(Event("start", f"building {payload}", name=payload))
+                    continue
+                spec = specs[payload.name]
+                _finish_report(run, spec, payload, hashes[spec.name], report)
     if not run.failed:
         _publish_open_data(run, report)
 
