@@ -1551,6 +1551,12 @@ def build(options: BuildOptions, report: Reporter = _silent) -> ExitCode:
         report(Event("failed", f"invalid report set: {exc}"))
     except KeyboardInterrupt:
         code = ExitCode.INTERRUPTED
-        report(Event("failed", "interrupted: reports already published stay; the rest kept"))
+        report(
+            Event(
+                "failed",
+                "interrupted: reports published before the interrupt are complete; "
+                "the others keep their previous version",
+            )
+        )
     report(Event("done", f"exit code {int(code)}", count=int(code)))
     return code
