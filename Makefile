@@ -26,7 +26,7 @@ compile: $(STAMP)
 
 venv: $(STAMP) ## Create .venv and install the project with its pinned dependencies
 
-report: compile ## Build every report into reports/ (set-up included)
+report: compile system-deps ## Build every report into reports/ (set-up included)
 	$(BIN)/plan-report build
 
 validate: $(STAMP) ## Check the bundled data and report every problem
@@ -47,10 +47,13 @@ test: compile system-deps $(NODE_STAMP) ## Lint and run the whole test suite, br
 $(LAB_STAMP): pyproject.toml constraints.txt
 	@test -x $(LAB_VENV)/bin/python || $(PYTHON) -m venv $(LAB_VENV)
 	$(LAB_VENV)/bin/python -m pip install --quiet -c constraints.txt -e ".[lab]"
-	$(LAB_VENV)/bin/python -m ipykernel install --sys-prefix --name plan-report --display-name "plan-report (Python 3)"
+	@# open the jupytext notebooks (notebooks/*.py) as notebooks by default
+	@mkdir -p $(LAB_VENV)/share/jupyter/lab/settings
+	@printf '%s\n' '{"@jupyterlab/docmanager-extension:plugin": {"defaultViewers": {"python": "Jupytext Notebook"}}}' \
+		> $(LAB_VENV)/share/jupyter/lab/settings/overrides.json
 	@touch $@
 
-lab: $(LAB_STAMP) ## Open JupyterLab on notebooks/ with the project's kernel
+lab: $(LAB_STAMP) ## Open JupyterLab on notebooks/ (its Python 3 kernel has the project installed)
 	cd notebooks && ../$(LAB_VENV)/bin/jupyter lab
 
 bench: compile ## Time the build against the stock papermill + nbconvert CLIs

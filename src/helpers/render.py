@@ -94,6 +94,16 @@ def next_chart_id() -> str:
     return f"chart-{next(_chart_ids)}"
 
 
+def forget_bundle() -> None:
+    """Emit the Vega bundle again with the next figure (interactive mode).
+
+    The report notebooks call this from their setup cell, so "Run All" after a page reload in
+    JupyterLab (the kernel still running, the page's libraries gone) draws the charts again.
+    """
+    global _bundle_emitted
+    _bundle_emitted = False
+
+
 def reset_state() -> None:
     """Restart chart numbering at 1 and forget that the bundle was emitted (for tests)."""
     global _chart_ids, _bundle_emitted

@@ -25,7 +25,7 @@ import yaml
 from helpers import charts, labels, metrics
 from helpers.dates import JpDateError, fiscal_year_label, parse_jp_date
 from helpers.io import CityData, load_city
-from helpers.render import Figure, Headline, Headlines, Table
+from helpers.render import Figure, Headline, Headlines, Table, forget_bundle
 
 __all__ = [
     "IndexReport",
@@ -91,6 +91,11 @@ def resolve_path(value: str | Path, what: str) -> Path:
 
 
 def _load(data_dir: str) -> CityData:
+    """Set up a report run (theme, chart libraries) and load the validated data."""
+    from helpers.theme import enable_theme
+
+    enable_theme()
+    forget_bundle()
     return load_city(resolve_path(data_dir, "データフォルダ data_dir"))
 
 
@@ -427,9 +432,6 @@ def charts_table_check(check: pd.DataFrame) -> pd.DataFrame:
 
 def plan_context(plan_id: str, data_dir: str, as_of: str = "") -> PlanReport:
     """Load and validate the data, check the parameters, and return the plan's report."""
-    from helpers.theme import enable_theme
-
-    enable_theme()
     city = _load(data_dir)
     plan = _plan_row(city, str(plan_id).strip())
     when, when_text = _as_of(as_of)
@@ -504,9 +506,6 @@ class TimelineReport:
 
 def timeline_context(data_dir: str) -> TimelineReport:
     """Load and validate the data for the timeline report."""
-    from helpers.theme import enable_theme
-
-    enable_theme()
     return TimelineReport(_load(data_dir))
 
 
@@ -584,9 +583,6 @@ class IndexReport:
 
 def index_context(data_dir: str, report_set: str) -> IndexReport:
     """Load the data and the report set for the index page."""
-    from helpers.theme import enable_theme
-
-    enable_theme()
     city = _load(data_dir)
     path = resolve_path(report_set, "報告書の設定 report_set")
     config = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
