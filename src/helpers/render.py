@@ -428,6 +428,7 @@ class Figure:
         title_id = f"{chart_id}-title"
         options = embed_options()  # first: importing the theme module enables the Altair theme
         spec = chart_spec(self.chart)
+        spec.pop("title", None)  # the <figcaption> shows it, as text a screen reader finds
         table = table_html(
             self.table,
             f"{self.title}（データ表）",
