@@ -20,7 +20,6 @@ from __future__ import annotations
 import functools
 import os
 import re
-import tempfile
 from contextlib import ExitStack, suppress
 from pathlib import Path
 from types import TracebackType
@@ -31,6 +30,7 @@ import vl_convert
 from nbconvert import HTMLExporter
 from traitlets.config import Config
 
+from helpers.manifest import write_bytes_atomic
 from helpers.render import (
     INTERACTIVE_MODE,
     MISSING_LIBRARY_NOTES,
@@ -43,7 +43,6 @@ CACHE_ENV_VAR = "PLAN_REPORT_CACHE"
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 TEMPLATE_NAME = "plan_report"
 DEFAULT_TITLE = "報告書"
-PUBLISHED_FILE_MODE = 0o644  # reports are read by other users and web servers
 BUNDLE_PLACEHOLDER = "/* plan-report: vega bundle */"
 
 #: Every remote (and local-file) load is forbidden; inline scripts and styles are allowed and
@@ -72,21 +71,6 @@ def cache_dir() -> Path:
 def bundle_cache_path() -> Path:
     """Return the cache file of the bundle for the installed vl-convert version."""
     return cache_dir() / f"vega-bundle-vl-convert-{vl_convert.__version__}.js"
-
-
-def write_bytes_atomic(path: Path, data: bytes) -> Path:
-    """Write *data* to *path* atomically (a temporary file beside it, then a rename), mode 0644."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.chmod(tmp_name, PUBLISHED_FILE_MODE)  # mkstemp makes 0600 files
-        os.replace(tmp_name, path)
-    except BaseException:
-        Path(tmp_name).unlink(missing_ok=True)
-        raise
-    return path
 
 
 def write_text_atomic(path: Path, text: str) -> Path:

@@ -205,7 +205,7 @@ def default_file_mode() -> int:
     return 0o666 & ~mask
 
 
-def write_bytes_atomic(path: str | Path, data: bytes) -> None:
+def write_bytes_atomic(path: str | Path, data: bytes) -> Path:
     """Write ``data`` to ``path`` so that readers see the old file or the new one, never half.
 
     The bytes go to a temporary file in the same folder, are flushed to disk, and the file is
@@ -224,6 +224,7 @@ def write_bytes_atomic(path: str | Path, data: bytes) -> None:
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+    return target
 
 
 def write_manifest(path: str | Path, manifest: Manifest) -> None:

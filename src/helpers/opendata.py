@@ -27,16 +27,7 @@ from helpers import labels, metrics
 from helpers.dates import fiscal_year_label
 from helpers.manifest import write_bytes_atomic
 
-ACHIEVEMENT_LEADING: tuple[str, ...] = (
-    "plan_id",
-    "breakdown",
-    "n_items",
-    "achieved",
-    "partial",
-    "not_achieved",
-    "rate_strict",
-    "rate_incl_partial",
-)
+ACHIEVEMENT_LEADING: tuple[str, ...] = metrics.ACHIEVEMENT_COLUMNS[:8]
 """The contract: achievement.csv starts with exactly these columns, in this order."""
 
 ACHIEVEMENT_COLUMNS: tuple[str, ...] = (

@@ -572,6 +572,7 @@ class IndexReport:
             ("data/achievement.csv", "計画・内訳ごとの項目数と達成率"),
             ("data/items.csv", "項目と取組状況"),
             ("data/events.csv", "年表の出来事(年度・計画期間つき)"),
+            ("data/columns.csv", "各ファイルの列の意味"),
         ]
         body = "".join(
             f'<li><a href="{_esc(path)}">{_esc(path)}</a>: {_esc(text)}</li>'
