@@ -9,7 +9,7 @@ missing=()
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 command -v pdftotext >/dev/null 2>&1 || missing+=(poppler-utils)
 command -v fc-match >/dev/null 2>&1 || missing+=(fontconfig)
-if ! fc-list 2>/dev/null | grep -qi "Noto Sans CJK"; then
+if ! fc-list 2>/dev/null | grep -i "Noto Sans CJK" >/dev/null; then  # no -q: SIGPIPE + pipefail
   missing+=(fonts-noto-cjk)
 fi
 [ ${#missing[@]} -eq 0 ] && exit 0
