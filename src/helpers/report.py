@@ -130,27 +130,23 @@ def _plan_name(plan: pd.Series) -> str:
 # --- shared sections --------------------------------------------------------------------------
 
 
+def _figure(kind: str, *frames: pd.DataFrame) -> Figure:
+    """The chart ``charts.<kind>_chart`` of *frames* with its title, text alternative and table."""
+    parts = ("chart", "title", "description", "table")
+    return Figure(*(getattr(charts, f"{kind}_{part}")(*frames) for part in parts))
+
+
 def _comparison_figure(achievement_df: pd.DataFrame) -> Figure | Markup:
     comparison = metrics.comparison(achievement_df)
     if comparison.empty:
         return _note("比較できる計画がありません。")
-    return Figure(
-        charts.comparison_chart(comparison),
-        charts.comparison_title(comparison),
-        charts.comparison_description(comparison),
-        charts.comparison_table(comparison),
-    )
+    return _figure("comparison", comparison)
 
 
 def _timeline_figure(events: pd.DataFrame, plans: pd.DataFrame) -> Figure | Markup:
     if metrics.timeline_events(events).empty:
         return _note("時期の分かる出来事の記録がありません。")
-    return Figure(
-        charts.timeline_chart(events, plans),
-        charts.timeline_title(events, plans),
-        charts.timeline_description(events, plans),
-        charts.timeline_table(events, plans),
-    )
+    return _figure("timeline", events, plans)
 
 
 def _source_lines(city: CityData) -> list[str]:
@@ -306,12 +302,7 @@ class PlanReport:
         counts = metrics.status_counts(
             self._items(), self._statuses(), self.city.scales, self.city.plans, self.as_of
         )
-        return Figure(
-            charts.status_distribution_chart(counts),
-            charts.status_distribution_title(counts),
-            charts.status_distribution_description(counts),
-            charts.status_distribution_table(counts),
-        )
+        return _figure("status_distribution", counts)
 
     def target_figure(self) -> Figure | Markup:
         """Status classes by target level (実施 / 検討)."""
@@ -320,12 +311,7 @@ class PlanReport:
         rows = self._rows()
         if not rows["breakdown"].str.startswith("target:").any():
             return _note("取組目標の区分がありません。")
-        return Figure(
-            charts.target_level_chart(rows),
-            charts.target_level_title(rows),
-            charts.target_level_description(rows),
-            charts.target_level_table(rows),
-        )
+        return _figure("target_level", rows)
 
     def category_figure(self) -> Figure | Markup:
         """Status classes by category (priority goal), for plans whose items name one."""
@@ -334,12 +320,7 @@ class PlanReport:
         rows = self._rows()
         if not rows["breakdown"].str.startswith("category:").any():
             return _note(f"{self.name}の項目は重点目標に分類されていません。")
-        return Figure(
-            charts.category_chart(rows),
-            charts.category_title(rows),
-            charts.category_description(rows),
-            charts.category_table(rows),
-        )
+        return _figure("category", rows)
 
     def history_figure(self) -> Figure | Markup:
         """Rates at each evaluation date, when the plan was evaluated more than once."""
@@ -350,12 +331,7 @@ class PlanReport:
             when = f"{dates[0]}時点の" if len(dates) else ""
             return _note(f"{self.name}の評価は{when}1回のみのため、推移はありません。")
         rates = metrics.rates_over_time(self._items(), self._statuses(), self.scale)
-        return Figure(
-            charts.rates_over_time_chart(rates),
-            charts.rates_over_time_title(rates),
-            charts.rates_over_time_description(rates),
-            charts.rates_over_time_table(rates),
-        )
+        return _figure("rates_over_time", rates)
 
     def item_table(self) -> Table | Markup:
         """Every item with its target, status and description (or plan 1's measures)."""
