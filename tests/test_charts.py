@@ -281,13 +281,17 @@ def test_timeline_chart_bundled(city: Any) -> None:
     (point,) = units_of(spec, "point")
     enc = point["encoding"]
     assert (enc["x"]["field"], enc["x"]["type"]) == ("position", "quantitative")
-    assert (enc["y"]["field"], enc["y"]["type"]) == ("kind", "nominal")
+    assert (enc["y"]["field"], enc["y"]["type"]) == ("label", "nominal")  # one row per event
     assert_japanese_tooltips(point)
     axis = enc["x"]["axis"]
     assert "平成24年度" in axis["labelExpr"] and "(2012)" in axis["labelExpr"]
     assert axis["title"] == "年度"
     points = rows(spec, point)
-    assert sum(p["n_events"] for p in points) == 27  # 30 events minus 3 undated
+    assert len(points) == 27  # 30 events minus 3 undated
+    assert "平成23年1月 新基幹系システム稼働" in enc["y"]["sort"]
+    assert (
+        enc["y"]["sort"].index("昭和43年度 市・都民税課税業務の外部委託化(事務電算化の始まり)") == 0
+    )
     shown = " / ".join(p["event"] for p in points)
     assert "公式ホームページリニューアル(CMS導入)" not in shown  # undated E16
     assert "必要に応じてネットワークを拡充" not in shown  # undated E30

@@ -558,29 +558,13 @@ def _timeline_frames(
 
 
 def _timeline_points(dated: pd.DataFrame) -> pd.DataFrame:
-    """One point per kind and place on the axis; events at the same place are joined."""
-    rows = [
-        {
-            "kind": kind,
-            "position": position,
-            "fiscal_year_label": group["fiscal_year_label"].iloc[0],
-            "date_text": "、".join(dict.fromkeys(group["date_text"])),
-            "event": " / ".join(group["event"]),
-            "n_events": len(group),
-            "count_text": f"{len(group)}{labels.EVENTS_UNIT}" if len(group) > 1 else "",
-        }
-        for (kind, position), group in dated.groupby(["kind", "position"], sort=False)
+    """One row per dated event, in time order, labelled "平成23年1月 新基幹系システム稼働"."""
+    points = dated[["kind", "position", "fiscal_year_label", "date_text", "event"]].copy()
+    points["label"] = [
+        f"{d} {e}" for d, e in zip(points["date_text"], points["event"], strict=True)
     ]
-    columns = [
-        "kind",
-        "position",
-        "fiscal_year_label",
-        "date_text",
-        "event",
-        "n_events",
-        "count_text",
-    ]
-    return pd.DataFrame(rows, columns=columns)
+    points["n_events"] = 1
+    return points.reset_index(drop=True)
 
 
 def timeline_title(events: pd.DataFrame, plans: pd.DataFrame) -> str:
@@ -593,14 +577,14 @@ def timeline_title(events: pd.DataFrame, plans: pd.DataFrame) -> str:
 
 
 def timeline_chart(events: pd.DataFrame, plans: pd.DataFrame) -> alt.LayerChart:
-    """Plan periods as shaded, named bands and dated events as points (one row per kind) on
-    a fiscal-year axis labelled "平成24年度 (2012)". Events at the same place are one point
-    (tooltip lists them, "N件" beside it). Undated events are left out (see the table)."""
+    """Plan periods as shaded, named bands and every dated event as a point on its own row,
+    in time order, named on the left ("平成23年1月 新基幹系システム稼働"), on a fiscal-year axis
+    labelled "平成24年度 (2012)": readable on paper without tooltips. Undated events are left
+    out (see the table)."""
     dated, periods, first, last = _timeline_frames(events, plans)
     points_data = _timeline_points(dated)
     x_scale = alt.Scale(domain=[first - 0.5, last + 0.5], nice=False, zero=False)
     axis = _year_axis(first, last)
-    kinds = list(dict.fromkeys(dated["kind"]))
     bands = (
         alt.Chart(periods)
         .mark_rect(color=theme.PERIOD_BAND_COLOUR, opacity=0.2)
@@ -622,32 +606,31 @@ def timeline_chart(events: pd.DataFrame, plans: pd.DataFrame) -> alt.LayerChart:
             text="short_name:N",
         )
     )
-    y = alt.Y("kind:N", title=labels.AXIS_KIND, sort=kinds)
-    x = alt.X("position:Q", scale=x_scale, axis=axis)
+    y = alt.Y(
+        "label:N",
+        title=None,
+        sort=list(points_data["label"]),
+        axis=alt.Axis(labelLimit=300, labelFontSize=11, grid=True, gridOpacity=0.3),
+    )
     points = (
         alt.Chart(points_data)
         .mark_point(filled=True, size=60, color=theme.INK, shape="circle")
         .encode(
-            x=x,
+            x=alt.X("position:Q", scale=x_scale, axis=axis),
             y=y,
             tooltip=[
                 _tip("date_text:N", labels.AXIS_DATE),
                 _tip("fiscal_year_label:N", labels.AXIS_FISCAL_YEAR),
                 _tip("event:N", labels.AXIS_EVENT),
                 _tip("kind:N", labels.AXIS_KIND),
-                _tip("n_events:Q", labels.COLUMNS["n_events"]),
             ],
         )
     )
-    counts = (
-        alt.Chart(points_data)
-        .mark_text(baseline="bottom", dy=-6, fontSize=9)
-        .encode(x=x, y=y, text="count_text:N")
-    )
-    height = max(120, theme.BAND_STEP * max(len(kinds), 1) + 40)
-    return alt.layer(
-        bands, band_names, points, counts, title=_title(timeline_title(events, plans))
-    ).properties(width=theme.WIDTH, height=height)
+    height = max(120, 18 * max(len(points_data), 1) + 40)
+    layered = alt.layer(bands, band_names, points, title=_title(timeline_title(events, plans)))
+    # room on the left: long Japanese labels are measured a little short by the browser
+    padding = {"left": 24, "top": 5, "right": 5, "bottom": 5}
+    return layered.properties(width=theme.WIDTH - 120, height=height, padding=padding)
 
 
 def timeline_description(events: pd.DataFrame, plans: pd.DataFrame) -> str:
