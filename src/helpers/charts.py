@@ -301,16 +301,8 @@ def _breakdown_table(achievement_df: pd.DataFrame, kind: str) -> pd.DataFrame:
     ].copy()
     for column in metrics.RATE_COLUMNS:
         rows[column] = [_percent(v) for v in rows[column]]
-    columns = [
-        "plan_name",
-        "breakdown_label",
-        "n_items",
-        "achieved",
-        "partial",
-        "not_achieved",
-        "rate_strict",
-        "rate_incl_partial",
-    ]
+    # plan and breakdown names, then the counts and rates of the achievement contract
+    columns = ["plan_name", "breakdown_label", *metrics.ACHIEVEMENT_COLUMNS[2:8]]
     return _table(rows, columns)
 
 

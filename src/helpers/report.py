@@ -250,31 +250,30 @@ class PlanReport:
                 )
             return Headlines(cards)
         n = figures["n_items"]
+        counted = {
+            "rate_strict": figures["achieved"],
+            "rate_incl_partial": figures["achieved"] + figures["partial"],
+        }
         cards = [
             Headline(
-                labels.MEASURE_LABELS["rate_strict"],
-                figures["rate_strict"],
+                labels.MEASURE_LABELS[measure],
+                figures[measure],
                 "%",
-                f"{n}項目中{figures['achieved']}項目",
-                sentences.get("rate_strict") or figures["summary"],
+                f"{n}項目中{count}項目",
+                sentences.get(measure) or figures["summary"],
                 percent=True,
-            ),
-            Headline(
-                labels.MEASURE_LABELS["rate_incl_partial"],
-                figures["rate_incl_partial"],
-                "%",
-                f"{n}項目中{figures['achieved'] + figures['partial']}項目",
-                sentences.get("rate_incl_partial") or figures["summary"],
-                percent=True,
-            ),
+            )
+            for measure, count in counted.items()
+        ]
+        cards.append(
             Headline(
                 labels.CLASS_LABELS["not_achieved"],
                 figures["not_achieved"],
                 "項目",
                 f"{n}項目中",
                 sentences.get("not_achieved") or figures["summary"],
-            ),
-        ]
+            )
+        )
         return Headlines(cards)
 
     def scale_table(self) -> Table | Markup:
