@@ -8,7 +8,6 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 LAB_VENV := .venv-lab
 LAB_STAMP := $(LAB_VENV)/.installed
-NODE_STAMP := tests/node_modules/.installed
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  make %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -35,13 +34,10 @@ validate: $(STAMP) ## Check the bundled data and report every problem
 system-deps: ## Install Debian's chromium and Japanese fonts for browser tests and PDFs (when missing)
 	@scripts/system-deps.sh
 
-$(NODE_STAMP): tests/package.json tests/package-lock.json
-	cd tests && npm ci --no-audit --no-fund --silent
-	@touch $@
-
-test: compile system-deps $(NODE_STAMP) ## Lint and run the whole test suite, browser tests included (set-up included)
-	$(BIN)/ruff check src tests notebooks
-	$(BIN)/ruff format --check src tests notebooks
+test: compile system-deps ## Lint, check the import layers and run the whole test suite, browser tests included (set-up included)
+	$(BIN)/ruff check src tests notebooks scripts
+	$(BIN)/ruff format --check src tests notebooks scripts
+	$(BIN)/lint-imports
 	$(BIN)/pytest
 
 $(LAB_STAMP): pyproject.toml constraints.txt
@@ -57,17 +53,17 @@ lab: $(LAB_STAMP) ## Open JupyterLab on notebooks/ (its Python 3 kernel has the 
 	cd notebooks && ../$(LAB_VENV)/bin/jupyter lab
 
 bench: compile ## Time the build against the stock papermill + nbconvert CLIs
-	$(BIN)/python -m helpers.bench
+	$(BIN)/python scripts/bench.py
 
 format: $(STAMP) ## Format the code and sync the paired notebooks
-	$(BIN)/ruff format src tests notebooks
-	$(BIN)/ruff check --fix src tests notebooks
+	$(BIN)/ruff format src tests notebooks scripts
+	$(BIN)/ruff check --fix src tests notebooks scripts
 
 clean: ## Remove build output and caches (keeps the virtual environments)
 	rm -rf reports/* build .pytest_cache .ruff_cache .hypothesis tests/artifacts
 	find . -name __pycache__ -not -path "./.venv*" -prune -exec rm -rf {} +
 
-distclean: clean ## Also remove the virtual environments and node modules
-	rm -rf $(VENV) $(LAB_VENV) tests/node_modules
+distclean: clean ## Also remove the virtual environments
+	rm -rf $(VENV) $(LAB_VENV)
 
 .PHONY: help venv compile report validate system-deps test lab bench format clean distclean

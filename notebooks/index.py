@@ -19,11 +19,12 @@
 # %% tags=["parameters"]
 data_dir: str = "data/higashiyamato"  # データフォルダ (リポジトリからの相対パスまたは絶対パス)
 report_set: str = "notebooks/reports.yaml"  # 報告書の一覧を定めた設定ファイル
+pdf: bool = True  # PDF 版へのリンクを載せる (plan-report build --no-pdf では False)
 
 # %%
 from helpers import report
 
-index = report.index_context(data_dir=data_dir, report_set=report_set)
+index = report.index_context(data_dir=data_dir, report_set=report_set, pdf=pdf)
 index.heading()
 
 # %% [markdown]

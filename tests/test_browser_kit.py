@@ -1,4 +1,4 @@
-"""Tests for helpers.browser, and the demo report opened offline in headless Chromium."""
+"""Tests of the browser kit (tests/browser_kit.py); the demo report opened offline in Chromium."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import altair as alt
+import browser_kit as browser
 import jupytext
 import nbformat
 import pandas as pd
@@ -13,7 +14,8 @@ import papermill
 import pytest
 from playwright.sync_api import Browser
 
-from helpers import browser, export, render
+from helpers.publish import bundle, export
+from helpers.publish import html as render
 
 pytestmark = pytest.mark.browser
 
@@ -133,7 +135,7 @@ def test_notebook_run_interactively_exports_to_the_same_page(
 ) -> None:
     page = execute_and_export(tmp_path, None)
     text = page.read_text(encoding="utf-8")
-    assert text.count(export.vega_bundle()[-200:]) == 1
+    assert text.count(bundle.vega_bundle()[-200:]) == 1
     assert text == demo_html.read_text(encoding="utf-8")
 
 
@@ -177,7 +179,7 @@ def test_charts_shown_before_the_bundle_draw_once_it_loads(
     finally:
         render.set_mode(None)
         render.reset_state()
-    assert export.vega_bundle()[-200:] not in waiting
+    assert bundle.vega_bundle()[-200:] not in waiting
     before = browser.check_report(write_page(tmp_path / "before.html", waiting), browser=chromium)
     assert (before.chart_containers, before.charts_drawn) == (1, 0)
     after = browser.check_report(
@@ -270,5 +272,5 @@ def test_console_errors_and_japanese_text(tmp_path: Path, chromium: Browser) -> 
 
 def test_missing_axe_is_a_clear_error(tmp_path: Path, chromium: Browser) -> None:
     page = write_page(tmp_path / "p.html", "<p>本文</p>")
-    with pytest.raises(FileNotFoundError, match="npm ci --prefix tests"):
+    with pytest.raises(FileNotFoundError, match=r"axe-core not found at .*missing\.js"):
         browser.check_report(page, browser=chromium, axe_script=tmp_path / "missing.js")

@@ -24,8 +24,11 @@ import psutil
 import pytest
 import yaml
 
+import helpers
 from helpers import build, cli
-from helpers import manifest as mf
+from helpers.build import driver, kernels, lock
+from helpers.build import manifest as mf
+from helpers.publish import files
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "notebooks"
@@ -60,8 +63,8 @@ def snapshot(folder: Path) -> dict[str, bytes]:
         p.relative_to(folder).as_posix(): p.read_bytes()
         for p in sorted(folder.rglob("*"))
         if p.is_file()
-        and p.name != build.LOCK_FILE
-        and p.relative_to(folder).parts[0] != build.STAGING_DIR
+        and p.name != lock.LOCK_FILE
+        and p.relative_to(folder).parts[0] != driver.STAGING_DIR
     }
 
 
@@ -247,13 +250,13 @@ def test_kill_in_the_middle_leaves_previous_reports_intact(project: dict[str, Pa
 
     assert process.returncode == -signal.SIGKILL
     assert snapshot(project["reports"]) == before  # staging aside, nothing changed
-    assert top_level_files(project["reports"]) <= before_top | {build.LOCK_FILE}
+    assert top_level_files(project["reports"]) <= before_top | {lock.LOCK_FILE}
     wait_for(lambda: not tagged_processes(tag), 30, "orphaned kernels to exit")
 
     # The lock died with the build: the next build runs and cleans the staging left behind.
     config = write_set(project["root"], [OK_PLANS], project["data"])
     assert cli.main(build_args(config, project["reports"])) == 0
-    assert not (project["reports"] / build.STAGING_DIR).exists()
+    assert not (project["reports"] / driver.STAGING_DIR).exists()
 
 
 def test_second_build_exits_3_and_sigterm_interrupts_the_first(
@@ -291,7 +294,7 @@ def test_second_build_exits_3_and_sigterm_interrupts_the_first(
     assert {k: v for k, v in after.items() if k != mf.MANIFEST_FILE} == {
         k: v for k, v in before.items() if k != mf.MANIFEST_FILE
     }
-    assert not (project["reports"] / build.STAGING_DIR).exists()
+    assert not (project["reports"] / driver.STAGING_DIR).exists()
     wait_for(lambda: not tagged_processes(tag), 30, "kernels to exit")
 
 
@@ -367,7 +370,7 @@ def test_reports_share_no_kernel_state(
 
 def test_notebook_imports_are_what_the_zygote_preloads() -> None:
     text = (FIXTURES / "state.py").read_text(encoding="utf-8")
-    assert build.notebook_imports(text) == [
+    assert kernels.notebook_imports(text) == [
         "IPython.display",
         "IPython.display.Markdown",
         "IPython.display.display",
@@ -385,7 +388,7 @@ def test_manifest_records_every_report(
     assert run_cli(build_args(config, reports), capsys)[0] == 0
     data = json.loads((reports / mf.MANIFEST_FILE).read_text(encoding="utf-8"))
 
-    assert data["package_version"] == build.helpers.__version__
+    assert data["package_version"] == helpers.__version__
     assert [r["name"] for r in data["reports"]] == ["ok-1", "ok-2"]
     record = data["reports"][1]
     assert record["notebook"] == str(FIXTURES / "ok.py")
@@ -423,7 +426,7 @@ def test_pdf_is_printed_and_published_with_the_html(
     assert code == 0
     pdf = project["reports"] / "plain.pdf"
     assert pdf.read_bytes().startswith(b"%PDF")
-    assert oct(pdf.stat().st_mode & 0o777) == oct(mf.default_file_mode())
+    assert oct(pdf.stat().st_mode & 0o777) == oct(files.default_file_mode())
     assert "pdf " in out  # the timing of the PDF step is reported
 
     code, out, _ = run_cli(build_args(config, project["reports"], "--force"), capsys)
@@ -448,56 +451,6 @@ def test_bundled_report_set_builds(tmp_path: Path, capsys: pytest.CaptureFixture
         assert page.startswith("<!DOCTYPE html>") and 'lang="ja"' in page
     assert (reports / "data" / "achievement.csv").read_bytes().startswith(b"\xef\xbb\xbf")
     assert "4 built" in out
-
-
-# --- the benchmark's building blocks ---------------------------------------------------------
-
-
-def test_bench_runs_stock_clis_with_raw_parameters(tmp_path: Path) -> None:
-    from helpers import bench
-
-    report = bench.BenchReport("plan-2", FIXTURES / "ok.py", {"plan_id": "2", "data_dir": "/d"})
-    commands = bench.stock_commands(
-        [report], {str(report.notebook): tmp_path / "ok.ipynb"}, Path("/venv/bin"), tmp_path
-    )
-    papermill, nbconvert = commands
-    assert papermill[:3] == [
-        "/venv/bin/papermill",
-        str(tmp_path / "ok.ipynb"),
-        str(tmp_path / "plan-2.ipynb"),
-    ]
-    assert papermill[3:] == ["-r", "plan_id", "2", "-r", "data_dir", "/d", "--no-progress-bar"]
-    assert nbconvert == [
-        "/venv/bin/jupyter",
-        "nbconvert",
-        "--to",
-        "html",
-        "--no-input",
-        str(tmp_path / "plan-2.ipynb"),
-    ]
-
-
-def test_bench_table_compares_each_build_with_each_stock_run() -> None:
-    from helpers.bench import Measurement, markdown_table
-
-    rows = [
-        Measurement("batch of 50", "stock CLIs", ".venv", 50, 400.0, 160.0),
-        Measurement("batch of 50", "stock CLIs", ".venv-lab", 50, 1000.0, 180.0),
-        Measurement("batch of 50", "plan-report build --jobs 2", ".venv", 50, 50.0, 150.0),
-    ]
-    lines = markdown_table(rows).splitlines()
-    assert lines[0].startswith("| report set | command |")
-    assert lines[-1] == (
-        "| batch of 50 | plan-report build --jobs 2 | .venv | 50 | 50.0 | 1.00 | 150 "
-        "| 8.0x | 20.0x |"
-    )
-    assert lines[2].endswith("| 8.00 | 160 |  |  |")
-
-
-def test_bench_measures_time_and_memory_of_child_processes(tmp_path: Path) -> None:
-    from helpers.bench import run_and_measure
-
-    allocate = "x = bytearray(64 * 1024 * 1024); x[::4096] = b'1' * len(x[::4096])"
-    seconds, peak_mb = run_and_measure([[sys.executable, "-c", allocate]], tmp_path)
-    assert seconds > 0
-    assert peak_mb >= 64
+    # --no-pdf: the index links to no PDF, since none is published
+    assert ".pdf\"" not in (reports / "index.html").read_text(encoding="utf-8")
+    assert not list(reports.glob("*.pdf"))

@@ -1,4 +1,4 @@
-"""Tests of helpers.charts and helpers.theme through the Vega-Lite specs (``to_dict``)."""
+"""Tests of helpers.views.charts and helpers.theme through the Vega-Lite specs (``to_dict``)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import altair as alt
 import pandas as pd
 import pytest
 
-from helpers import charts, metrics, theme
-from helpers.io import load_city
+from helpers.data.city import load_city
+from helpers.views import charts, metrics, theme
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -14,6 +14,7 @@ import pytest
 import yaml
 
 from helpers import build, cli
+from helpers.publish import reportset
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "notebooks"
@@ -143,12 +144,12 @@ def test_notebook_must_declare_data_dir(tmp_path: Path) -> None:
         yaml.safe_dump({"data": str(DATA), "reports": [{"name": "x", "notebook": str(notebook)}]}),
         encoding="utf-8",
     )
-    with pytest.raises(build.ConfigError, match="must declare the parameter 'data_dir'"):
-        build.load_report_set(config)
+    with pytest.raises(reportset.ConfigError, match="must declare the parameter 'data_dir'"):
+        reportset.load_report_set(config)
 
 
 def test_relative_paths_count_from_the_project_root() -> None:
-    report_set = build.load_report_set(ROOT / "notebooks" / "reports.yaml")
+    report_set = reportset.load_report_set(ROOT / "notebooks" / "reports.yaml")
     assert report_set.root == ROOT
     assert report_set.data_dir == DATA
     assert report_set.names()[:2] == ["plan-1", "plan-2"]

@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from helpers.io import CityData, load_city
+from helpers.data.city import CityData, load_city
 
 BUNDLED = Path(__file__).resolve().parents[1] / "data" / "higashiyamato"
 

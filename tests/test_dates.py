@@ -1,4 +1,4 @@
-"""Tests for helpers.dates: Japanese era dates, fiscal years and their labels."""
+"""Tests for helpers.data.dates: Japanese era dates, fiscal years and their labels."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from helpers.dates import (
+from helpers.data.dates import (
     MAX_YEAR,
     MIN_YEAR,
     JpDate,

@@ -1,4 +1,4 @@
-"""Tests for helpers.export: the offline HTML page of a notebook, the bundle cache, PDF."""
+"""Tests for helpers.publish.export: the offline HTML page of a notebook, the bundle cache, PDF."""
 
 from __future__ import annotations
 
@@ -15,7 +15,8 @@ import pytest
 from bs4 import BeautifulSoup
 from nbformat import v4
 
-from helpers import export, render
+from helpers.publish import bundle, export, pdf
+from helpers.publish import html as render
 
 DEMO = Path(__file__).parent / "fixtures" / "demo_report.py"
 ARTIFACTS = Path(__file__).parent / "artifacts"
@@ -96,7 +97,7 @@ def test_page_shows_no_remote_address(demo_soup: BeautifulSoup) -> None:
 
 def test_chart_scripts_carry_no_addresses(demo_soup: BeautifulSoup) -> None:
     chart_scripts = [s.string for s in demo_soup.find_all("script") if "vegaEmbed(" in s.string]
-    chart_scripts = [s for s in chart_scripts if export.vega_bundle()[-200:] not in s]
+    chart_scripts = [s for s in chart_scripts if bundle.vega_bundle()[-200:] not in s]
     assert len(chart_scripts) == 3
     for script in chart_scripts:
         assert "http://" not in script
@@ -117,13 +118,13 @@ def test_page_head(demo_soup: BeautifulSoup) -> None:
 
 
 def test_bundle_is_inlined_once_before_the_charts(demo_page: str, demo_soup: BeautifulSoup) -> None:
-    bundle = export.vega_bundle()
-    assert demo_page.count(bundle[-200:]) == 1
-    assert demo_page.count(bundle[:200]) == 1
+    source = bundle.vega_bundle()
+    assert demo_page.count(source[-200:]) == 1
+    assert demo_page.count(source[:200]) == 1
     head_scripts = [s.string for s in demo_soup.head.find_all("script")]
     assert len(head_scripts) == 1
-    assert head_scripts[0] == render.guarded_bundle(bundle)
-    assert all(bundle[-200:] not in s.string for s in demo_soup.body.find_all("script"))
+    assert head_scripts[0] == render.guarded_bundle(source)
+    assert all(source[-200:] not in s.string for s in demo_soup.body.find_all("script"))
 
 
 def test_page_has_no_code_prompts_or_stray_outputs(
@@ -260,7 +261,7 @@ def test_bundle_speaks_the_vega_lite_version_of_altair() -> None:
     import altair as alt
 
     major_minor = ".".join(alt.SCHEMA_VERSION.lstrip("v").split(".")[:2])
-    assert export.vl_convert.get_vegalite_versions()[-1] == major_minor
+    assert bundle.vl_convert.get_vegalite_versions()[-1] == major_minor
 
 
 # --- the bundle cache ---------------------------------------------------------------------
@@ -269,31 +270,31 @@ def test_bundle_speaks_the_vega_lite_version_of_altair() -> None:
 def test_bundle_cache_is_written_once_and_reused(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv(export.CACHE_ENV_VAR, str(tmp_path))
+    monkeypatch.setenv(bundle.CACHE_ENV_VAR, str(tmp_path))
     calls: list[int] = []
 
     def fake_bundle() -> str:
         calls.append(1)
         return FAKE_BUNDLE
 
-    monkeypatch.setattr(export.vl_convert, "javascript_bundle", fake_bundle)
-    export.vega_bundle.cache_clear()
+    monkeypatch.setattr(bundle.vl_convert, "javascript_bundle", fake_bundle)
+    bundle.vega_bundle.cache_clear()
     try:
-        assert export.vega_bundle() == FAKE_BUNDLE
-        path = export.bundle_cache_path()
+        assert bundle.vega_bundle() == FAKE_BUNDLE
+        path = bundle.bundle_cache_path()
         assert path.parent == tmp_path
-        assert export.vl_convert.__version__ in path.name
+        assert bundle.vl_convert.__version__ in path.name
         assert path.read_text(encoding="utf-8") == FAKE_BUNDLE
         assert [p.name for p in tmp_path.iterdir()] == [path.name]  # no temporary files left
-        export.vega_bundle.cache_clear()
-        assert export.vega_bundle() == FAKE_BUNDLE
+        bundle.vega_bundle.cache_clear()
+        assert bundle.vega_bundle() == FAKE_BUNDLE
         assert len(calls) == 1  # the second process-level call read the disk cache
         path.write_text("window.vegaEmbed= truncated", encoding="utf-8")
-        export.vega_bundle.cache_clear()
-        assert export.vega_bundle() == FAKE_BUNDLE
+        bundle.vega_bundle.cache_clear()
+        assert bundle.vega_bundle() == FAKE_BUNDLE
         assert len(calls) == 2  # a damaged cache is rebuilt
     finally:
-        export.vega_bundle.cache_clear()
+        bundle.vega_bundle.cache_clear()
 
 
 def test_write_html_is_atomic(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -333,7 +334,7 @@ def test_pdf_is_a4_with_embedded_japanese_font(demo_page: str, tmp_path: Path) -
     html_path.write_text(demo_page, encoding="utf-8")
     pdf_path = ARTIFACTS / "demo_report.pdf"
     ARTIFACTS.mkdir(exist_ok=True)
-    export.write_pdf(html_path, pdf_path)
+    pdf.write_pdf(html_path, pdf_path)
     data = pdf_path.read_bytes()
     assert data.startswith(b"%PDF-")
     assert len(data) > 20_000
@@ -350,7 +351,7 @@ def test_pdf_is_a4_with_embedded_japanese_font(demo_page: str, tmp_path: Path) -
 
 @pytest.mark.browser
 def test_pdf_refuses_a_page_whose_charts_do_not_draw(tmp_path: Path) -> None:
-    from helpers.browser import ChartRenderError
+    from browser_kit import ChartRenderError
 
     page = tmp_path / "broken.html"
     page.write_text(
@@ -361,5 +362,5 @@ def test_pdf_refuses_a_page_whose_charts_do_not_draw(tmp_path: Path) -> None:
     )
     target = tmp_path / "broken.pdf"
     with pytest.raises(ChartRenderError, match="1 of 1"):
-        export.write_pdf(page, target)
+        pdf.write_pdf(page, target)
     assert not target.exists()

@@ -1,4 +1,4 @@
-"""Tests for helpers.io: loading folders (CSV encodings, Excel workbook) as CityData."""
+"""Tests for helpers.data (reading): loading folders (CSV encodings, Excel workbook) as CityData."""
 
 from __future__ import annotations
 
@@ -11,9 +11,10 @@ import pandas as pd
 import pytest
 from openpyxl import load_workbook
 
-from helpers.io import CityData, DataValidationError, csv_to_workbook, decode_bytes, load_city
-from helpers.schema import TABLES, WORKBOOK_FILE
-from helpers.validate import validate_folder
+from helpers.data.city import CityData, DataValidationError, load_city, validate_folder
+from helpers.data.contracts import TABLES, WORKBOOK_FILE
+from helpers.data.reading import decode_bytes
+from helpers.data.workbook import csv_to_workbook
 
 REPO = Path(__file__).resolve().parents[1]
 BUNDLED = REPO / "data" / "higashiyamato"
@@ -303,7 +304,7 @@ def test_csv_to_workbook_refuses_a_csv_folder(tmp_path: Path) -> None:
 
 def test_loading_csv_does_not_import_openpyxl() -> None:
     code = (
-        "import sys; from helpers.io import load_city; "
+        "import sys; from helpers.data import load_city; "
         f"load_city({str(BUNDLED)!r}); print('openpyxl' in sys.modules)"
     )
     result = subprocess.run(

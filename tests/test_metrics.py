@@ -1,4 +1,4 @@
-"""Tests of helpers.metrics: figures of the bundled data, the fixture city's own scale,
+"""Tests of helpers.views.metrics: figures of the bundled data, the fixture city's own scale,
 snapshots over time, the timeline, and invariants over random scales and statuses."""
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from helpers import labels, metrics
-from helpers.io import load_city
+from helpers.data.city import load_city
+from helpers.views import labels, metrics, sentences
 
 ROOT = Path(__file__).resolve().parents[1]
 BUNDLED = ROOT / "data" / "higashiyamato"
@@ -21,7 +21,7 @@ FIXTURE = ROOT / "tests" / "fixtures" / "sample_city"
 
 
 # --------------------------------------------------------------------------------------------
-# a small builder of frames that follow the helpers.io contract
+# a small builder of frames that follow the helpers.data contract
 # --------------------------------------------------------------------------------------------
 
 
@@ -234,7 +234,7 @@ def test_reported_figures_pass_through_untouched(city: Any) -> None:
 
 
 def test_check_reported_plan2_is_consistent_plan1_has_nothing_to_compare(city: Any) -> None:
-    check = metrics.check_reported(metrics.achievement(city), city.reported)
+    check = metrics.reconcile_reported(metrics.achievement(city), city.reported)
     plan2 = check.loc[check["plan_id"] == "2"].iloc[0]
     assert plan2["computed_value"] == pytest.approx(18 / 19)
     assert plan2["reported_value"] == 0.9
@@ -251,7 +251,7 @@ def test_check_reported_flags_an_inconsistent_figure(city: Any) -> None:
     wrong = city.reported.copy()
     wrong.loc[wrong["plan_id"] == "2", "value"] = 0.7
     wrong.loc[wrong["plan_id"] == "2", "wording"] = "約7割"
-    check = metrics.check_reported(metrics.achievement(city), wrong)
+    check = metrics.reconcile_reported(metrics.achievement(city), wrong)
     assert bool(check.loc[check["plan_id"] == "2", "consistent"].iloc[0]) is False
 
 
@@ -264,6 +264,8 @@ def test_check_reported_flags_an_inconsistent_figure(city: Any) -> None:
         ("9割", 0.05),
         ("74%", 0.005),
         ("73.7%", 0.0005),
+        ("73.7％", 0.0005),  # full-width percent sign, as typed in Japanese documents
+        ("７４％", 0.005),
         ("全項目", 0.0),
         (None, 0.0),
     ],
@@ -297,7 +299,7 @@ def test_status_counts_bundled(city: Any) -> None:
 
 
 def test_headline_plan2_sentence(city: Any) -> None:
-    head = metrics.headline(city, "2")
+    head = sentences.headline(city, "2")
     assert (head["n_items"], head["achieved"], head["partial"], head["not_achieved"]) == (
         19,
         14,
@@ -310,7 +312,7 @@ def test_headline_plan2_sentence(city: Any) -> None:
 
 
 def test_headline_plan1_uses_the_reported_wording(city: Any) -> None:
-    head = metrics.headline(city, "1")
+    head = sentences.headline(city, "1")
     assert head["source"] == "reported"
     assert head["n_items"] is None
     assert head["rate_strict"] == 0.4
@@ -319,7 +321,7 @@ def test_headline_plan1_uses_the_reported_wording(city: Any) -> None:
 
 def test_headline_unknown_plan_raises(city: Any) -> None:
     with pytest.raises(KeyError):
-        metrics.headline(city, "9")
+        sentences.headline(city, "9")
 
 
 # --------------------------------------------------------------------------------------------
@@ -440,13 +442,13 @@ def test_fixture_comparison_gives_changes_between_computed_plans(kakuu: Any) -> 
 
 
 def test_fixture_check_reported(kakuu: Any) -> None:
-    check = metrics.check_reported(metrics.achievement(kakuu), kakuu.reported)
+    check = metrics.reconcile_reported(metrics.achievement(kakuu), kakuu.reported)
     assert check["consistent"].tolist() == [True, True]
 
 
 def test_check_reported_different_as_of_is_not_judged(kakuu: Any) -> None:
     earlier = metrics.achievement(kakuu, as_of="2023-03-31")
-    check = metrics.check_reported(earlier, kakuu.reported)
+    check = metrics.reconcile_reported(earlier, kakuu.reported)
     k2 = check.loc[check["plan_id"] == "k2"].iloc[0]
     assert pd.isna(k2["consistent"])
     assert "令和4年度末" in k2["note"] and "令和5年度末" in k2["note"]
@@ -501,7 +503,7 @@ def test_fixture_status_snapshots(kakuu: Any) -> None:
 
 
 def test_fixture_headline_at_first_snapshot(kakuu: Any) -> None:
-    head = metrics.headline(kakuu, "k2", as_of="2022-03-31")
+    head = sentences.headline(kakuu, "k2", as_of="2022-03-31")
     assert head["as_of"] == "令和3年度末"
     assert "7項目のうち3項目(42.9%)が達成" in head["summary"]
 
@@ -530,7 +532,7 @@ def test_unrated_items_are_excluded_from_n_items() -> None:
     row = row_of(metrics.achievement(city), "p", "all")
     assert (row["n_items"], row["n_unrated"]) == (2, 2)
     assert row["rate_strict"] == pytest.approx(0.5)
-    head = metrics.headline(city, "p")
+    head = sentences.headline(city, "p")
     assert "未評価の2項目を除く" in head["summary"]
 
 
@@ -680,3 +682,31 @@ def test_history_and_rates_over_time_invariants(city: FakeCity) -> None:
     assert evaluated == sorted(evaluated)  # an item once rated stays rated
     for _, row in rates.iterrows():
         assert row["achieved"] + row["partial"] + row["not_achieved"] == row["n_items"]
+
+
+@pytest.mark.parametrize("n_items", [16, 32, 48])
+def test_one_rounding_for_cards_sentences_and_charts(n_items: int) -> None:
+    """k/16 lies exactly on a half (6.25 %): every place rounds it half up to the same text."""
+    from helpers.publish.html import Headline
+    from helpers.views import charts
+
+    achieved = n_items // 16
+    city = FakeCity(
+        plans=make_plans([("1", 2020, 2024, "s")]),
+        items=make_items("1", ["A"] * n_items),
+        statuses=make_statuses(
+            "1",
+            [(i, "2024-03-31", "L1" if i <= achieved else "L3") for i in range(1, n_items + 1)],
+        ),
+        reported=pd.DataFrame(columns=["plan_id", "as_of", "as_of_date", "measure", "value"]),
+        scales={"s": make_scale(["achieved", "partial", "not_achieved"])},
+    )
+    achievement_df = metrics.achievement(city)
+    figures = sentences.headline_from_achievement(achievement_df, "1")
+    card = Headline("達成率", figures["rate_strict"], "%", "", "", percent=True)
+    assert card.value_text() == "6.3"
+    assert f"{achieved}項目(6.3%)" in figures["sentences"]["achieved"]
+    counts = metrics.status_counts(city.items, city.statuses, city.scales, city.plans)
+    table = charts.status_distribution_table(counts)
+    assert "6.3%" in table.to_string()
+    assert "6.2%" not in table.to_string() + figures["summary"]

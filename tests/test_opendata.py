@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from helpers import opendata
-from helpers.io import CityData, load_city
+from helpers.data.city import CityData, load_city
+from helpers.publish import opendata
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "higashiyamato"
 BOM = b"\xef\xbb\xbf"

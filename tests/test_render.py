@@ -1,4 +1,4 @@
-"""Tests for helpers.render: figure, table and headline HTML for notebook outputs."""
+"""Tests for helpers.publish.html: figure, table and headline HTML for notebook outputs."""
 
 from __future__ import annotations
 
@@ -14,7 +14,8 @@ from bs4 import BeautifulSoup
 from hypothesis import given
 from hypothesis import strategies as st
 
-from helpers import render
+from helpers.publish import html as render
+from helpers.views import formatting
 
 EVIL = "<script>alert(1)</script>"
 FAKE_BUNDLE = "window.vegaEmbed=function(){/* fake bundle */};"
@@ -23,7 +24,7 @@ FAKE_BUNDLE = "window.vegaEmbed=function(){/* fake bundle */};"
 @pytest.fixture(autouse=True)
 def fresh_state(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Every test starts at chart-1, in report mode, with a fake (tiny) bundle."""
-    monkeypatch.setattr("helpers.export.vega_bundle", lambda: FAKE_BUNDLE)
+    monkeypatch.setattr("helpers.publish.bundle.vega_bundle", lambda: FAKE_BUNDLE)
     monkeypatch.delenv(render.MODE_ENV_VAR, raising=False)
     render.reset_state()
     render.set_mode(render.REPORT_MODE)
@@ -304,12 +305,12 @@ def test_table_object_displays_the_same_table() -> None:
     ],
 )
 def test_format_number(value: float, kwargs: dict, expected: str) -> None:
-    assert render.format_number(value, **kwargs) == expected
+    assert formatting.format_number(value, **kwargs) == expected
 
 
 @given(st.integers(min_value=-(10**15), max_value=10**15))
 def test_thousands_separators_round_trip(number: int) -> None:
-    text = render.format_number(number)
+    text = formatting.format_number(number)
     assert int(text.replace(",", "")) == number
     groups = text.lstrip("-").split(",")
     assert all(len(g) == 3 for g in groups[1:])
@@ -317,11 +318,11 @@ def test_thousands_separators_round_trip(number: int) -> None:
 
 
 def test_format_cell_dates_and_text() -> None:
-    assert render.format_cell(dt.date(2013, 3, 31)) == "2013-03-31"
-    assert render.format_cell(pd.Timestamp("2012-11-01 09:30")) == "2012-11-01 09:30"
-    assert render.format_cell(None) == "—"
-    assert render.format_cell(pd.NA) == "—"
-    assert render.format_cell("達成") == "達成"
+    assert formatting.format_cell(dt.date(2013, 3, 31)) == "2013-03-31"
+    assert formatting.format_cell(pd.Timestamp("2012-11-01 09:30")) == "2012-11-01 09:30"
+    assert formatting.format_cell(None) == "—"
+    assert formatting.format_cell(pd.NA) == "—"
+    assert formatting.format_cell("達成") == "達成"
 
 
 @given(

@@ -12,7 +12,7 @@ import papermill as pm
 import pytest
 
 from helpers import report
-from helpers.render import Figure, Headlines, Table
+from helpers.publish.html import Figure, Headlines, Table
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "data" / "higashiyamato"
@@ -123,3 +123,58 @@ def test_other_city_with_its_own_scale_history_and_categories():
     scale = plan.scale_table()
     assert isinstance(scale, Table) and len(scale.df) == 4
     assert "上回って達成" in set(scale.df.iloc[:, 0])
+
+
+# --- the index page ----------------------------------------------------------------------------
+
+
+def write_set(tmp_path: Path, reports: str) -> Path:
+    """A report set file over the bundled data, with the given ``reports:`` entries."""
+    path = tmp_path / "reports.yaml"
+    path.write_text(f"data: {DATA}\nreports:\n{reports}", encoding="utf-8")
+    return path
+
+
+INDEX_ENTRY = f"""  - name: index
+    notebook: {ROOT / "notebooks" / "index.py"}
+"""
+
+
+def test_index_lists_the_reports_the_build_publishes(tmp_path: Path) -> None:
+    """Entries without ``output`` (the build names them after ``name``) and plans in period order."""
+    config = write_set(
+        tmp_path,
+        f"""  - name: timeline
+    notebook: {ROOT / "notebooks" / "timeline_report.py"}
+  - name: plan-{{plan_id}}
+    notebook: {ROOT / "notebooks" / "plan_report.py"}
+    for_each: plan
+    parameters:
+      plan_id: "{{plan_id}}"
+{INDEX_ENTRY}""",
+    )
+    index = report.index_context(data_dir=str(DATA), report_set=str(config))
+    links = re.findall(r'<a href="([^"]+)">', html_of(index.report_list()))
+    assert links == [
+        "timeline.html",
+        "timeline.pdf",
+        "plan-1.html",
+        "plan-1.pdf",
+        "plan-2.html",
+        "plan-2.pdf",
+    ]
+
+
+def test_index_without_pdfs_links_to_none(tmp_path: Path) -> None:
+    timeline = f"  - name: timeline\n    notebook: {ROOT / 'notebooks' / 'timeline_report.py'}\n"
+    config = write_set(tmp_path, timeline + INDEX_ENTRY)
+    index = report.index_context(data_dir=str(DATA), report_set=str(config), pdf=False)
+    page = html_of(index.report_list())
+    assert 'href="timeline.html"' in page
+    assert ".pdf" not in page
+
+
+def test_index_with_a_broken_report_set_names_it(tmp_path: Path) -> None:
+    config = write_set(tmp_path, "  - name: x\n    notebook: missing.py\n")
+    with pytest.raises(report.ReportParameterError, match="missing.py"):
+        report.index_context(data_dir=str(DATA), report_set=str(config))

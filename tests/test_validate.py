@@ -1,4 +1,4 @@
-"""Tests for helpers.validate: one test per kind of bad input, lazy collection, the CLI.
+"""Tests for helpers.data.checks: one test per kind of bad input, lazy collection, the CLI.
 
 Every bad input is made by copying the bundled data folder to a temporary folder and editing
 one cell, column or file, so each test shows exactly which edit a check catches and where
@@ -16,9 +16,10 @@ from pathlib import Path
 
 import pytest
 
-from helpers.io import DataValidationError, load_city
-from helpers.schema import PROBLEM_CODES, TABLES, Problem
-from helpers.validate import main, validate_folder
+from helpers import cli
+from helpers.data.city import DataValidationError, load_city, validate_folder
+from helpers.data.contracts import TABLES
+from helpers.data.problems import PROBLEM_CODES, Problem
 
 REPO = Path(__file__).resolve().parents[1]
 BUNDLED = REPO / "data" / "higashiyamato"
@@ -527,49 +528,55 @@ def test_load_city_of_a_missing_folder(tmp_path: Path) -> None:
     assert only(validate_folder(tmp_path / "nowhere"), "missing_folder")
 
 
-def test_cli_clean_folder_prints_one_line_and_exits_0() -> None:
-    lines: list[str] = []
-    assert main([str(BUNDLED)], out=lines.append) == 0
+def validate(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, list[str]]:
+    """Run ``plan-report validate ARGS``; its exit status and its output lines."""
+    status = cli.main(["validate", *args])
+    return status, capsys.readouterr().out.splitlines()
+
+
+def test_cli_clean_folder_prints_one_line_and_exits_0(capsys: pytest.CaptureFixture[str]) -> None:
+    status, lines = validate([str(BUNDLED)], capsys)
+    assert status == 0
     assert len(lines) == 1
     assert "OK" in lines[0]
 
 
-def test_cli_prints_every_problem_and_exits_1(city: Path) -> None:
+def test_cli_prints_every_problem_and_exits_1(
+    city: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     set_cell(city / "statuses.csv", 6, "取組状況", "完了")
     set_cell(city / "items.csv", 3, "取組目標", "完了")
-    lines: list[str] = []
-    assert main([str(city)], out=lines.append) == 1
-    table = lines[0].splitlines()
-    assert table[0].split() == ["ファイル", "行", "列", "値", "内容"]
-    assert table[1].split()[:4] == ["items.csv", "3", "取組目標", "完了"]
-    assert table[2].split()[:4] == ["statuses.csv", "6", "取組状況", "完了"]
-    assert "2 errors" in lines[1]
+    status, lines = validate([str(city)], capsys)
+    assert status == 1
+    assert lines[0].split() == ["ファイル", "行", "列", "値", "内容"]
+    assert lines[1].split()[:4] == ["items.csv", "3", "取組目標", "完了"]
+    assert lines[2].split()[:4] == ["statuses.csv", "6", "取組状況", "完了"]
+    assert "2 errors" in lines[3]
 
 
-def test_cli_csv_output(city: Path) -> None:
+def test_cli_checks_several_folders(city: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    set_cell(city / "items.csv", 3, "取組目標", "完了")
+    status, lines = validate([str(BUNDLED), str(city)], capsys)
+    assert status == 1
+    assert "OK" in lines[0]
+    assert "1 errors" in lines[-1]
+
+
+def test_cli_csv_output(city: Path, capsys: pytest.CaptureFixture[str]) -> None:
     set_cell(city / "statuses.csv", 6, "取組状況", "完了")
-    lines: list[str] = []
-    assert main(["--format", "csv", str(city)], out=lines.append) == 1
-    rows = list(csv.reader(lines[0].splitlines()))
+    status, lines = validate(["--format", "csv", str(city)], capsys)
+    assert status == 1
+    rows = list(csv.reader(lines))
     assert rows[0] == ["file", "row", "column", "value", "message", "code", "severity"]
     assert rows[1][:4] == ["statuses.csv", "6", "取組状況", "完了"]
 
 
-def test_cli_as_a_module(city: Path) -> None:
-    ok = subprocess.run(
-        [sys.executable, "-m", "helpers.validate", str(BUNDLED)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+def test_cli_as_a_command(city: Path) -> None:
+    command = [sys.executable, "-m", "helpers", "validate"]
+    ok = subprocess.run([*command, str(BUNDLED)], capture_output=True, text=True, check=False)
     assert ok.returncode == 0, ok.stderr
     set_cell(city / "items.csv", 3, "取組目標", "完了")
-    bad = subprocess.run(
-        [sys.executable, "-m", "helpers.validate", str(city)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    bad = subprocess.run([*command, str(city)], capture_output=True, text=True, check=False)
     assert bad.returncode == 1
     assert "取組目標「完了」" in bad.stdout
 

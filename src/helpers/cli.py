@@ -20,8 +20,9 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
-from helpers import build as b
-from helpers import manifest as mf
+from helpers.build import BuildOptions, Event, ExitCode, build, driver
+from helpers.build import manifest as mf
+from helpers.publish import reportset
 
 # --- progress --------------------------------------------------------------------------------
 
@@ -41,9 +42,9 @@ class LogReporter:
         self.counts = dict.fromkeys(_REPORT_KINDS, 0)
         self.started = time.monotonic()
 
-    def __call__(self, event: b.Event) -> None:
+    def __call__(self, event: Event) -> None:
         """Write ``event`` as one line (problem tables as they are)."""
-        if event.kind in _REPORT_KINDS and event.name != b.OPEN_DATA_NAME and event.name:
+        if event.kind in _REPORT_KINDS and event.name != driver.OPEN_DATA_NAME and event.name:
             self.counts[event.kind] += 1
         if event.kind == "done":
             text = _summary(self.counts, time.monotonic() - self.started, event.count)
@@ -82,13 +83,13 @@ class LiveReporter:
     def _print(self, text: str) -> None:
         self.out.write("\r\x1b[K" + text + "\n")
 
-    def __call__(self, event: b.Event) -> None:
+    def __call__(self, event: Event) -> None:
         """Update the counters and redraw the line; print lasting messages above it."""
         if event.kind == "plan":
             self.to_build, self.total = event.count, event.total
         elif event.kind == "start" and event.name:
             self.running.append(event.name)
-        elif event.kind in _REPORT_KINDS and event.name and event.name != b.OPEN_DATA_NAME:
+        elif event.kind in _REPORT_KINDS and event.name and event.name != driver.OPEN_DATA_NAME:
             self.counts[event.kind] += 1
             if event.name in self.running:
                 self.running.remove(event.name)
@@ -109,7 +110,7 @@ def _summary(counts: dict[str, int], seconds: float, code: int) -> str:
     )
 
 
-def reporter_for(out: TextIO, err: TextIO) -> Callable[[b.Event], None]:
+def reporter_for(out: TextIO, err: TextIO) -> Callable[[Event], None]:
     """A live line on a terminal, timestamped log lines otherwise."""
     if out.isatty():
         return LiveReporter(out)
@@ -135,13 +136,11 @@ def format_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
 
 
 def _parameter_text(parameters: dict[str, Any]) -> str:
-    own = {
-        k: v for k, v in parameters.items() if k not in (b.INJECTED_DATA_DIR, b.INJECTED_REPORT_SET)
-    }
+    own = {k: v for k, v in parameters.items() if k not in reportset.INJECTED}
     return " ".join(f"{k}={v}" for k, v in own.items()) or "-"
 
 
-def list_rows(report_set: b.ReportSet, manifest: mf.Manifest | None) -> list[list[str]]:
+def list_rows(report_set: reportset.ReportSet, manifest: mf.Manifest | None) -> list[list[str]]:
     """One row per report: name, notebook, parameters, output, last outcome."""
     rows = []
     for spec in report_set.reports:
@@ -168,7 +167,7 @@ def _raise_interrupt(signum: int, frame: Any) -> None:
 
 def cmd_build(args: argparse.Namespace) -> int:
     """``plan-report build``."""
-    options = b.BuildOptions(
+    options = BuildOptions(
         config=args.config,
         reports_dir=args.reports_dir,
         only=tuple(args.only or ()),
@@ -180,21 +179,21 @@ def cmd_build(args: argparse.Namespace) -> int:
     )
     previous = signal.signal(signal.SIGTERM, _raise_interrupt)
     try:
-        return int(b.build(options, reporter_for(sys.stdout, sys.stderr)))
+        return int(build(options, reporter_for(sys.stdout, sys.stderr)))
     finally:
         signal.signal(signal.SIGTERM, previous)
 
 
 def cmd_list(args: argparse.Namespace) -> int:
     """``plan-report list``."""
-    from helpers.io import DataValidationError
+    from helpers.data.city import DataValidationError
 
     try:
-        report_set = b.load_report_set(args.config)
-    except (b.ConfigError, DataValidationError) as exc:
+        report_set = reportset.load_report_set(args.config)
+    except (reportset.ConfigError, DataValidationError) as exc:
         print(f"cannot list the report set: {exc}", file=sys.stderr)
-        return int(b.ExitCode.INVALID)
-    reports_dir = (args.reports_dir or b.default_reports_dir(report_set.root)).resolve()
+        return int(ExitCode.INVALID)
+    reports_dir = (args.reports_dir or driver.default_reports_dir(report_set.root)).resolve()
     manifest = mf.read_manifest(reports_dir / mf.MANIFEST_FILE)
     header = ["name", "notebook", "parameters", "output", "last outcome"]
     print(format_table(header, list_rows(report_set, manifest)))
@@ -205,22 +204,28 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    """``plan-report validate [DIR]``: exit 1 when the data has errors."""
-    from helpers.io import inspect_folder
-    from helpers.validate import format_problems, summary
+    """``plan-report validate [DIR ...]``: every problem of each folder; exit 1 on any error."""
+    from helpers.data import inspect_folder
+    from helpers.data.problems import format_problems, problems_csv, summary
 
-    folder = args.folder
-    if folder is None:
+    folders = list(args.folders)
+    if not folders:
         try:
-            folder = b.read_report_set(args.config).data_dir
-        except b.ConfigError as exc:
+            folders = [reportset.read_report_set(args.config).data_dir]
+        except reportset.ConfigError as exc:
             print(f"no data folder given and {exc}", file=sys.stderr)
-            return int(b.ExitCode.INVALID)
-    problems = inspect_folder(folder).problems
-    if problems:
-        print(format_problems(problems))
-    print(summary(folder, problems))
-    return 1 if any(p.severity == "error" for p in problems) else 0
+            return int(ExitCode.INVALID)
+    status = 0
+    for folder in folders:
+        problems = inspect_folder(folder).problems
+        if args.format == "csv":
+            print(problems_csv(problems))
+        elif problems:
+            print(format_problems(problems))
+        print(summary(folder, problems))
+        if any(p.severity == "error" for p in problems):
+            status = 1
+    return status
 
 
 EXIT_CODES_HELP = """exit codes of build:
@@ -250,8 +255,8 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument(
         "--config",
         type=Path,
-        default=b.DEFAULT_CONFIG,
-        help=f"report set file (default: {b.DEFAULT_CONFIG})",
+        default=reportset.DEFAULT_CONFIG,
+        help=f"report set file (default: {reportset.DEFAULT_CONFIG})",
     )
     common.add_argument(
         "--reports-dir",
@@ -261,35 +266,35 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", required=True)
 
-    build = commands.add_parser(
+    build_cmd = commands.add_parser(
         "build",
         parents=[common],
         help="build the reports whose inputs changed",
         epilog=EXIT_CODES_HELP,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    build.add_argument(
+    build_cmd.add_argument(
         "--only",
         action="append",
         metavar="NAME",
         help="build only this report (repeatable; shell patterns such as 'plan-*' allowed)",
     )
-    build.add_argument("--jobs", "-j", type=_positive_int, default=1, help="worker processes")
-    build.add_argument("--force", action="store_true", help="rebuild even unchanged reports")
-    build.add_argument("--no-pdf", action="store_true", help="skip the PDF of each report")
-    build.add_argument(
+    build_cmd.add_argument("--jobs", "-j", type=_positive_int, default=1, help="worker processes")
+    build_cmd.add_argument("--force", action="store_true", help="rebuild even unchanged reports")
+    build_cmd.add_argument("--no-pdf", action="store_true", help="skip the PDF of each report")
+    build_cmd.add_argument(
         "--no-preload",
         action="store_true",
         help="start every kernel from scratch instead of forking it from a preloaded one",
     )
-    build.add_argument(
+    build_cmd.add_argument(
         "--timeout",
         type=float,
-        default=b.DEFAULT_TIMEOUT,
+        default=driver.DEFAULT_TIMEOUT,
         metavar="SECONDS",
-        help=f"time limit of each cell (default {b.DEFAULT_TIMEOUT:.0f}; 0 = none)",
+        help=f"time limit of each cell (default {driver.DEFAULT_TIMEOUT:.0f}; 0 = none)",
     )
-    build.set_defaults(func=cmd_build)
+    build_cmd.set_defaults(func=cmd_build)
 
     listing = commands.add_parser(
         "list", parents=[common], help="show the reports and their last outcome"
@@ -300,7 +305,10 @@ def build_parser() -> argparse.ArgumentParser:
         "validate", parents=[common], help="check a data folder and list every problem"
     )
     validate.add_argument(
-        "folder", nargs="?", type=Path, default=None, help="data folder (default: the set's)"
+        "folders", nargs="*", type=Path, metavar="folder", help="data folder (default: the set's)"
+    )
+    validate.add_argument(
+        "--format", choices=("table", "csv"), default="table", help="output format (default: table)"
     )
     validate.set_defaults(func=cmd_validate)
     return parser
@@ -313,4 +321,4 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.func(args))
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
-        return int(b.ExitCode.INTERRUPTED)
+        return int(ExitCode.INTERRUPTED)

@@ -1,4 +1,4 @@
-"""``python -m helpers.bench`` (``make bench``): time the build against the stock CLIs.
+"""``python scripts/bench.py`` (``make bench``): time the build against the stock CLIs.
 
 For the bundled report set and for a batch of generated plan reports (the bundled plan 2 report
 repeated), it times
@@ -72,7 +72,7 @@ def run_and_measure(commands: Sequence[Sequence[str]], cwd: Path) -> tuple[float
     """
     payload = json.dumps({"commands": [list(c) for c in commands], "cwd": str(cwd)})
     result = subprocess.run(
-        [sys.executable, "-m", "helpers.bench", "--measure-child"],
+        [sys.executable, str(Path(__file__).resolve()), "--measure-child"],
         input=payload,
         capture_output=True,
         text=True,
@@ -107,7 +107,7 @@ def _measure_child() -> int:
 
 def bench_reports(config: Path) -> list[BenchReport]:
     """The reports of a set with the parameters the build would give them."""
-    from helpers.build import load_report_set
+    from helpers.publish.reportset import load_report_set
 
     report_set = load_report_set(config)
     return [
@@ -295,7 +295,7 @@ def _warm_up(root: Path, config: Path, work: Path, environments: dict[str, Path]
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the benchmark; print the table and write it to ``--out``."""
-    parser = argparse.ArgumentParser(prog="python -m helpers.bench", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python scripts/bench.py", description=__doc__)
     parser.add_argument("--batch", type=int, default=DEFAULT_BATCH, help="generated reports")
     parser.add_argument("--no-lab", action="store_true", help=f"skip the {LAB_VENV} runs")
     parser.add_argument("--out", type=Path, default=Path("reports/bench.md"))

@@ -23,26 +23,13 @@ from typing import Any
 
 import pandas as pd
 
-from helpers import labels, metrics
-from helpers.dates import fiscal_year_label
-from helpers.manifest import write_bytes_atomic
+from helpers.data.dates import fiscal_year_label
+from helpers.publish.files import write_bytes_atomic
+from helpers.views import labels, metrics
 
 ACHIEVEMENT_LEADING: tuple[str, ...] = metrics.ACHIEVEMENT_COLUMNS[:8]
 """The contract: achievement.csv starts with exactly these columns, in this order."""
 
-ACHIEVEMENT_COLUMNS: tuple[str, ...] = (
-    *ACHIEVEMENT_LEADING,
-    "source",
-    "as_of",
-    "wording",
-    "note",
-    "plan_name",
-    "breakdown_label",
-    "n_unrated",
-    "as_of_date",
-    "start_fy",
-    "end_fy",
-)
 ITEM_COLUMNS: tuple[str, ...] = (
     "plan_id",
     "item_no",
@@ -126,11 +113,11 @@ def _is_published_breakdown(breakdown: str) -> bool:
 
 
 def achievement_table(city: Any) -> pd.DataFrame:
-    """achievement.csv: :func:`helpers.metrics.achievement` in the published column order."""
+    """achievement.csv: :func:`helpers.views.metrics.achievement` in the published column order."""
     frame = metrics.achievement(city)
     frame = frame.loc[[_is_published_breakdown(str(b)) for b in frame["breakdown"]]].copy()
     frame["as_of_date"] = [_iso_date(v) for v in frame["as_of_date"]]
-    return frame[list(ACHIEVEMENT_COLUMNS)].reset_index(drop=True)
+    return frame[list(metrics.ACHIEVEMENT_COLUMNS)].reset_index(drop=True)
 
 
 def _status_classes(city: Any) -> dict[tuple[str, str], str]:
@@ -215,7 +202,7 @@ def open_data_tables(city: Any) -> dict[str, pd.DataFrame]:
 
 
 def open_data_files(city: Any) -> dict[str, bytes]:
-    """Every open data file (name -> bytes) of a loaded city (``helpers.io.CityData``)."""
+    """Every open data file (name -> bytes) of a loaded city (``helpers.data.CityData``)."""
     return {name: to_csv_bytes(frame) for name, frame in open_data_tables(city).items()}
 
 

@@ -14,13 +14,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
 from importlib import metadata
 from pathlib import Path
 from typing import Any, Literal
+
+from helpers.publish.files import write_bytes_atomic
 
 MANIFEST_FILE = "manifest.json"
 """Name of the manifest inside the reports folder."""
@@ -196,35 +196,6 @@ def read_manifest(path: str | Path) -> Manifest | None:
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None
     return manifest if manifest.format == MANIFEST_FORMAT else None
-
-
-def default_file_mode() -> int:
-    """Permissions a newly created file gets under the current umask (0o644 for umask 022)."""
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return 0o666 & ~mask
-
-
-def write_bytes_atomic(path: str | Path, data: bytes) -> Path:
-    """Write ``data`` to ``path`` so that readers see the old file or the new one, never half.
-
-    The bytes go to a temporary file in the same folder, are flushed to disk, and the file is
-    then renamed over ``path`` with ``os.replace``.
-    """
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
-    try:
-        os.fchmod(handle, default_file_mode())
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(temporary, target)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-    return target
 
 
 def write_manifest(path: str | Path, manifest: Manifest) -> None:

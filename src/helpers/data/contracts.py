@@ -3,8 +3,8 @@
 Every CSV file (or workbook sheet) of a data folder has one :class:`TableSpec` here. A spec maps
 the Japanese headers that analysts edit in Excel to the English snake_case names used in code,
 says which columns are required, what kind of value each cell holds and which other tables a
-row refers to. The checks that apply these contracts live in :mod:`helpers.validate`; reading
-files lives in :mod:`helpers.io`.
+row refers to. The checks that apply these contracts live in :mod:`helpers.data.checks`; reading
+files lives in :mod:`helpers.data.reading`.
 
 This module is plain typed Python on purpose: every report kernel imports it, so it must import
 nothing heavier than the standard library.
@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Literal
+
+from helpers.data.problems import Problem
 
 ColumnKind = Literal["id", "text", "int", "float", "bool", "fiscal_year", "date", "precision"]
 """How a cell is read.
@@ -27,7 +29,6 @@ ColumnKind = Literal["id", "text", "int", "float", "bool", "fiscal_year", "date"
 - ``precision``: a date precision label (年度, 年度末, 年, 年月, 年月日, 不明)
 """
 
-Severity = Literal["error", "warning"]
 
 CONFIG_FILE = "city.yaml"
 """Name of the configuration file every data folder holds."""
@@ -41,7 +42,7 @@ STATUS_CLASSES: tuple[str, ...] = ("achieved", "partial", "not_achieved")
 REPORTED_MEASURES: tuple[str, ...] = ("rate_strict", "rate_incl_partial")
 """Aggregates a document can state: achieved only, or achieved including partly achieved."""
 
-PRECISIONS: dict[str, str] = {
+PRECISION_LABELS: dict[str, str] = {
     "fiscal_year": "年度",
     "fiscal_year_end": "年度末",
     "year": "年",
@@ -110,72 +111,6 @@ class TableSpec:
             mapping[col.header] = col.name
             mapping[col.name.lower()] = col.name
         return mapping
-
-
-PROBLEM_CODES: dict[str, str] = {
-    # files
-    "missing_folder": "the data folder does not exist",
-    "missing_file": "a required file (or workbook sheet) is missing",
-    "empty_file": "a file or sheet has no content, not even a header row",
-    "unreadable_encoding": "a file is neither UTF-8 nor cp932 (e.g. UTF-16)",
-    "unreadable_workbook": "workbook.xlsx cannot be opened",
-    "both_sources": "a folder holds both CSV files and workbook.xlsx",
-    "missing_column": "a required column is missing",
-    "duplicate_column": "two headers name the same column",
-    "unnamed_column": "values in a column without a header",
-    "unknown_column": "a header that is not part of the table (warning)",
-    "too_many_cells": "a row has more cells than there are headers",
-    "no_rows": "plans.csv has no data row",
-    # city.yaml
-    "bad_config": "city.yaml is not valid YAML or misses a required key",
-    "bad_level_class": "a scale level has an unknown class",
-    "scale_order_class": "a scale's classes get better as its order gets worse",
-    # cells
-    "required_value": "a required cell is empty",
-    "not_integer": "an integer column holds something else",
-    "not_number": "a number column holds something else",
-    "not_boolean": "a 1/0 column holds something else",
-    "bad_fiscal_year": "a fiscal year cannot be read",
-    "bad_date": "a date cannot be read or does not exist",
-    "not_allowed": "a value outside the column's allowed values",
-    # rows and tables
-    "duplicate_key": "a row repeats the key of an earlier row",
-    "unknown_plan": "a row refers to a plan that plans.csv does not hold",
-    "unknown_item": "a row refers to an item that items.csv does not hold",
-    "unknown_goal": "a row refers to a goal that goals.csv does not hold",
-    "unknown_target": "an item's target level is not in city.yaml",
-    "unknown_scale": "a plan names a scale that city.yaml does not define",
-    "statuses_without_scale": "a plan has statuses but no scale",
-    "status_not_in_scale": "a status belongs to another scale than its plan's",
-    "unknown_status": "a status is not a level of its plan's scale (nor of any scale)",
-    "period_order": "a plan's period ends before it starts",
-    "value_range": "a reported rate lies outside 0-1",
-    "item_without_plan": "an event names an item number but no plan",
-    "derived_mismatch": "an event's 精度/年度/計画期間 disagrees with its date",
-}
-"""Every check's code (``Problem.code``) and what it means."""
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One problem found in a data folder, located as an analyst sees it in Excel.
-
-    ``row`` is the Excel row number (the header is row 1, the first data row is 2) or ``None``
-    for a problem of the whole file; ``column`` is the header as written in the file (the
-    expected Japanese header when the column is missing). ``code`` names the check.
-    """
-
-    file: str
-    row: int | None
-    column: str | None
-    value: str | None
-    message: str
-    code: str
-    severity: Severity = "error"
-
-    def __post_init__(self) -> None:
-        if self.code not in PROBLEM_CODES:
-            raise ValueError(f"unknown problem code {self.code!r}")
 
 
 @dataclass(frozen=True)
@@ -366,7 +301,11 @@ EVENTS = TableSpec(
             example="平成21年10月",
         ),
         Column(
-            "precision", "精度", "precision", allowed=tuple(PRECISIONS.values()), example="年月"
+            "precision",
+            "精度",
+            "precision",
+            allowed=tuple(PRECISION_LABELS.values()),
+            example="年月",
         ),
         Column(
             "fiscal_year", "年度", "fiscal_year", description="西暦の年度開始年", example="2009"

@@ -1,48 +1,43 @@
-"""Checks of a plan-data folder: every problem of every file found in one run, and the CLI.
+"""Checks of a plan-data folder: every problem of every file found in one run.
 
 The checks are lazy: nothing stops at the first problem. :func:`check_config` checks city.yaml,
 :func:`coerce_table` types the cells of one table, :func:`check_tables` runs every check across
 tables (keys, references, scales, dates, derived event columns). Reading files is
-:mod:`helpers.io`'s job; :func:`validate_folder` and :func:`main` put both together::
-
-    python -m helpers.validate data/higashiyamato
+:mod:`helpers.data.reading`'s job; :func:`helpers.data.validate_folder` puts both together, and
+``plan-report validate data/higashiyamato`` prints the result.
 """
 
 from __future__ import annotations
 
-import argparse
-import csv
 import math
 import re
-import sys
 import unicodedata
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-from helpers.dates import JpDate, JpDateError, parse_fiscal_year, parse_jp_date
-from helpers.schema import (
+from helpers.data.contracts import (
     BOOL_FALSE,
     BOOL_TRUE,
     CONFIG_FILE,
-    PRECISIONS,
+    PRECISION_LABELS,
     STATUS_CLASSES,
     TABLES,
     CityConfig,
     Column,
     LevelConfig,
-    Problem,
     RawTable,
     ScaleConfig,
     TableSpec,
     TargetLevelConfig,
 )
+from helpers.data.dates import JpDate, JpDateError, parse_fiscal_year, parse_jp_date
+from helpers.data.problems import Problem
 
 _INT_RE = re.compile(r"[+-]?\d+(?:\.0*)?")
 _PRECISION_CODES: dict[str, str] = {
-    **{ja: en for en, ja in PRECISIONS.items()},
-    **{en: en for en in PRECISIONS},
+    **{ja: en for en, ja in PRECISION_LABELS.items()},
+    **{en: en for en in PRECISION_LABELS},
 }
 
 
@@ -329,7 +324,7 @@ def _coerce_cell(text: str, column: Column) -> tuple[Any, JpDate | None, tuple[s
     if kind == "precision":
         code = _PRECISION_CODES.get(text)
         if code is None:
-            allowed = ", ".join(PRECISIONS.values())
+            allowed = ", ".join(PRECISION_LABELS.values())
             return None, None, (f"{head}「{text}」は使えません (allowed: {allowed})", "not_allowed")
         return code, None, None
     if column.allowed and text not in column.allowed:
@@ -528,7 +523,7 @@ def check_statuses(statuses: TypedTable, plans: TypedTable, config: CityConfig) 
     return problems
 
 
-def check_reported(reported: TypedTable) -> list[Problem]:
+def check_reported_range(reported: TypedTable) -> list[Problem]:
     """Reported rates lie between 0 and 1."""
     problems: list[Problem] = []
     for i, value in enumerate(reported.columns["value"]):
@@ -538,7 +533,7 @@ def check_reported(reported: TypedTable) -> list[Problem]:
     return problems
 
 
-def plan_periods(plans: TypedTable) -> list[tuple[str, int, int]]:
+def valid_periods(plans: TypedTable) -> list[tuple[str, int, int]]:
     """(plan_id, start_fy, end_fy) of every plan with a valid period, in file order."""
     cols = plans.columns
     periods = []
@@ -586,7 +581,7 @@ def check_events(
     plans (``plans`` is None) given plan periods are not checked. A given plan period that
     names no plan is reported as ``unknown_plan``.
     """
-    periods = plan_periods(plans) if plans is not None else []
+    periods = valid_periods(plans) if plans is not None else []
     plan_ids = set(plans.columns["plan_id"]) if plans is not None else set()
     bad_periods = plan_ids - {pid for pid, _, _ in periods}  # reported on plans.csv
     cols = events.columns
@@ -618,7 +613,7 @@ def check_events(
                 continue
             mismatched = True
             if name == "precision":
-                expected, shown = PRECISIONS[value], PRECISIONS[given]
+                expected, shown = PRECISION_LABELS[value], PRECISION_LABELS[given]
             else:
                 expected, shown = value, given
             if written is None:
@@ -695,7 +690,7 @@ def check_tables(
             problems.extend(check_statuses(tables["statuses"], plans, config))
         derived["statuses"] = {"as_of_date": _as_of_dates(tables["statuses"])}
     if "reported" in tables:
-        problems.extend(check_reported(tables["reported"]))
+        problems.extend(check_reported_range(tables["reported"]))
         derived["reported"] = {"as_of_date": _as_of_dates(tables["reported"])}
     if "events" in tables:
         events = tables["events"]
@@ -704,104 +699,3 @@ def check_tables(
         filled["date"] = [None if d is None else d.start for d in events.dates["date_written"]]
         derived["events"] = filled
     return CheckedTables(config, tables, derived, problems)
-
-
-# --- folder and CLI --------------------------------------------------------------------------
-
-
-def validate_folder(folder: str | Path) -> list[Problem]:
-    """Every problem (errors and warnings) of the data folder ``folder``, in file and row order."""
-    from helpers.io import inspect_folder  # helpers.io imports this module: import here
-
-    return inspect_folder(folder).problems
-
-
-def _width(text: str) -> int:
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
-
-
-def _clip(text: str, limit: int) -> str:
-    if _width(text) <= limit:
-        return text
-    out = ""
-    for ch in text:
-        if _width(out + ch) > limit - 1:
-            break
-        out += ch
-    return out + "…"
-
-
-def format_problems(problems: Sequence[Problem], value_width: int = 24) -> str:
-    """Problems as an aligned text table (file, row, column, value, message)."""
-    header = ("ファイル", "行", "列", "値", "内容")
-    rows = [
-        (
-            p.file,
-            "" if p.row is None else str(p.row),
-            p.column or "",
-            _clip((p.value or "").replace("\n", " "), value_width),
-            ("警告: " if p.severity == "warning" else "") + p.message,
-        )
-        for p in problems
-    ]
-    widths = [max(_width(r[k]) for r in [header, *rows]) for k in range(4)]
-
-    def line(cells: tuple[str, ...]) -> str:
-        padded = [c + " " * (w - _width(c)) for c, w in zip(cells[:4], widths, strict=True)]
-        return "  ".join([*padded, cells[4]]).rstrip()
-
-    return "\n".join(line(r) for r in [header, *rows])
-
-
-def summary(folder: str | Path, problems: Sequence[Problem]) -> str:
-    """One line: how many errors and warnings ``folder`` has."""
-    errors = sum(p.severity == "error" for p in problems)
-    warnings = len(problems) - errors
-    if errors == 0:
-        extra = f" (警告 {warnings} 件)" if warnings else ""
-        return f"{folder}: 問題はありません (OK){extra}"
-    return (
-        f"{folder}: エラー {errors} 件、警告 {warnings} 件 ({errors} errors, {warnings} warnings)"
-    )
-
-
-def main(argv: Sequence[str] | None = None, out: Callable[[str], None] | None = None) -> int:
-    """Validate data folders and print every problem; exit status 1 on any error, else 0."""
-    parser = argparse.ArgumentParser(
-        prog="python -m helpers.validate",
-        description="計画データのフォルダを検査する (validate plan-data folders)",
-    )
-    parser.add_argument(
-        "folders", nargs="+", type=Path, help="data folder, e.g. data/higashiyamato"
-    )
-    parser.add_argument("--format", choices=("table", "csv"), default="table", help="output format")
-    args = parser.parse_args(argv)
-    write = out or print
-    status = 0
-    for folder in args.folders:
-        problems = validate_folder(folder)
-        if args.format == "csv":
-            write(_problems_csv(problems))
-        elif problems:
-            write(format_problems(problems))
-        write(summary(folder, problems))
-        if any(p.severity == "error" for p in problems):
-            status = 1
-    return status
-
-
-def _problems_csv(problems: Sequence[Problem]) -> str:
-    import io
-
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["file", "row", "column", "value", "message", "code", "severity"])
-    for p in problems:
-        writer.writerow(
-            [p.file, p.row or "", p.column or "", p.value or "", p.message, p.code, p.severity]
-        )
-    return buffer.getvalue().rstrip("\n")
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -8,7 +8,7 @@ For every chart ``<name>`` there are four functions taking the same frame(s):
   chart's text alternative;
 * ``<name>_table(...)`` -> the same numbers as a DataFrame with Japanese column headers.
 
-Inputs are the frames of ``helpers.metrics``:
+Inputs are the frames of ``helpers.views.metrics``:
 
 =====================  ==============================================================
 name                   input
@@ -17,13 +17,13 @@ status_distribution    ``metrics.status_counts(...)``
 target_level           ``metrics.achievement(...)`` (rows "target:<level>")
 category               ``metrics.achievement(...)`` (rows "category:<goal_no>")
 comparison             ``metrics.comparison(metrics.achievement(...))``
-timeline               the loaded ``events`` and ``plans`` frames (``helpers.io``)
+timeline               the loaded ``events`` and ``plans`` frames (``helpers.data``)
 status_history         ``metrics.status_snapshots(items, statuses, scale)``
 rates_over_time        ``metrics.rates_over_time(items, statuses, scale)``
 =====================  ==============================================================
 
 Status is never shown by colour alone: bars and cells carry text labels, and status axes
-name the levels. Colours come from ``helpers.theme`` (importing this module enables it).
+name the levels. Colours come from ``helpers.views.theme`` (importing this module enables it).
 """
 
 from __future__ import annotations
@@ -35,8 +35,9 @@ from typing import Any
 import altair as alt
 import pandas as pd
 
-from helpers import labels, metrics, theme
-from helpers.dates import era_year_label, fiscal_year_label
+from helpers.data.dates import era_year_label, fiscal_year_label
+from helpers.views import labels, metrics, theme
+from helpers.views.formatting import format_percent, is_missing
 
 # --------------------------------------------------------------------------------------------
 # shared base helpers
@@ -57,20 +58,15 @@ def _tip(shorthand: str, title: str, fmt: str | None = None) -> alt.Tooltip:
     )
 
 
-def _missing(value: Any) -> bool:
-    """True for None, NaN, NaT and pd.NA."""
-    return value is None or bool(pd.isna(value))
-
-
 def _percent(value: Any) -> str:
     """0.7368 -> "73.7%"; "" for a missing value."""
-    return "" if _missing(value) else metrics.format_percent(float(value))
+    return "" if is_missing(value) else format_percent(float(value))
 
 
 def _count_text(count: int, share: Any) -> str:
     """14, 0.7368 -> "14項目 (73.7%)"."""
     text = f"{int(count)}{labels.ITEMS_UNIT}"
-    return text if _missing(share) else f"{text} ({_percent(share)})"
+    return text if is_missing(share) else f"{text} ({_percent(share)})"
 
 
 def _points(value: Any) -> str:
@@ -85,7 +81,7 @@ def _table(frame: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
     for column in columns:
         if table[column].isna().any() or not pd.api.types.is_numeric_dtype(table[column]):
             table[column] = pd.Series(
-                ["" if _missing(v) else v for v in table[column]], dtype=object, index=table.index
+                ["" if is_missing(v) else v for v in table[column]], dtype=object, index=table.index
             )
     return table.rename(columns=headers).reset_index(drop=True)
 
@@ -197,7 +193,7 @@ def status_distribution_description(counts: pd.DataFrame) -> str:
     parts = []
     for _, plan in counts.groupby("plan_id", sort=False):
         first = plan.iloc[0]
-        when = f"{first['as_of']}現在、" if not _missing(first["as_of"]) else ""
+        when = f"{first['as_of']}現在、" if not is_missing(first["as_of"]) else ""
         unrated = f"、未評価{int(first['n_unrated'])}項目" if int(first["n_unrated"]) else ""
         levels = "、".join(
             f"{row['label']}{_count_text(row['count'], row['share'])}"
@@ -357,10 +353,10 @@ def _comparison_data(comparison_df: pd.DataFrame) -> pd.DataFrame:
     for _, plan in comparison_df.iterrows():
         for measure in metrics.MEASURES:
             value = plan[measure]
-            if _missing(value):
+            if is_missing(value):
                 continue
             reported = plan["source"] == "reported"
-            wording = None if _missing(plan["wording"]) else str(plan["wording"])
+            wording = None if is_missing(plan["wording"]) else str(plan["wording"])
             amount = wording if reported and wording else _percent(value)
             source_label = labels.SOURCE_LABELS.get(str(plan["source"]), str(plan["source"]))
             rows.append(
@@ -374,7 +370,7 @@ def _comparison_data(comparison_df: pd.DataFrame) -> pd.DataFrame:
                     "source": plan["source"],
                     "source_label": source_label,
                     "wording": wording,
-                    "as_of": None if _missing(plan["as_of"]) else str(plan["as_of"]),
+                    "as_of": None if is_missing(plan["as_of"]) else str(plan["as_of"]),
                     "text": f"{amount}({source_label})" if reported else amount,
                 }
             )
@@ -461,7 +457,7 @@ def comparison_description(comparison_df: pd.DataFrame) -> str:
     for _, plan in comparison_df.iterrows():
         for measure in metrics.MEASURES:
             change = plan[f"change_{measure.removeprefix('rate_')}"]
-            if not _missing(change):
+            if not is_missing(change):
                 changes.append(
                     f"{plan['plan_name']}の{labels.MEASURE_LABELS[measure]}は前計画から"
                     f"{_points(change)}"
@@ -480,7 +476,7 @@ def comparison_table(comparison_df: pd.DataFrame) -> pd.DataFrame:
     for column in ("rate_strict", "rate_incl_partial"):
         data[column] = [_percent(v) for v in data[column]]
     for column in ("change_strict", "change_incl_partial"):
-        data[column] = ["" if _missing(v) else _points(v) for v in data[column]]
+        data[column] = ["" if is_missing(v) else _points(v) for v in data[column]]
     data["source_label"] = [labels.SOURCE_LABELS.get(str(s), str(s)) for s in data["source"]]
     columns = [
         "plan_name",
@@ -532,7 +528,7 @@ def _timeline_frames(
     """Dated events, plan bands and the first/last fiscal year shown."""
     dated = metrics.timeline_events(events)
     dated["date_text"] = [
-        w if not _missing(w) else label
+        w if not is_missing(w) else label
         for w, label in zip(dated["date_written"], dated["fiscal_year_label"], strict=True)
     ]
     dated["in_chart"] = dated["in_chart"].astype(bool)
@@ -683,7 +679,7 @@ def timeline_table(events: pd.DataFrame, plans: pd.DataFrame) -> pd.DataFrame:
         ignore_index=True,
     )
     names = dict(zip(periods["plan_id"], periods["short_name"], strict=True))
-    rows["period"] = [names.get(p, "") if not _missing(p) else "" for p in rows["period_plan_id"]]
+    rows["period"] = [names.get(p, "") if not is_missing(p) else "" for p in rows["period_plan_id"]]
     rows = rows.rename(columns={"date_text": "date_written"})
     return _table(
         rows, ["date_written", "fiscal_year_label", "event", "kind", "period", "page", "note"]
@@ -704,14 +700,14 @@ def _history_data(snapshots: pd.DataFrame) -> pd.DataFrame:
     """Snapshots with item label, cell text (status and change mark) and cell colours."""
     data = snapshots.copy()
     data["item_label"] = [
-        f"{n} {name}" if not _missing(name) else str(n)
+        f"{n} {name}" if not is_missing(name) else str(n)
         for n, name in zip(data["item_no"], data["item_name"], strict=True)
     ]
     data["text"] = [
-        f"{label} {labels.CHANGE_MARKS[c]}".strip() if not _missing(c) else str(label)
+        f"{label} {labels.CHANGE_MARKS[c]}".strip() if not is_missing(c) else str(label)
         for label, c in zip(data["label"], data["change"], strict=True)
     ]
-    data["change_label"] = ["" if _missing(c) else c for c in data["change_label"]]
+    data["change_label"] = ["" if is_missing(c) else c for c in data["change_label"]]
     data["as_of_date"] = data["as_of_date"].dt.strftime("%Y-%m-%d")
     return data
 
@@ -839,7 +835,7 @@ def _rates_data(rates: pd.DataFrame) -> pd.DataFrame:
         }
         for _, row in rates.sort_values("as_of_date", kind="stable").iterrows()
         for measure in metrics.MEASURES
-        if not _missing(row[measure])
+        if not is_missing(row[measure])
     ]
     columns = [
         "plan_id",

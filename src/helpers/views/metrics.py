@@ -1,4 +1,4 @@
-"""Evaluation views computed from the loaded plan data (see ``helpers.io.load_city``).
+"""Evaluation views computed from the loaded plan data (see ``helpers.data.load_city``).
 
 Every function is pure: it takes DataFrames (and the rating scale where needed) and returns
 a new DataFrame or dict; nothing is read from disk and the inputs are never modified.
@@ -19,13 +19,15 @@ from __future__ import annotations
 
 import calendar
 import itertools
+import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Protocol
 
 import pandas as pd
 
-from helpers import labels
-from helpers.dates import era_year_label, fiscal_year_label
+from helpers.data.dates import era_year_label, fiscal_year_label
+from helpers.views import labels
+from helpers.views.formatting import is_missing, text_or_none
 
 ACHIEVEMENT_COLUMNS: tuple[str, ...] = (
     "plan_id",
@@ -41,9 +43,9 @@ ACHIEVEMENT_COLUMNS: tuple[str, ...] = (
     "wording",
     "note",
     "plan_name",
+    "breakdown_label",
     "n_unrated",
     "as_of_date",
-    "breakdown_label",
     "start_fy",
     "end_fy",
 )
@@ -68,7 +70,7 @@ class ScaleLike(Protocol):
 
 
 class CityLike(Protocol):
-    """The parts of ``helpers.io.CityData`` the metrics read."""
+    """The parts of ``helpers.data.CityData`` the metrics read."""
 
     @property
     def plans(self) -> pd.DataFrame: ...
@@ -112,25 +114,10 @@ def _ratio(numerator: int, denominator: int) -> float | None:
     return numerator / denominator if denominator else None
 
 
-def _is_missing(value: Any) -> bool:
-    """True for None, NaN, NaT and pd.NA."""
-    return value is None or bool(pd.isna(value))
-
-
-def _text_or_none(value: Any) -> str | None:
-    """Return a string value, or None for any missing marker."""
-    return None if _is_missing(value) else str(value)
-
-
 def period_label(start_fy: int, end_fy: int) -> str:
     """Return a plan period in both forms, e.g. "平成21年度~平成25年度 (2009-2013)"."""
     era = f"{era_year_label(start_fy)}{labels.PERIOD_SEPARATOR}{era_year_label(end_fy)}"
     return f"{era} ({start_fy}-{end_fy})"
-
-
-def format_percent(value: float) -> str:
-    """Format a fraction as a percentage with one decimal, e.g. 0.7368 -> "73.7%"."""
-    return f"{value * 100:.1f}%"
 
 
 def scale_for_plan(plans: pd.DataFrame, scales: Mapping[str, ScaleLike], plan_id: str) -> Any:
@@ -138,7 +125,7 @@ def scale_for_plan(plans: pd.DataFrame, scales: Mapping[str, ScaleLike], plan_id
     row = plans.loc[plans["plan_id"] == plan_id]
     if row.empty:
         raise KeyError(f"unknown plan_id: {plan_id!r}")
-    key = _text_or_none(row["scale"].iloc[0])
+    key = text_or_none(row["scale"].iloc[0])
     if key is None:
         return None
     if key not in scales:
@@ -153,7 +140,7 @@ def _ordered_plans(plans: pd.DataFrame) -> pd.DataFrame:
 
 def _plan_name(plan: pd.Series) -> str:
     """Short display name of a plan (short_name, else name)."""
-    return _text_or_none(plan.get("short_name")) or str(plan["name"])
+    return text_or_none(plan.get("short_name")) or str(plan["name"])
 
 
 # --------------------------------------------------------------------------------------------
@@ -181,7 +168,7 @@ def _levels_with_labels(scale: ScaleLike) -> pd.DataFrame:
     if "label" not in levels.columns:
         levels["label"] = levels["code"]
     levels["label"] = [
-        _text_or_none(label) or str(code)
+        text_or_none(label) or str(code)
         for code, label in zip(levels["code"], levels["label"], strict=True)
     ]
     return levels.sort_values("order", kind="stable").reset_index(drop=True)
@@ -237,7 +224,7 @@ def _as_of_summary(rated: pd.DataFrame) -> tuple[str | None, pd.Timestamp | None
         return None, None, False
     latest = used.sort_values("as_of_date", kind="stable").iloc[-1]
     mixed = used["as_of_date"].nunique() > 1
-    return _text_or_none(latest["as_of"]), pd.Timestamp(latest["as_of_date"]), mixed
+    return text_or_none(latest["as_of"]), pd.Timestamp(latest["as_of_date"]), mixed
 
 
 def status_counts(
@@ -317,7 +304,7 @@ def _target_label(code: str, target_levels: pd.DataFrame | None) -> str:
     label = code
     if target_levels is not None and "label" in target_levels.columns:
         match = target_levels.loc[target_levels["code"].astype(str) == code, "label"]
-        if not match.empty and _text_or_none(match.iloc[0]):
+        if not match.empty and text_or_none(match.iloc[0]):
             label = str(match.iloc[0])
     return f"{labels.TARGET_PREFIX_LABEL}: {label}"
 
@@ -329,7 +316,7 @@ def _category_label(plan_id: str, goal_no: int | None, goals: pd.DataFrame | Non
     name = None
     if goals is not None and not goals.empty:
         match = goals.loc[(goals["plan_id"] == plan_id) & (goals["goal_no"] == goal_no), "goal"]
-        name = _text_or_none(match.iloc[0]) if not match.empty else None
+        name = text_or_none(match.iloc[0]) if not match.empty else None
     prefix = f"{labels.CATEGORY_PREFIX_LABEL}{goal_no}"
     return f"{prefix}: {name}" if name else prefix
 
@@ -377,7 +364,7 @@ def _reported_row(plan: pd.Series, figures: pd.DataFrame) -> dict[str, Any]:
         if measure not in rates:
             raise ValueError(f"unknown reported measure: {measure!r}")
         rates[measure] = float(figure["value"])
-    wordings = [w for w in (_text_or_none(w) for w in figures["wording"]) if w]
+    wordings = [w for w in (text_or_none(w) for w in figures["wording"]) if w]
     first = figures.iloc[0]
     as_of_date = first["as_of_date"]
     return {
@@ -389,12 +376,12 @@ def _reported_row(plan: pd.Series, figures: pd.DataFrame) -> dict[str, Any]:
         "not_achieved": None,
         **rates,
         "source": "reported",
-        "as_of": _text_or_none(first["as_of"]),
+        "as_of": text_or_none(first["as_of"]),
         "wording": "、".join(wordings) if wordings else None,
         "note": labels.NOTE_REPORTED_ONLY,
         "plan_name": _plan_name(plan),
         "n_unrated": None,
-        "as_of_date": None if _is_missing(as_of_date) else as_of_date,
+        "as_of_date": None if is_missing(as_of_date) else as_of_date,
         "breakdown_label": labels.BREAKDOWN_ALL,
     }
 
@@ -573,17 +560,18 @@ def reported_tolerance(wording: str | None) -> float:
     * approximate wording (約, 概ね, 程度, ほぼ ...): 0.1, i.e. "rounds to the stated tenth
       within ±0.1" (0.947 is consistent with 概ね9割);
     * an exact tenth ("9割"): 0.05 (the figure rounds to that tenth);
-    * an exact percentage ("73.7%"): half a unit of its last digit;
+    * an exact percentage ("73.7%" or "73.7％"): half a unit of its last digit;
     * no wording: 0 (the value itself is exact).
     """
     if not wording:
         return 0.0
-    if any(marker in wording for marker in labels.APPROXIMATE_MARKERS):
+    text = unicodedata.normalize("NFKC", wording)  # ％ and full-width digits read as % and 0-9
+    if any(marker in text for marker in labels.APPROXIMATE_MARKERS):
         return 0.1
-    if "割" in wording:
+    if "割" in text:
         return 0.05
-    if "%" in wording or "%" in wording:
-        number = wording.replace("%", "%").split("%")[0]
+    if "%" in text:
+        number = text.split("%")[0]
         decimals = len(number.split(".")[1]) if "." in number else 0
         return 0.5 * 10 ** (-(decimals + 2))
     return 0.0
@@ -596,7 +584,7 @@ def _numerator(row: pd.Series, measure: str) -> Any:
     return row["achieved"] + row["partial"]
 
 
-def check_reported(achievement_df: pd.DataFrame, reported: pd.DataFrame) -> pd.DataFrame:
+def reconcile_reported(achievement_df: pd.DataFrame, reported: pd.DataFrame) -> pd.DataFrame:
     """Compare each reported aggregate with the computed rate of the same plan.
 
     Uses the computed "all" row of the plan (source "computed", n_items > 0). Columns:
@@ -613,12 +601,12 @@ def check_reported(achievement_df: pd.DataFrame, reported: pd.DataFrame) -> pd.D
     rows: list[dict[str, Any]] = []
     for _, figure in reported.iterrows():
         measure = str(figure["measure"])
-        wording = _text_or_none(figure["wording"])
+        wording = text_or_none(figure["wording"])
         match = computed.loc[computed["plan_id"] == figure["plan_id"]]
         row: dict[str, Any] = {
             "plan_id": figure["plan_id"],
             "plan_name": None,
-            "as_of": _text_or_none(figure["as_of"]),
+            "as_of": text_or_none(figure["as_of"]),
             "measure": measure,
             "measure_label": labels.MEASURE_LABELS.get(measure, measure),
             "wording": wording,
@@ -630,7 +618,7 @@ def check_reported(achievement_df: pd.DataFrame, reported: pd.DataFrame) -> pd.D
             "tolerance": reported_tolerance(wording),
             "consistent": None,
             "note": labels.NOTE_NO_COMPUTED,
-            "quote": _text_or_none(figure.get("quote")),
+            "quote": text_or_none(figure.get("quote")),
             "page": figure.get("page"),
         }
         by_plan = achievement_df.loc[achievement_df["plan_id"] == figure["plan_id"]]
@@ -647,7 +635,7 @@ def check_reported(achievement_df: pd.DataFrame, reported: pd.DataFrame) -> pd.D
                 note=None,
             )
             reported_date = figure["as_of_date"]
-            if not _is_missing(reported_date) and reported_date != best["as_of_date"]:
+            if not is_missing(reported_date) and reported_date != best["as_of_date"]:
                 row["note"] = labels.NOTE_AS_OF_DIFFERS.format(
                     computed=best["as_of"], reported=figure["as_of"]
                 )
@@ -702,7 +690,7 @@ def _change_note(prev: pd.Series | None, this: pd.Series) -> str | None:
             prev=labels.SOURCE_LABELS.get(prev["source"], prev["source"]),
             this=labels.SOURCE_LABELS.get(this["source"], this["source"]),
         )
-    if all(_is_missing(prev[m]) or _is_missing(this[m]) for m in MEASURES):
+    if all(is_missing(prev[m]) or is_missing(this[m]) for m in MEASURES):
         return labels.NOTE_NO_RATE
     return None
 
@@ -726,15 +714,15 @@ def comparison(achievement_df: pd.DataFrame) -> pd.DataFrame:
             comparable = (
                 prev is not None
                 and prev["source"] == this["source"]
-                and not _is_missing(prev[measure])
-                and not _is_missing(this[measure])
+                and not is_missing(prev[measure])
+                and not is_missing(this[measure])
             )
             changes[f"change_{measure.removeprefix('rate_')}"] = (
                 float(this[measure]) - float(prev[measure])
                 if comparable and prev is not None
                 else None
             )
-        has_period = not _is_missing(this["start_fy"]) and not _is_missing(this["end_fy"])
+        has_period = not is_missing(this["start_fy"]) and not is_missing(this["end_fy"])
         rows.append(
             {
                 "plan_id": this["plan_id"],
@@ -987,7 +975,7 @@ def _position(fiscal_year: int, precision: str, date: Any) -> float:
     """
     if precision == "fiscal_year_end":
         return fiscal_year + 0.45
-    if precision in ("month", "day") and not _is_missing(date):
+    if precision in ("month", "day") and not is_missing(date):
         stamp = pd.Timestamp(date)
         months = (stamp.month - 4) % 12
         if precision == "month":
@@ -1053,9 +1041,7 @@ def events_per_fiscal_year(events: pd.DataFrame) -> pd.DataFrame:
         {
             "fiscal_year": int(fy),
             "fiscal_year_label": fiscal_year_label(int(fy)),
-            "period_plan_id": next(
-                (p for p in group["period_plan_id"] if not _is_missing(p)), None
-            ),
+            "period_plan_id": next((p for p in group["period_plan_id"] if not is_missing(p)), None),
             "n_events": len(group),
             "n_in_chart": int(group["in_chart"].fillna(False).astype(bool).sum()),
             "events": _joined(group["event"]),
@@ -1108,62 +1094,17 @@ def golives_per_plan(
 # --------------------------------------------------------------------------------------------
 
 
-def _count_phrase(count: int, total: int) -> str:
-    """E.g. "14項目(73.7%)"."""
-    return f"{count}{labels.ITEMS_UNIT}({format_percent(count / total)})"
+# --------------------------------------------------------------------------------------------
+# headline
+# --------------------------------------------------------------------------------------------
 
 
-def _headline_sentences(row: pd.Series) -> dict[str, str]:
-    """Plain-language Japanese sentences for the headline figures of one plan."""
-    name = row["plan_name"]
-    as_of = f"{row['as_of']}現在、" if _text_or_none(row["as_of"]) else ""
-    if row["source"] == "reported":
-        present = [m for m in MEASURES if not _is_missing(row[m])]
-        parts = []
-        for measure in present:
-            wording = _text_or_none(row["wording"]) if len(present) == 1 else None
-            amount = wording or format_percent(float(row[measure]))
-            parts.append(f"{labels.MEASURE_PHRASES[measure]}は計画全体の{amount}")
-        summary = (
-            f"{name}は項目別の取組状況が出典になく、{as_of}{'、'.join(parts)}"
-            f"({labels.SOURCE_LABELS['reported']})。"
-        )
-        return {"summary": summary}
-    n_items = int(row["n_items"])
-    unrated = int(row["n_unrated"])
-    unrated_text = f"(未評価の{unrated}項目を除く)" if unrated else ""
-    if n_items == 0:
-        return {"summary": f"{name}には評価済みの項目がない({unrated}項目が未評価)。"}
-    achieved, partial = int(row["achieved"]), int(row["partial"])
-    not_achieved = int(row["not_achieved"])
-    cls = labels.CLASS_LABELS
-    return {
-        "summary": (
-            f"{as_of}{name}の{n_items}{labels.ITEMS_UNIT}{unrated_text}のうち"
-            f"{_count_phrase(achieved, n_items)}が{cls['achieved']}、"
-            f"{cls['partial']}を含めると{_count_phrase(achieved + partial, n_items)}。"
-        ),
-        "n_items": f"評価した項目は{n_items}{labels.ITEMS_UNIT}{unrated_text}。",
-        "achieved": f"{cls['achieved']}は{_count_phrase(achieved, n_items)}。",
-        "partial": f"{cls['partial']}は{_count_phrase(partial, n_items)}。",
-        "not_achieved": f"{cls['not_achieved']}は{_count_phrase(not_achieved, n_items)}。",
-        "rate_strict": (
-            f"{as_of}評価した{n_items}{labels.ITEMS_UNIT}{unrated_text}のうち"
-            f"{achieved}{labels.ITEMS_UNIT}が「{cls['achieved']}」と評価されました。"
-        ),
-        "rate_incl_partial": (
-            f"目標の一部だけを達成した{partial}{labels.ITEMS_UNIT}も含めると、"
-            f"{achieved + partial}{labels.ITEMS_UNIT}が何らかの成果を上げています。"
-        ),
-    }
-
-
-def headline_from_achievement(achievement_df: pd.DataFrame, plan_id: str) -> dict[str, Any]:
+def headline_figures(achievement_df: pd.DataFrame, plan_id: str) -> dict[str, Any]:
     """Headline figures of one plan from an achievement table (its "all" row).
 
     Keys: plan_id, plan_name, source, as_of, wording, n_items, n_unrated, achieved, partial,
-    not_achieved, rate_strict, rate_incl_partial (None where NA), summary (one Japanese
-    sentence) and sentences (one sentence per figure, keyed like the figures).
+    not_achieved, rate_strict, rate_incl_partial (None where NA). KeyError when the plan has no
+    "all" row. :func:`helpers.views.sentences.headline_from_achievement` adds the sentences.
     """
     match = achievement_df.loc[
         (achievement_df["plan_id"] == plan_id) & (achievement_df["breakdown"] == "all")
@@ -1172,24 +1113,14 @@ def headline_from_achievement(achievement_df: pd.DataFrame, plan_id: str) -> dic
         raise KeyError(f"no achievement figures for plan {plan_id!r}")
     row = match.iloc[0]
     keys = ["n_items", "n_unrated", "achieved", "partial", "not_achieved"]
-    figures: dict[str, Any] = {k: None if _is_missing(row[k]) else int(row[k]) for k in keys}
+    figures: dict[str, Any] = {k: None if is_missing(row[k]) else int(row[k]) for k in keys}
     for measure in MEASURES:
-        figures[measure] = None if _is_missing(row[measure]) else float(row[measure])
-    sentences = _headline_sentences(row)
+        figures[measure] = None if is_missing(row[measure]) else float(row[measure])
     return {
         "plan_id": plan_id,
         "plan_name": row["plan_name"],
         "source": row["source"],
-        "as_of": _text_or_none(row["as_of"]),
-        "wording": _text_or_none(row["wording"]),
+        "as_of": text_or_none(row["as_of"]),
+        "wording": text_or_none(row["wording"]),
         **figures,
-        "summary": sentences["summary"],
-        "sentences": sentences,
     }
-
-
-def headline(city: CityLike, plan_id: str, as_of: Any = None) -> dict[str, Any]:
-    """Headline figures of one plan for a report's first screen (see
-    ``headline_from_achievement``), e.g. summary "平成24年度末現在、第二次計画の19項目のうち
-    14項目(73.7%)が達成、一部達成を含めると18項目(94.7%)。"."""
-    return headline_from_achievement(achievement(city, as_of), plan_id)

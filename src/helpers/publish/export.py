@@ -7,8 +7,8 @@
   ``helpers/templates/plan_report`` (it extends nbconvert's *base* template, not *lab*): no code,
   no prompts, no stray outputs, no require.js / MathJax / mermaid / widgets, ``<html lang="ja">``,
   a Content-Security-Policy that forbids every remote load, the project stylesheet, and the Vega
-  bundle inlined once in ``<head>`` (the charts' inline scripts, from :mod:`helpers.render`, call
-  the global ``vegaEmbed``).
+  bundle inlined once in ``<head>`` (the charts' inline scripts, from
+  :mod:`helpers.publish.html`, call the global ``vegaEmbed``).
 * :func:`export_html` is deterministic: the same notebook gives the same bytes (no timestamps,
   no cell ids, no notebook metadata except the title).
 * :func:`write_pdf` / :class:`PdfPrinter` print pages to A4 PDF with Debian's Chromium, after
@@ -18,20 +18,17 @@
 from __future__ import annotations
 
 import functools
-import os
 import re
-from contextlib import ExitStack, suppress
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
 import nbformat
-import vl_convert
 from nbconvert import HTMLExporter
 from traitlets.config import Config
 
-from helpers.manifest import write_bytes_atomic
-from helpers.render import (
+from helpers.publish.bundle import vega_bundle
+from helpers.publish.files import write_text_atomic
+from helpers.publish.html import (
     INTERACTIVE_MODE,
     MISSING_LIBRARY_NOTES,
     REPORT_MODE,
@@ -39,7 +36,6 @@ from helpers.render import (
     script_json,
 )
 
-CACHE_ENV_VAR = "PLAN_REPORT_CACHE"
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 TEMPLATE_NAME = "plan_report"
 DEFAULT_TITLE = "報告書"
@@ -57,52 +53,6 @@ _ENGLISH_ALT = 'alt="No description has been provided for this image"'
 
 
 # --- Vega bundle --------------------------------------------------------------------------
-
-
-def cache_dir() -> Path:
-    """Return the cache directory: ``$PLAN_REPORT_CACHE``, else ``$XDG_CACHE_HOME/plan-report``."""
-    explicit = os.environ.get(CACHE_ENV_VAR)
-    if explicit:
-        return Path(explicit)
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "plan-report"
-
-
-def bundle_cache_path() -> Path:
-    """Return the cache file of the bundle for the installed vl-convert version."""
-    return cache_dir() / f"vega-bundle-vl-convert-{vl_convert.__version__}.js"
-
-
-def write_text_atomic(path: Path, text: str) -> Path:
-    """Write *text* as UTF-8 to *path* atomically (see :func:`write_bytes_atomic`)."""
-    return write_bytes_atomic(path, text.encode("utf-8"))
-
-
-def _looks_like_bundle(text: str) -> bool:
-    """True when *text* is a complete bundle (it ends by defining the globals)."""
-    return "window.vegaEmbed" in text[-2000:] and len(text) > 100_000
-
-
-@functools.cache
-def vega_bundle() -> str:
-    """Return the vl-convert JavaScript bundle, from the disk cache when it is there.
-
-    A missing, truncated or unreadable cache file is rebuilt; the cache is written atomically,
-    so concurrent builds never see half a file.
-    """
-    path = bundle_cache_path()
-    try:
-        cached = path.read_text(encoding="utf-8")
-    except OSError:
-        cached = ""
-    if _looks_like_bundle(cached):
-        return cached
-    bundle = vl_convert.javascript_bundle()
-    if not _looks_like_bundle(bundle):
-        raise RuntimeError("vl_convert.javascript_bundle() returned an unexpected bundle")
-    with suppress(OSError):  # a read-only cache only costs time
-        write_text_atomic(path, bundle)
-    return bundle
 
 
 # --- HTML export --------------------------------------------------------------------------
@@ -215,66 +165,3 @@ def write_html(nb: nbformat.NotebookNode, html_path: Path, title: str | None = N
 
 
 # --- PDF ----------------------------------------------------------------------------------
-
-PDF_FOOTER = (
-    '<div style="width:100%;font-size:9px;text-align:center;color:#000;'
-    "font-family:'Noto Sans CJK JP',sans-serif;\">"
-    '<span class="pageNumber"></span> / <span class="totalPages"></span></div>'
-)
-
-
-class PdfPrinter:
-    """Print several HTML reports to A4 PDF with one headless Chromium.
-
-    ``with PdfPrinter() as printer: printer.print(html, pdf)``. Each page is opened offline
-    (every request except the page itself is aborted); printing waits until every chart has
-    drawn and raises :class:`helpers.browser.ChartRenderError` otherwise.
-    """
-
-    def __init__(self, *, timeout_ms: int = 30_000) -> None:
-        self.timeout_ms = timeout_ms
-        self._stack = ExitStack()
-        self._browser: Any = None
-
-    def __enter__(self) -> PdfPrinter:
-        from helpers.browser import launch_browser  # lazy: only PDFs need Playwright
-
-        self._browser = self._stack.enter_context(launch_browser())
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self._browser = None
-        self._stack.close()
-
-    def print(self, html_path: Path, pdf_path: Path) -> Path:
-        """Print *html_path* to *pdf_path* (written atomically); return *pdf_path*."""
-        from helpers.browser import open_offline, prepare_for_print  # lazy, as above
-
-        if self._browser is None:
-            raise RuntimeError("use PdfPrinter as a context manager")
-        pdf_path = Path(pdf_path)
-        with open_offline(Path(html_path), browser=self._browser) as offline:
-            prepare_for_print(offline.page, timeout_ms=self.timeout_ms)
-            data = offline.page.pdf(
-                format="A4",
-                prefer_css_page_size=True,
-                print_background=False,
-                display_header_footer=True,
-                header_template="<span></span>",
-                footer_template=PDF_FOOTER,
-                tagged=True,
-                outline=True,
-            )
-        write_bytes_atomic(pdf_path, data)
-        return pdf_path
-
-
-def write_pdf(html_path: Path, pdf_path: Path) -> Path:
-    """Print one HTML report to an A4 PDF (starts and stops a browser; see :class:`PdfPrinter`)."""
-    with PdfPrinter() as printer:
-        return printer.print(html_path, pdf_path)

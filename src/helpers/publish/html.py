@@ -10,7 +10,7 @@ so executing the same notebook in a fresh kernel yields byte-identical HTML (no 
 How the Vega libraries reach the browser without any network access
 --------------------------------------------------------------------
 The libraries (vega, vega-lite, vega-embed; about 0.9 MB) come from
-``vl_convert.javascript_bundle()``, cached on disk by :func:`helpers.export.vega_bundle`.
+``vl_convert.javascript_bundle()``, cached on disk by :func:`helpers.publish.bundle.vega_bundle`.
 
 * **Report mode** (the build sets the environment variable ``PLAN_REPORT_MODE=report``, or a
   notebook calls ``set_mode("report")``): outputs hold only containers and the small scripts; the
@@ -39,26 +39,23 @@ percentages from fractions in the columns named in ``percent_columns`` (``0.737`
 
 from __future__ import annotations
 
-import datetime as dt
 import html
-import importlib
-import importlib.util
 import itertools
 import json
-import math
 import numbers
 import os
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 import pandas as pd
 
+from helpers.views import theme
+from helpers.views.formatting import format_cell, format_number
+
 MODE_ENV_VAR = "PLAN_REPORT_MODE"
 REPORT_MODE = "report"
 INTERACTIVE_MODE = "interactive"
-MISSING_TEXT = "—"
 #: Columns whose header and cells are all this short never wrap (status words, dates, codes).
 SHORT_TEXT_LENGTH = 12
 
@@ -149,53 +146,6 @@ def script_safe(source: str) -> str:
 
 
 # --- number and cell formatting -----------------------------------------------------------
-
-
-def is_missing(value: object) -> bool:
-    """True for ``None``, ``NaN``, ``NaT`` and ``pd.NA``."""
-    if value is None or value is pd.NA or value is pd.NaT:
-        return True
-    return isinstance(value, float) and math.isnan(value)
-
-
-def _round_half_up(value: float, decimals: int) -> Decimal:
-    """Round as Japanese documents do (四捨五入), from the float's shortest decimal form."""
-    return Decimal(repr(float(value))).quantize(Decimal(1).scaleb(-decimals), ROUND_HALF_UP)
-
-
-def format_number(value: float | int, *, percent: bool = False, decimals: int = 1) -> str:
-    """Format a number for Japanese readers: ``1,234``, ``12.5``, ``73.7%`` (from ``0.737``).
-
-    Rounding is half up (``2.25`` -> ``2.3``). Integral values show no decimals unless they are
-    percentages; missing values show ``—``.
-    """
-    if is_missing(value):
-        return MISSING_TEXT
-    if percent:
-        return f"{_round_half_up(float(value) * 100, decimals):,.{decimals}f}%"
-    if isinstance(value, numbers.Integral):
-        return f"{int(value):,}"
-    number = float(value)
-    if number.is_integer():
-        return f"{number:,.0f}"
-    return f"{_round_half_up(number, decimals):,.{decimals}f}"
-
-
-def format_cell(value: object, *, percent: bool = False, decimals: int = 1) -> str:
-    """Return the display text (not yet escaped) of one table cell."""
-    if is_missing(value):
-        return MISSING_TEXT
-    if isinstance(value, bool):
-        return "はい" if value else "いいえ"
-    if isinstance(value, numbers.Number) and not isinstance(value, complex):
-        return format_number(value, percent=percent, decimals=decimals)  # type: ignore[arg-type]
-    if isinstance(value, pd.Timestamp | dt.datetime):
-        if value.hour or value.minute or value.second:
-            return value.strftime("%Y-%m-%d %H:%M")
-        return value.strftime("%Y-%m-%d")
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    return str(value)
 
 
 def _is_numeric_cell(value: object) -> bool:
@@ -302,18 +252,13 @@ def chart_spec(chart: Any) -> dict[str, Any]:
 
 
 def embed_options() -> dict[str, Any]:
-    """Return the vega-embed options: ``helpers.theme.vega_embed_options()`` if present.
+    """Return the vega-embed options of the theme, with ``actions``, ``ast`` and ``mode`` forced.
 
-    Without the theme module the defaults are an SVG renderer and no action menu. ``actions``,
-    ``ast`` and ``mode`` are always forced (no menu linking to remote editors, no ``eval``,
-    no ``$schema`` needed).
+    No action menu linking to remote editors, no ``eval`` (Vega's expression interpreter), no
+    ``$schema`` needed. Importing the theme module enables the Altair theme.
     """
     options: dict[str, Any] = dict(_DEFAULT_EMBED_OPTIONS)
-    if importlib.util.find_spec("helpers.theme") is not None:
-        theme = importlib.import_module("helpers.theme")
-        provider = getattr(theme, "vega_embed_options", None)
-        if callable(provider):
-            options.update(provider())
+    options.update(theme.vega_embed_options())
     options.update(_REQUIRED_EMBED_OPTIONS)
     return options
 
@@ -323,7 +268,7 @@ def embed_options() -> dict[str, Any]:
 MISSING_LIBRARY_NOTES = {
     REPORT_MODE: "グラフを表示できません。下のデータ表に同じ数値があります。",
     INTERACTIVE_MODE: (
-        "グラフ描画ライブラリが読み込まれていません。helpers.render.load_vega() を表示すると"
+        "グラフ描画ライブラリが読み込まれていません。helpers.publish.html.load_vega() を表示すると"
         "描画します(またはカーネルを再起動して実行し直してください)。"
     ),
 }
@@ -379,7 +324,7 @@ def guarded_bundle(source: str) -> str:
 
 def vega_bundle_script() -> str:
     """Return ``<script>`` with the whole (guarded) Vega bundle: vegaEmbed, vega, vegaLite."""
-    from helpers.export import vega_bundle  # lazy: export imports nbconvert (0.6 s)
+    from helpers.publish.bundle import vega_bundle
 
     return f"<script>{guarded_bundle(vega_bundle())}</script>"
 

@@ -1,0 +1,76 @@
+"""The Excel workbook form of a data folder: the CSV tables written as sheets of one workbook."""
+
+from __future__ import annotations
+
+import csv
+import io
+import shutil
+from pathlib import Path
+
+from helpers.data.city import DataValidationError
+from helpers.data.contracts import (
+    CONFIG_FILE,
+    TABLES,
+    WORKBOOK_FILE,
+)
+from helpers.data.problems import Problem
+from helpers.data.reading import decode_bytes, header_key
+
+_TEXT_FORMAT = "@"
+
+
+def csv_to_workbook(folder: str | Path, dest: str | Path) -> Path:
+    """Write the CSV tables of ``folder`` as ``dest/workbook.xlsx`` and copy city.yaml beside it.
+
+    Cells are written as text exactly as in the CSV (numbers of integer columns as numbers), so
+    Excel does not turn dates such as "2012-04" into its own date values. ``dest`` must not hold
+    CSV tables (the folder would then hold both). Raises DataValidationError when a CSV file
+    cannot be read. Returns the path of the workbook.
+    """
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    src, out = Path(folder), Path(dest)
+    if any((out / spec.file_name).exists() for spec in TABLES):
+        raise ValueError(f"{out} holds CSV tables; write the workbook to another folder")
+    book = Workbook()
+    book.remove(book.active)
+    problems: list[Problem] = []
+    for spec in TABLES:
+        path = src / spec.file_name
+        if not path.is_file():
+            continue
+        text, problem = decode_bytes(path.read_bytes(), path.name)
+        if problem is not None or text is None:
+            problems.extend([problem] if problem else [])
+            continue
+        records = list(csv.reader(io.StringIO(text, newline="")))
+        sheet = book.create_sheet(spec.name)
+        mapping = spec.header_map()
+        kinds: list[str] = []
+        for pos, header in enumerate(records[0] if records else []):
+            name = mapping.get(header_key(header)) or mapping.get(header_key(header).lower())
+            kinds.append(spec.column(name).kind if name else "text")
+            sheet.cell(row=1, column=pos + 1, value=header).font = Font(bold=True)
+        for r, record in enumerate(records[1:], start=2):
+            for c, value in enumerate(record, start=1):
+                if value == "":
+                    continue
+                kind = kinds[c - 1] if c - 1 < len(kinds) else "text"
+                cell = sheet.cell(row=r, column=c)
+                if kind == "int" and value.strip().lstrip("-").isdigit():
+                    cell.value = int(value)
+                else:
+                    cell.value = value
+                    cell.number_format = _TEXT_FORMAT
+        sheet.freeze_panes = "A2"
+    if problems:
+        raise DataValidationError(src, problems)
+    out.mkdir(parents=True, exist_ok=True)
+    workbook = out / WORKBOOK_FILE
+    tmp = out / f".{WORKBOOK_FILE}.tmp"
+    book.save(tmp)
+    tmp.replace(workbook)
+    if (src / CONFIG_FILE).is_file() and src.resolve() != out.resolve():
+        shutil.copyfile(src / CONFIG_FILE, out / CONFIG_FILE)
+    return workbook

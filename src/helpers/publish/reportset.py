@@ -1,0 +1,346 @@
+"""The report set (`notebooks/reports.yaml`): which reports a build publishes, read in one place.
+
+:func:`read_report_set` reads the file (paths resolved, entries as written);
+:func:`expand_report_set` fills ``for_each: plan`` entries in with the plans of the data and checks
+every entry (notebook exists, parameters declared, output names safe and unique). The build and the
+index page both use them, so they list the same reports in the same order.
+"""
+
+from __future__ import annotations
+
+import ast
+import string
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from fnmatch import fnmatchcase
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+
+class ConfigError(ValueError):
+    """The report set (or a notebook it names) cannot be built as written."""
+
+
+DEFAULT_CONFIG = Path("notebooks/reports.yaml")
+"""The report set the CLI builds unless told otherwise (relative to the working directory)."""
+
+
+PLACEHOLDERS: dict[str, tuple[str, ...]] = {"plan": ("plan_id", "plan_name")}
+"""Placeholders each ``for_each`` value provides to name, output, title and parameters."""
+
+
+INJECTED_DATA_DIR = "data_dir"
+
+
+INJECTED_REPORT_SET = "report_set"
+INJECTED_PDF = "pdf"
+INJECTED = (INJECTED_DATA_DIR, INJECTED_REPORT_SET, INJECTED_PDF)
+"""Parameters the build sets in every notebook that declares them."""
+
+
+RESERVED_OUTPUTS = ("data", "_failed", "manifest", "bench")
+
+
+ENTRY_KEYS = frozenset({"name", "notebook", "output", "title", "parameters", "for_each"})
+
+
+@dataclass(frozen=True)
+class ReportSpec:
+    """One report of the set, placeholders filled in.
+
+    ``notebook`` is absolute; ``output`` is the file stem relative to the reports folder;
+    ``parameters`` are those papermill injects (``data_dir`` and, for notebooks that declare it,
+    ``report_set`` included).
+    """
+
+    name: str
+    notebook: Path
+    output: str
+    title: str
+    parameters: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class ReportSet:
+    """A report set read from its YAML file."""
+
+    config: Path
+    root: Path
+    data_dir: Path
+    title_prefix: str
+    reports: tuple[ReportSpec, ...]
+
+    def names(self) -> list[str]:
+        """Report names in build order."""
+        return [r.name for r in self.reports]
+
+
+def project_root(config: Path) -> Path:
+    """The folder relative paths of a report set start from.
+
+    The nearest folder at or above the config's folder that holds ``pyproject.toml`` (the
+    repository root for ``notebooks/reports.yaml``), else the config's own folder.
+    """
+    folder = config.resolve().parent
+    for candidate in (folder, *folder.parents):
+        if (candidate / "pyproject.toml").is_file():
+            return candidate
+    return folder
+
+
+def _resolve(root: Path, value: object, what: str) -> Path:
+    if not isinstance(value, str) or not value.strip():
+        raise ConfigError(f"{what} must be a path, got {value!r}")
+    path = Path(value).expanduser()
+    return (path if path.is_absolute() else root / path).resolve()
+
+
+def _fields(template: str) -> set[str]:
+    """Names of the ``{placeholders}`` in ``template``."""
+    try:
+        return {f for _, f, _, _ in string.Formatter().parse(template) if f is not None}
+    except ValueError as exc:
+        raise ConfigError(f"bad placeholder in {template!r}: {exc}") from exc
+
+
+def fill(template: str, values: Mapping[str, str], where: str) -> str:
+    """``template`` with its placeholders replaced; unknown placeholders are a config error."""
+    unknown = _fields(template) - set(values)
+    if unknown:
+        known = ", ".join(f"{{{k}}}" for k in values) or "none"
+        raise ConfigError(
+            f"{where}: unknown placeholder {', '.join(sorted(unknown))} (available: {known})"
+        )
+    return template.format_map(dict(values))
+
+
+def _fill_value(value: Any, values: Mapping[str, str], where: str) -> Any:
+    return fill(value, values, where) if isinstance(value, str) else value
+
+
+def check_output_stem(stem: str, where: str) -> str:
+    """Reject output stems that would escape the reports folder or collide with build files."""
+    path = PurePosixPath(stem)
+    if (
+        not stem
+        or path.is_absolute()
+        or ".." in path.parts
+        or "\\" in stem
+        or path.parts[0] in RESERVED_OUTPUTS
+        or any(part.startswith(".") for part in path.parts)
+    ):
+        raise ConfigError(
+            f"{where}: output {stem!r} must be a relative name inside the reports folder, "
+            f"not starting with '.' nor one of {', '.join(RESERVED_OUTPUTS)}"
+        )
+    return path.as_posix()
+
+
+def notebook_parameters(text: str, where: str) -> tuple[str, ...]:
+    """Names assigned at top level of the cell tagged ``parameters`` of a py:percent notebook."""
+    import jupytext
+
+    notebook = jupytext.reads(text, fmt="py:percent")
+    for cell in notebook.cells:
+        if "parameters" in cell.get("metadata", {}).get("tags", []):
+            try:
+                tree = ast.parse(cell.source)
+            except SyntaxError as exc:
+                raise ConfigError(f"{where}: parameters cell does not parse: {exc}") from exc
+            names: list[str] = []
+            for node in tree.body:
+                targets = node.targets if isinstance(node, ast.Assign) else []
+                if isinstance(node, ast.AnnAssign):
+                    targets = [node.target]
+                names += [t.id for t in targets if isinstance(t, ast.Name)]
+            return tuple(names)
+    raise ConfigError(f"{where}: no cell tagged 'parameters'")
+
+
+def plan_rows(plans: Any) -> list[dict[str, str]]:
+    """``{plan_id}`` and ``{plan_name}`` of every plan (rows of ``CityData.plans``).
+
+    Plans come in the order of their periods (start year, then the order of plans.csv), the
+    order every page lists them in.
+    """
+    ordered = plans.sort_values("start_fy", kind="stable") if "start_fy" in plans else plans
+    return [
+        {"plan_id": str(row["plan_id"]), "plan_name": str(row["name"])}
+        for _, row in ordered.iterrows()
+    ]
+
+
+@dataclass(frozen=True)
+class ReportSetFile:
+    """A report set as written: paths resolved, entries not yet expanded."""
+
+    config: Path
+    root: Path
+    data_dir: Path
+    title_prefix: str
+    entries: tuple[dict[str, Any], ...]
+
+
+def read_report_set(config: str | Path) -> ReportSetFile:
+    """Read a report set file; raise :class:`ConfigError` when it is unreadable or malformed.
+
+    Relative paths count from :func:`project_root`.
+    """
+    path = Path(config).resolve()
+    import yaml
+
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"cannot read report set {path}: {exc.strerror}") from exc
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path} is not valid YAML: {exc}") from exc
+    if not isinstance(data, dict) or not isinstance(data.get("reports"), list):
+        raise ConfigError(f"{path}: expected a mapping with a 'reports' list")
+    root = project_root(path)
+    entries = data["reports"]
+    for number, entry in enumerate(entries, start=1):
+        if not isinstance(entry, dict):
+            raise ConfigError(f"{path.name}: report {number}: expected a mapping")
+    return ReportSetFile(
+        config=path,
+        root=root,
+        data_dir=_resolve(root, data.get("data"), f"{path}: data"),
+        title_prefix=str(data.get("title_prefix") or ""),
+        entries=tuple(entries),
+    )
+
+
+def _entry_rows(
+    entry: Mapping[str, Any], plans: Sequence[Mapping[str, str]], where: str
+) -> list[dict[str, str]]:
+    for_each = entry.get("for_each")
+    if for_each is None:
+        return [{}]
+    if for_each not in PLACEHOLDERS:
+        raise ConfigError(f"{where}: for_each must be 'plan', got {for_each!r}")
+    return [dict(row) for row in plans]
+
+
+def _expand_entry(
+    entry: Mapping[str, Any],
+    rows: list[dict[str, str]],
+    root: Path,
+    injected: Mapping[str, Any],
+    where: str,
+) -> list[ReportSpec]:
+    """The reports of one entry of the set: one per row (a single row when no ``for_each``)."""
+    unknown = set(entry) - ENTRY_KEYS
+    if unknown:
+        raise ConfigError(f"{where}: unknown key(s) {', '.join(sorted(unknown))}")
+    for key in ("name", "notebook"):
+        if not isinstance(entry.get(key), str) or not entry[key]:
+            raise ConfigError(f"{where}: '{key}' is required")
+    notebook = _resolve(root, entry["notebook"], f"{where}: notebook")
+    if not notebook.is_file():
+        raise ConfigError(f"{where}: notebook {notebook} does not exist")
+    declared = notebook_parameters(notebook.read_text(encoding="utf-8"), str(notebook))
+    raw_parameters = entry.get("parameters") or {}
+    if not isinstance(raw_parameters, dict):
+        raise ConfigError(f"{where}: parameters must be a mapping")
+    for name in raw_parameters:
+        if name in injected:
+            raise ConfigError(f"{where}: parameter {name!r} is set by the build")
+        if name not in declared:
+            raise ConfigError(
+                f"{where}: parameter {name!r} is not declared by {notebook.name} "
+                f"(declared: {', '.join(declared)})"
+            )
+    if INJECTED_DATA_DIR not in declared:
+        raise ConfigError(f"{where}: {notebook.name} must declare the parameter 'data_dir'")
+    specs = []
+    for values in rows:
+        name = fill(str(entry["name"]), values, f"{where}: name")
+        if not name or "/" in name or "\\" in name or name.startswith("."):
+            raise ConfigError(f"{where}: name {name!r} must not contain '/' nor start with '.'")
+        output = fill(str(entry.get("output") or entry["name"]), values, f"{where}: output")
+        parameters = {k: v for k, v in injected.items() if k in declared}
+        parameters.update(
+            {k: _fill_value(v, values, f"{where}: {k}") for k, v in raw_parameters.items()}
+        )
+        specs.append(
+            ReportSpec(
+                name=name,
+                notebook=notebook,
+                output=check_output_stem(output, where),
+                title=fill(str(entry.get("title") or name), values, f"{where}: title"),
+                parameters=parameters,
+            )
+        )
+    return specs
+
+
+def expand_report_set(
+    raw: ReportSetFile, plans: Sequence[Mapping[str, str]], *, pdf: bool = True
+) -> ReportSet:
+    """Expand the entries of ``raw`` (``for_each: plan`` once per row of ``plans``) and check them.
+
+    ``pdf`` says whether the build prints PDFs; a notebook that declares the parameter ``pdf``
+    (the index, which links to them) receives it. Raises :class:`ConfigError` for a missing
+    notebook, an undeclared parameter, an unknown placeholder, an unsafe output name, or two
+    reports sharing a name or an output.
+    """
+    injected: dict[str, Any] = {
+        INJECTED_DATA_DIR: str(raw.data_dir),
+        INJECTED_REPORT_SET: str(raw.config),
+        INJECTED_PDF: pdf,
+    }
+    reports: list[ReportSpec] = []
+    for number, entry in enumerate(raw.entries, start=1):
+        where = f"{raw.config.name}: report {number}"
+        rows = _entry_rows(entry, plans, where)
+        reports += _expand_entry(entry, rows, raw.root, injected, where)
+    for attribute in ("name", "output"):
+        seen: set[str] = set()
+        for report in reports:
+            value = getattr(report, attribute)
+            if value in seen:
+                raise ConfigError(f"{raw.config.name}: two reports share the {attribute} {value!r}")
+            seen.add(value)
+    return ReportSet(
+        config=raw.config,
+        root=raw.root,
+        data_dir=raw.data_dir,
+        title_prefix=raw.title_prefix,
+        reports=tuple(reports),
+    )
+
+
+def load_report_set(config: str | Path) -> ReportSet:
+    """Read and expand a report set, loading the data's plans (``helpers.data.load_city``).
+
+    Raises :class:`ConfigError`, or ``helpers.data.DataValidationError`` for invalid data.
+    """
+    from helpers.data.city import load_city
+
+    raw = read_report_set(config)
+    if not raw.data_dir.is_dir():
+        raise ConfigError(f"{raw.config}: data folder {raw.data_dir} does not exist")
+    return expand_report_set(raw, plan_rows(load_city(raw.data_dir).plans))
+
+
+def select_reports(report_set: ReportSet, only: Sequence[str]) -> tuple[ReportSpec, ...]:
+    """The reports whose name matches one of ``only`` (shell patterns); all when empty."""
+    if not only:
+        return report_set.reports
+    unmatched = [p for p in only if not any(fnmatchcase(r.name, p) for r in report_set.reports)]
+    if unmatched:
+        raise ConfigError(
+            f"no report named {', '.join(unmatched)} (reports: {', '.join(report_set.names())})"
+        )
+    return tuple(r for r in report_set.reports if any(fnmatchcase(r.name, p) for p in only))
+
+
+def page_title(report: ReportSpec, title_prefix: str) -> str:
+    """The HTML title of a report: its own title, then the set's prefix."""
+    return f"{report.title} | {title_prefix}" if title_prefix else report.title
+
+
+def output_paths(report: ReportSpec, pdf: bool) -> list[str]:
+    """Files a report publishes, relative to the reports folder."""
+    return [f"{report.output}.html"] + ([f"{report.output}.pdf"] if pdf else [])

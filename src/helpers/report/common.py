@@ -1,0 +1,139 @@
+"""Parts every report notebook shares: parameter checks, data loading, notes, headings, sources.
+
+A bad parameter (missing data folder, unknown plan, unreadable ``as_of``) raises
+:class:`ReportParameterError` naming the value and what is allowed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from helpers.data.city import CityData, load_city
+from helpers.data.dates import JpDateError, parse_jp_date
+from helpers.publish.html import Figure, esc, forget_bundle
+from helpers.views import charts, metrics
+from helpers.views.formatting import is_missing
+
+
+class ReportParameterError(ValueError):
+    """A notebook parameter has a value the report cannot use."""
+
+
+@dataclass(frozen=True)
+class Markup:
+    """A small piece of report HTML (already escaped by the function that made it)."""
+
+    html: str
+    text: str = ""
+
+    def _repr_mimebundle_(self, include: object = None, exclude: object = None) -> dict[str, str]:
+        return {"text/html": self.html, "text/plain": self.text or "…"}
+
+
+def note_markup(text: str) -> Markup:
+    return Markup(f'<p class="note">{esc(text)}</p>', text)
+
+
+def resolve_path(value: str | Path, what: str) -> Path:
+    """Find *value* as given, else relative to the working folder's parents (so the default
+    ``data/higashiyamato`` works from ``notebooks/`` in JupyterLab as from the repository root)."""
+    text = str(value).strip()
+    if not text:
+        raise ReportParameterError(f"{what}が空です (the parameter is empty).")
+    path = Path(text).expanduser()
+    candidates = (
+        [path]
+        if path.is_absolute()
+        else [base / path for base in (Path.cwd(), *Path.cwd().parents)]
+    )
+    for candidate in candidates:
+        if candidate.exists():
+            return candidate.resolve()
+    raise ReportParameterError(
+        f"{what}「{text}」が見つかりません (not found; looked in {candidates[0]} and its parents)."
+    )
+
+
+def load_report_data(data_dir: str) -> CityData:
+    """Set up a report run (theme, chart libraries) and load the validated data."""
+    from helpers.views.theme import enable_theme
+
+    enable_theme()
+    forget_bundle()
+    return load_city(resolve_path(data_dir, "データフォルダ data_dir"))
+
+
+def parse_as_of(value: str | None) -> tuple[pd.Timestamp | None, str | None]:
+    """The evaluation date asked for: None for the latest, else the last day the text covers."""
+    text = "" if value is None else str(value).strip()
+    if not text:
+        return None, None
+    try:
+        written = parse_jp_date(text)
+    except JpDateError as error:
+        raise ReportParameterError(f"評価時点 as_of: {error}") from error
+    return pd.Timestamp(written.end), text
+
+
+def plan_row(city: CityData, plan_id: str) -> pd.Series:
+    match = city.plans.loc[city.plans["plan_id"] == plan_id]
+    if match.empty:
+        allowed = ", ".join(city.plans["plan_id"].astype(str))
+        raise ReportParameterError(
+            f"計画ID「{plan_id}」は {city.folder} の plans.csv にありません (unknown plan_id; "
+            f"allowed: {allowed})."
+        )
+    return match.iloc[0]
+
+
+def plan_display_name(plan: pd.Series) -> str:
+    short = plan.get("short_name")
+    return str(plan["name"]) if is_missing(short) else str(short)
+
+
+def figure_of(kind: str, *frames: pd.DataFrame) -> Figure:
+    """The chart ``charts.<kind>_chart`` of *frames* with its title, text alternative and table."""
+    parts = ("chart", "title", "description", "table")
+    return Figure(*(getattr(charts, f"{kind}_{part}")(*frames) for part in parts))
+
+
+def comparison_figure_or_note(achievement_df: pd.DataFrame) -> Figure | Markup:
+    comparison = metrics.comparison(achievement_df)
+    if comparison.empty:
+        return note_markup("比較できる計画がありません。")
+    return figure_of("comparison", comparison)
+
+
+def timeline_figure_or_note(events: pd.DataFrame, plans: pd.DataFrame) -> Figure | Markup:
+    if metrics.timeline_events(events).empty:
+        return note_markup("時期の分かる出来事の記録がありません。")
+    return figure_of("timeline", events, plans)
+
+
+def source_lines(city: CityData) -> list[str]:
+    src = city.source
+    lines = [f"出典: {src.get('title', '')}({src.get('pages', '')}頁)。"]
+    if src.get("note"):
+        lines.append(str(src["note"]))
+    lines += [
+        "年度は4月から翌年3月まで(例: 平成23年1月は平成22年度)。和暦と西暦を併記しています。",
+        "達成率は、評価した項目のうち「達成」に区分される項目の割合です。"
+        "「一部達成を含む」達成率は、一部達成に区分される項目も数えた割合です。",
+        "「報告値」は出典の文章に記載された値をそのまま示したもので、項目別の評価から計算した値"
+        "(計算値)とは区別しています。",
+    ]
+    return lines
+
+
+def sources_markup(lines: Sequence[str], extra: str = "") -> Markup:
+    body = "".join(f"<li>{esc(line)}</li>" for line in lines)
+    return Markup(f'<ul class="sources">{body}</ul>{extra}', "\n".join(lines))
+
+
+def heading_markup(lines: Sequence[str]) -> Markup:
+    body = "".join(f"<p>{esc(line)}</p>" for line in lines)
+    return Markup(f'<div class="report-meta">{body}</div>', "\n".join(lines))

@@ -1,0 +1,100 @@
+"""The index page: every report of the set with each plan's headline figures."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from helpers.data.city import CityData
+from helpers.publish.html import Figure, esc
+from helpers.publish.reportset import (
+    INJECTED_REPORT_SET,
+    ConfigError,
+    ReportSpec,
+    expand_report_set,
+    plan_rows,
+    read_report_set,
+)
+from helpers.report.common import (
+    Markup,
+    ReportParameterError,
+    comparison_figure_or_note,
+    heading_markup,
+    load_report_data,
+    resolve_path,
+)
+from helpers.views import metrics, sentences
+
+
+@dataclass(frozen=True)
+class IndexReport:
+    """The index page: every other report of the set, with each plan's headline figures.
+
+    ``reports`` is the expanded report set (:mod:`helpers.publish.reportset`), so the index lists
+    exactly what the build publishes, in the same order; ``pdf`` says whether PDFs are published.
+    """
+
+    city: CityData
+    reports: tuple[ReportSpec, ...]
+    achievement_df: pd.DataFrame
+    pdf: bool = True
+
+    def heading(self) -> Markup:
+        return heading_markup([f"{self.city.city.get('name', '')} 情報化推進計画の評価報告書"])
+
+    def _listed(self) -> list[ReportSpec]:
+        """The reports this page links to: all but index pages (those given the report set)."""
+        return [r for r in self.reports if INJECTED_REPORT_SET not in r.parameters]
+
+    def report_list(self) -> Markup:
+        items = []
+        for spec in self._listed():
+            summary = ""
+            plan_id = spec.parameters.get("plan_id")
+            if plan_id is not None:
+                try:
+                    figures = sentences.headline_from_achievement(self.achievement_df, plan_id)
+                    summary = figures["summary"]
+                except KeyError:
+                    summary = "評価の記録なし。"
+            href = esc(f"{spec.output}.html")
+            pdf = (
+                f' <span class="alt-format">(<a href="{esc(spec.output)}.pdf">PDF</a>)</span>'
+                if self.pdf
+                else ""
+            )
+            items.append(
+                f'<li><a href="{href}">{esc(spec.title)}</a>{pdf}'
+                + (f'<p class="summary">{esc(summary)}</p>' if summary else "")
+                + "</li>"
+            )
+        return Markup(f'<ul class="report-list">{"".join(items)}</ul>', "報告書の一覧")
+
+    def comparison_figure(self) -> Figure | Markup:
+        return comparison_figure_or_note(self.achievement_df)
+
+    def open_data(self) -> Markup:
+        files = [
+            ("data/achievement.csv", "計画・内訳ごとの項目数と達成率"),
+            ("data/items.csv", "項目と取組状況"),
+            ("data/events.csv", "年表の出来事(年度・計画期間つき)"),
+            ("data/columns.csv", "各ファイルの列の意味"),
+        ]
+        body = "".join(
+            f'<li><a href="{esc(path)}">{esc(path)}</a>: {esc(text)}</li>' for path, text in files
+        )
+        note = "文字コードはUTF-8(BOM付き)で、表計算ソフトでそのまま開けます。"
+        return Markup(f'<ul class="open-data">{body}</ul><p>{esc(note)}</p>', note)
+
+
+def index_context(data_dir: str, report_set: str, pdf: bool = True) -> IndexReport:
+    """Load the data and the report set (read and expanded as the build does) for the index."""
+    city = load_report_data(data_dir)
+    path = resolve_path(report_set, "報告書の設定 report_set")
+    try:
+        raw = read_report_set(path)
+        reports = expand_report_set(raw, plan_rows(city.plans), pdf=pdf).reports
+    except ConfigError as error:
+        raise ReportParameterError(f"報告書の設定 report_set「{path}」: {error}") from error
+    return IndexReport(city, reports, metrics.achievement(city), pdf)

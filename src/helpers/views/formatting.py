@@ -1,0 +1,74 @@
+"""Numbers and cells as Japanese readers see them: one formatter for every page and sentence.
+
+Rounding is half up (四捨五入) everywhere, so a headline card, a sentence and a chart label
+show the same figure (1/16 is 6.3% in all three)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import numbers
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+import pandas as pd
+
+MISSING_TEXT = "—"
+
+
+def is_missing(value: object) -> bool:
+    """True for ``None``, ``NaN``, ``NaT`` and ``pd.NA``; false for any other value (lists too)."""
+    if value is None or value is pd.NA or value is pd.NaT:
+        return True
+    if isinstance(value, str | bytes) or not pd.api.types.is_scalar(value):
+        return False
+    return bool(pd.isna(value))
+
+
+def _round_half_up(value: float, decimals: int) -> Decimal:
+    """Round as Japanese documents do (四捨五入), from the float's shortest decimal form."""
+    return Decimal(repr(float(value))).quantize(Decimal(1).scaleb(-decimals), ROUND_HALF_UP)
+
+
+def format_number(value: float | int, *, percent: bool = False, decimals: int = 1) -> str:
+    """Format a number for Japanese readers: ``1,234``, ``12.5``, ``73.7%`` (from ``0.737``).
+
+    Rounding is half up (``2.25`` -> ``2.3``). Integral values show no decimals unless they are
+    percentages; missing values show ``—``.
+    """
+    if is_missing(value):
+        return MISSING_TEXT
+    if percent:
+        return f"{_round_half_up(float(value) * 100, decimals):,.{decimals}f}%"
+    if isinstance(value, numbers.Integral):
+        return f"{int(value):,}"
+    number = float(value)
+    if number.is_integer():
+        return f"{number:,.0f}"
+    return f"{_round_half_up(number, decimals):,.{decimals}f}"
+
+
+def format_cell(value: object, *, percent: bool = False, decimals: int = 1) -> str:
+    """Return the display text (not yet escaped) of one table cell."""
+    if is_missing(value):
+        return MISSING_TEXT
+    if isinstance(value, bool):
+        return "はい" if value else "いいえ"
+    if isinstance(value, numbers.Number) and not isinstance(value, complex):
+        return format_number(value, percent=percent, decimals=decimals)  # type: ignore[arg-type]
+    if isinstance(value, pd.Timestamp | dt.datetime):
+        if value.hour or value.minute or value.second:
+            return value.strftime("%Y-%m-%d %H:%M")
+        return value.strftime("%Y-%m-%d")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value)
+
+
+def format_percent(value: float, decimals: int = 1) -> str:
+    """Format a fraction as a percentage, half up, e.g. 0.7368 -> "73.7%", 0.0625 -> "6.3%"."""
+    return format_number(value, percent=True, decimals=decimals)
+
+
+def text_or_none(value: Any) -> str | None:
+    """Return a string value, or None for any missing marker."""
+    return None if is_missing(value) else str(value)
