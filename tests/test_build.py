@@ -452,5 +452,5 @@ def test_bundled_report_set_builds(tmp_path: Path, capsys: pytest.CaptureFixture
     assert (reports / "data" / "achievement.csv").read_bytes().startswith(b"\xef\xbb\xbf")
     assert "4 built" in out
     # --no-pdf: the index links to no PDF, since none is published
-    assert ".pdf\"" not in (reports / "index.html").read_text(encoding="utf-8")
+    assert '.pdf"' not in (reports / "index.html").read_text(encoding="utf-8")
     assert not list(reports.glob("*.pdf"))

@@ -141,7 +141,7 @@ INDEX_ENTRY = f"""  - name: index
 
 
 def test_index_lists_the_reports_the_build_publishes(tmp_path: Path) -> None:
-    """Entries without ``output`` (the build names them after ``name``) and plans in period order."""
+    """Entries without ``output`` (named after ``name``) and plans in period order."""
     config = write_set(
         tmp_path,
         f"""  - name: timeline
@@ -176,5 +176,5 @@ def test_index_without_pdfs_links_to_none(tmp_path: Path) -> None:
 
 def test_index_with_a_broken_report_set_names_it(tmp_path: Path) -> None:
     config = write_set(tmp_path, "  - name: x\n    notebook: missing.py\n")
-    with pytest.raises(report.ReportParameterError, match="missing.py"):
+    with pytest.raises(report.ReportParameterError, match=r"missing\.py"):
         report.index_context(data_dir=str(DATA), report_set=str(config))
