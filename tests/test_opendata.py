@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import csv
 import io
+import shutil
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from helpers.data.city import CityData, load_city
@@ -133,3 +135,101 @@ def test_write_open_data_writes_the_same_bytes(city: CityData, tmp_path: Path) -
     assert [p.name for p in paths] == list(opendata.open_data_files(city))
     for path in paths:
         assert path.read_bytes() == opendata.open_data_files(city)[path.name]
+
+
+# --- formulas (CSV injection) -----------------------------------------------------------------
+
+FORMULAS = [
+    '=HYPERLINK("http://example.invalid","click")',
+    "=cmd|' /C calc'!A0",
+    "+1+1",
+    "-2+3",
+    "@SUM(1,1)",
+    "\t=1+1",
+    "＝1+1",
+    "＋1",
+    "－1",
+    "＠SUM(1)",
+    " =1+1",
+]
+
+
+@pytest.fixture(scope="module")
+def hostile_city(tmp_path_factory: pytest.TempPathFactory) -> CityData:
+    """The bundled data with formula-like item names, descriptions and an event."""
+    folder = tmp_path_factory.mktemp("formulas") / "city"
+    shutil.copytree(DATA, folder)
+    items = folder / "items.csv"
+    records = list(csv.reader(io.StringIO(items.read_text(encoding="utf-8-sig"), newline="")))
+    name, description = records[0].index("項目名"), records[0].index("取組内容")
+    for record, formula in zip(records[1:], FORMULAS, strict=False):
+        record[name] = formula
+        record[description] = "-" + formula
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerows(records)
+    items.write_text(buffer.getvalue(), encoding="utf-8")
+    return load_city(folder)
+
+
+def test_text_cells_beginning_with_a_formula_character_are_neutralised(
+    hostile_city: CityData,
+) -> None:
+    items = rows(opendata.open_data_files(hostile_city)["items.csv"])
+    by_no = {int(r["item_no"]): r for r in items}
+    for number, formula in enumerate(FORMULAS, start=1):
+        stored = formula.strip()  # the loader strips cells
+        assert by_no[number]["item_name"] == "'" + stored, number
+        assert by_no[number]["description"] == "'" + ("-" + formula).strip(), number
+    untouched = by_no[len(FORMULAS) + 1]
+    assert not untouched["item_name"].startswith("'")
+    # numbers stay numbers
+    assert [int(r["item_no"]) for r in items] == list(range(1, 20))
+    rates = rows(opendata.open_data_files(hostile_city)["achievement.csv"])
+    assert float(rates[1]["rate_incl_partial"]) == pytest.approx(18 / 19)
+
+
+def test_no_published_cell_begins_with_a_formula_character(hostile_city: CityData) -> None:
+    for name, data in opendata.open_data_files(hostile_city).items():
+        for record in csv.reader(io.StringIO(data.decode("utf-8-sig"), newline="")):
+            for cell in record:
+                if cell and cell[0] in opendata.FORMULA_TRIGGERS:
+                    float(cell)  # only a plain number may start with + or -, e.g. -1
+                    assert name != "columns.csv"
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("-1", "-1"),
+        ("+0.5", "+0.5"),
+        ("-1.5e3", "-1.5e3"),
+        ("-", "'-"),
+        ("1-2", "1-2"),
+        ("=1", "'=1"),
+        ("\r=1", "'\r=1"),
+        ("\x00", "'\x00"),
+        ("　＝1", "'　＝1"),
+        ("達成", "達成"),
+        (None, None),
+        (3, 3),
+    ],
+)
+def test_neutralise_formula(value: object, expected: object) -> None:
+    assert opendata.neutralise_formula(value) == expected
+
+
+def test_numeric_columns_are_never_prefixed() -> None:
+    frame = pd.DataFrame(
+        {"n": pd.Series([-1, 2], dtype="Int64"), "x": [-0.5, 1.0], "t": ["-x", "ok"]}
+    )
+    text = opendata.to_csv_bytes(frame).decode("utf-8-sig")
+    assert text.splitlines() == ["n,x,t", "-1,-0.5,'-x", "2,1.0,ok"]
+
+
+def test_columns_file_documents_the_neutralising(files: dict[str, bytes]) -> None:
+    notes = {(r["file"], r["column"]): r["note"] for r in rows(files["columns.csv"])}
+    assert opendata.FORMULA_NOTE in notes[("items.csv", "item_name")]
+    assert opendata.FORMULA_NOTE in notes[("achievement.csv", "breakdown")]
+    assert opendata.BREAKDOWN_NOTE in notes[("achievement.csv", "breakdown")]
+    assert opendata.FORMULA_NOTE not in (notes[("items.csv", "item_no")] or "")
+    assert opendata.FORMULA_NOTE not in (notes[("achievement.csv", "rate_strict")] or "")

@@ -13,10 +13,18 @@
 
 Files are UTF-8 with a byte order mark (Excel on Japanese Windows then reads them correctly),
 CRLF line ends (RFC 4180), and byte-for-byte deterministic for the same data.
+
+Every file this module writes goes through :func:`to_csv_bytes`, which neutralises formulas the
+OWASP way (CSV injection): a text cell that begins with ``=``, ``+``, ``-``, ``@``, a tab, a
+line break or NUL (or the full-width ``＝＋－＠``; also after leading spaces) gets a leading
+``'``, so a spreadsheet shows it as text instead of running it. Numbers stay numbers: numeric
+columns, and text cells that are a plain number such as ``-1`` or ``+0.5``, are written as they
+are.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -89,6 +97,17 @@ COLUMN_LABELS: dict[str, str] = {
 """Japanese meaning of every published column (labels.COLUMNS plus the open-data extras)."""
 
 BREAKDOWN_NOTE = "all: 計画全体 / target:<取組目標>: 取組目標別"
+
+FORMULA_TRIGGERS: frozenset[str] = frozenset("=+-@\t\r\n\0＝＋－＠")
+"""First characters that make a spreadsheet read a cell as a formula (OWASP CSV injection)."""
+
+FORMULA_NOTE = (
+    "文字の値が = + - @ (全角を含む)、タブ、改行で始まるときは、表計算ソフトが数式として"
+    "実行しないよう先頭に ' を付けています"
+)
+"""How neutralised text cells are marked (columns.csv note of every text column)."""
+
+_PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
 
 
 def _iso_date(value: Any) -> str | None:
@@ -170,14 +189,34 @@ def events_table(city: Any) -> pd.DataFrame:
     return events[list(EVENT_COLUMNS)].reset_index(drop=True)
 
 
+def _is_text_column(series: pd.Series) -> bool:
+    """Whether a column holds text (formulas are neutralised there), not numbers or flags."""
+    dtype = series.dtype
+    return not (
+        pd.api.types.is_numeric_dtype(dtype)
+        or pd.api.types.is_bool_dtype(dtype)
+        or pd.api.types.is_datetime64_any_dtype(dtype)
+    )
+
+
+def _column_note(column: str, series: pd.Series) -> str | None:
+    notes = [BREAKDOWN_NOTE] if column == "breakdown" else []
+    if _is_text_column(series):
+        notes.append(FORMULA_NOTE)
+    return " / ".join(notes) or None
+
+
 def columns_table(tables: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
-    """columns.csv: file, column and Japanese label of every published column."""
+    """columns.csv: file, column, Japanese label and note of every published column.
+
+    The note of every text column says how formula-like values are neutralised.
+    """
     rows = [
         {
             "file": file,
             "column": column,
             "label": COLUMN_LABELS.get(column, ""),
-            "note": BREAKDOWN_NOTE if column == "breakdown" else None,
+            "note": _column_note(column, frame[column]),
         }
         for file, frame in tables.items()
         for column in frame.columns
@@ -185,9 +224,44 @@ def columns_table(tables: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["file", "column", "label", "note"])
 
 
+def neutralise_formula(value: Any) -> Any:
+    """``value`` with a leading ``'`` when a spreadsheet would run it as a formula.
+
+    Only text is changed: a string whose first character, or first character after leading
+    spaces, is one of :data:`FORMULA_TRIGGERS`, unless the whole string is a plain number
+    (``-1``, ``+0.5``). Anything else is returned unchanged.
+    """
+    if not isinstance(value, str) or not value:
+        return value
+    first = value[0]
+    stripped = value.lstrip()
+    if (first in FORMULA_TRIGGERS or stripped[:1] in FORMULA_TRIGGERS) and not (
+        _PLAIN_NUMBER.fullmatch(value)
+    ):
+        return "'" + value
+    return value
+
+
+def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``frame`` whose text cells are neutralised (:func:`neutralise_formula`)."""
+    out = frame.copy()
+    for column in out.columns:
+        if not _is_text_column(out[column]):
+            continue
+        original = list(out[column])
+        values = [neutralise_formula(v) for v in original]
+        if any(new is not old for new, old in zip(values, original, strict=True)):
+            out[column] = pd.Series(values, index=out.index, dtype=object)
+    return out
+
+
 def to_csv_bytes(frame: pd.DataFrame) -> bytes:
-    """CSV bytes: UTF-8 with BOM, CRLF, empty cells for missing values, no index."""
-    text = frame.to_csv(index=False, lineterminator=LINE_END, na_rep="")
+    """CSV bytes: UTF-8 with BOM, CRLF, empty cells for missing values, no index.
+
+    Text cells are neutralised first (:func:`neutralise_formulas`): every file written here is
+    safe to open in a spreadsheet.
+    """
+    text = neutralise_formulas(frame).to_csv(index=False, lineterminator=LINE_END, na_rep="")
     return text.encode(ENCODING)
 
 
