@@ -415,6 +415,7 @@ def test_manifest_records_every_report(
     assert again["reports"][1]["outputs"] == record["outputs"]
 
 
+@pytest.mark.browser
 def test_pdf_is_printed_and_published_with_the_html(
     project: dict[str, Path], capsys: pytest.CaptureFixture[str]
 ) -> None:
