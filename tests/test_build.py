@@ -26,7 +26,7 @@ import yaml
 
 import helpers
 from helpers import build, cli
-from helpers.build import driver, kernels, lock
+from helpers.build import kernels, release
 from helpers.build import manifest as mf
 from helpers.publish import files
 
@@ -54,17 +54,12 @@ def write_set(folder: Path, reports: list[dict[str, Any]], data: Path) -> Path:
 
 
 def snapshot(folder: Path) -> dict[str, bytes]:
-    """Every published file under ``folder`` (relative path -> bytes).
-
-    The lock file and the hidden staging folder (what a killed build leaves behind; the next
-    build removes it) are build machinery, not output.
-    """
+    """Every file under ``folder`` (relative path -> bytes): the build's machinery (lock, work
+    files, failed notebooks, releases) lives beside the published folder, never in it."""
     return {
         p.relative_to(folder).as_posix(): p.read_bytes()
         for p in sorted(folder.rglob("*"))
         if p.is_file()
-        and p.name != lock.LOCK_FILE
-        and p.relative_to(folder).parts[0] != driver.STAGING_DIR
     }
 
 
@@ -181,17 +176,16 @@ def test_failing_report_keeps_previous_outputs_and_names_the_cell(
     assert "cell 4 (In [4])" in err
     assert 'raise ValueError(f"fixture failure after {total} items")' in err
     assert "ValueError: fixture failure after 19 items" in err
-    kept = project["reports"] / "_failed" / "summary.ipynb"
+    places = release.Places(project["reports"])
+    kept = places.failed / "summary.ipynb"
     assert str(kept) in err
     notebook = nbformat.read(kept, as_version=4)
     errors = [o for c in notebook.cells for o in c.get("outputs", []) if o.output_type == "error"]
     assert errors and errors[0].ename == "ValueError"
 
-    after = snapshot(project["reports"])
-    for name, data in before.items():
-        if name != mf.MANIFEST_FILE:
-            assert after[name] == data, name
-    manifest = mf.read_manifest(project["reports"] / mf.MANIFEST_FILE)
+    # nothing is published: the set stays whole, manifest included
+    assert snapshot(project["reports"]) == before
+    manifest = mf.read_manifest(places.last_run)
     assert manifest is not None
     record = manifest.record("summary")
     assert record is not None and record.outcome == "failed"
@@ -249,14 +243,14 @@ def test_kill_in_the_middle_leaves_previous_reports_intact(project: dict[str, Pa
         process.communicate()
 
     assert process.returncode == -signal.SIGKILL
-    assert snapshot(project["reports"]) == before  # staging aside, nothing changed
-    assert top_level_files(project["reports"]) <= before_top | {lock.LOCK_FILE}
+    assert snapshot(project["reports"]) == before
+    assert top_level_files(project["reports"]) == before_top
     wait_for(lambda: not tagged_processes(tag), 30, "orphaned kernels to exit")
 
-    # The lock died with the build: the next build runs and cleans the staging left behind.
+    # The lock died with the build: the next build runs and cleans the work files left behind.
     config = write_set(project["root"], [OK_PLANS], project["data"])
     assert cli.main(build_args(config, project["reports"])) == 0
-    assert not (project["reports"] / driver.STAGING_DIR).exists()
+    assert not release.Places(project["reports"]).work.exists()
 
 
 def test_second_build_exits_3_and_sigterm_interrupts_the_first(
@@ -290,11 +284,8 @@ def test_second_build_exits_3_and_sigterm_interrupts_the_first(
             process.communicate()
     assert process.returncode == build.ExitCode.INTERRUPTED == 130
     assert "interrupted" in stderr
-    after = snapshot(project["reports"])
-    assert {k: v for k, v in after.items() if k != mf.MANIFEST_FILE} == {
-        k: v for k, v in before.items() if k != mf.MANIFEST_FILE
-    }
-    assert not (project["reports"] / driver.STAGING_DIR).exists()
+    assert snapshot(project["reports"]) == before
+    assert not release.Places(project["reports"]).work.exists()
     wait_for(lambda: not tagged_processes(tag), 30, "kernels to exit")
 
 
@@ -409,8 +400,11 @@ def test_manifest_records_every_report(
     ]
     assert "time" not in json.dumps(data).replace("timings", "")  # no wall-clock stamps
 
+    assert data["report_set"] == "set.yaml"  # the set's file, relative to its project
+
     assert run_cli(build_args(config, reports), capsys)[0] == 0
-    again = json.loads((reports / mf.MANIFEST_FILE).read_text(encoding="utf-8"))
+    assert json.loads((reports / mf.MANIFEST_FILE).read_text(encoding="utf-8")) == data
+    again = json.loads(release.Places(reports).last_run.read_text(encoding="utf-8"))
     assert [r["outcome"] for r in again["reports"]] == ["skipped", "skipped"]
     assert again["reports"][1]["outputs"] == record["outputs"]
 

@@ -2,8 +2,9 @@
 
 ``plan-report build`` rebuilds the reports whose inputs changed (exit codes: 0 ok, 1 a report
 failed, 2 invalid data or report set, 3 another build holds the lock, 130 interrupted);
-``plan-report list`` shows the set and the outcome of the last build; ``plan-report validate``
-checks a data folder and prints every problem (exit 1 on errors).
+``plan-report list`` shows the set and the outcome of the last build; ``plan-report rollback``
+publishes the previous release again; ``plan-report validate`` checks a data folder and prints
+every problem (exit 1 on errors).
 
 On a terminal the build draws one live progress line; otherwise (cron, systemd, CI) it writes
 plain timestamped log lines.
@@ -20,7 +21,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
-from helpers.build import BuildOptions, Event, ExitCode, build, driver
+from helpers.build import BuildOptions, Event, ExitCode, build, driver, release
 from helpers.build import manifest as mf
 from helpers.publish import reportset
 
@@ -193,14 +194,26 @@ def cmd_list(args: argparse.Namespace) -> int:
     except (reportset.ConfigError, DataValidationError) as exc:
         print(f"cannot list the report set: {exc}", file=sys.stderr)
         return int(ExitCode.INVALID)
-    reports_dir = (args.reports_dir or driver.default_reports_dir(report_set.root)).resolve()
-    manifest = mf.read_manifest(reports_dir / mf.MANIFEST_FILE)
+    try:
+        reports_dir = (
+            args.reports_dir or driver.default_reports_dir(report_set.config, report_set.root)
+        ).resolve()
+    except reportset.ConfigError as exc:
+        print(f"cannot list the report set: {exc}", file=sys.stderr)
+        return int(ExitCode.INVALID)
+    places = release.Places(reports_dir)
+    manifest = mf.read_manifest(places.last_run) or mf.read_manifest(places.manifest)
     header = ["name", "notebook", "parameters", "output", "last outcome"]
     print(format_table(header, list_rows(report_set, manifest)))
     print(
         f"{len(report_set.reports)} reports; data {report_set.data_dir}; outputs in {reports_dir}"
     )
     return 0
+
+
+def cmd_rollback(args: argparse.Namespace) -> int:
+    """``plan-report rollback``: publish the previous release again."""
+    return int(driver.rollback(args.config, args.reports_dir, reporter_for(sys.stdout, sys.stderr)))
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
@@ -229,9 +242,9 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 EXIT_CODES_HELP = """exit codes of build:
-  0    every report built or unchanged
-  1    a report (or the open data) failed; previous outputs kept
-  2    invalid data or report set; no report was run
+  0    every report built or unchanged; the set published whole
+  1    a report (or the open data, or publishing) failed; the previous set kept
+  2    invalid data, report set or output folder; no report was run
   3    another build holds the lock
   130  interrupted (Ctrl-C, SIGTERM)"""
 
@@ -262,7 +275,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--reports-dir",
         type=Path,
         default=None,
-        help="output folder (default: reports/ beside the report set's project)",
+        help="output folder (default: reports/ for reports.yaml, reports/<name>/ for <name>.yaml)",
     )
     commands = parser.add_subparsers(dest="command", required=True)
 
@@ -295,6 +308,13 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"time limit of each cell (default {driver.DEFAULT_TIMEOUT:.0f}; 0 = none)",
     )
     build_cmd.set_defaults(func=cmd_build)
+
+    rollback = commands.add_parser(
+        "rollback",
+        parents=[common],
+        help="publish the previous release of the set again (run twice to undo)",
+    )
+    rollback.set_defaults(func=cmd_rollback)
 
     listing = commands.add_parser(
         "list", parents=[common], help="show the reports and their last outcome"

@@ -1,14 +1,15 @@
-"""Build the report set: validate, execute, export, publish atomically, record a manifest.
+"""Build the report set: validate, execute, export, publish the whole set at once.
 
 One driver process reads the report set (``notebooks/reports.yaml``), checks the data, works out
-which reports changed since their last good build, and runs the others. Each report executes in a
-fresh kernel through the papermill API (in this process, or in ``--jobs`` worker processes forked
-from it once papermill, nbconvert and the Vega bundle are loaded), is exported to HTML and printed
-to PDF in the same process, and published by the driver with ``os.replace`` only when every step
-succeeded. Kernels are forked from a zygote that imported the notebooks' modules once (see
-:func:`kernel_zygote`); each report still gets a new kernel process of its own. A failed report
-leaves its previous outputs untouched and its executed notebook in ``reports/_failed/``. A lock
-on ``reports/.build.lock`` keeps two builds apart.
+which reports changed since the published set was built, and runs the others. Each report
+executes in a fresh kernel through the papermill API (in this process or in ``--jobs`` worker
+processes), is exported to HTML and printed to PDF in the same process. When every report and
+the open data succeeded, the driver publishes the set whole (:mod:`helpers.build.release`): a
+new release with the new files and the unchanged ones is assembled beside the published folder
+and swapped with it in one step. When anything failed, nothing is published: the previous set
+stays as it was, and the failed notebooks are kept in the state folder (``.reports.build/failed``).
+A lock in that state folder keeps two builds apart; each set owns its folder (its manifest names
+the set).
 
 Exit codes (:class:`ExitCode`): 0 every report built or unchanged; 1 a report (or the open data)
 failed; 2 invalid data or report set; 3 another build holds the lock; 130 interrupted.
@@ -20,22 +21,25 @@ import contextlib
 import enum
 import os
 import shutil
+import signal
 import tempfile
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
 import helpers
 from helpers.build import manifest as mf
+from helpers.build import release
 from helpers.build.inputs import SharedInputs, report_hash, shared_inputs
 from helpers.build.kernels import kernel_env, notebook_imports, zygote_process
-from helpers.build.lock import LockHeldError, build_lock
+from helpers.build.lock import LockHeldError, LockPathError, build_lock
 from helpers.build.runner import TaskRunner
 from helpers.build.tasks import CellFailure, Task, TaskResult, first_message_line, warm_up
 from helpers.publish import files
 from helpers.publish.reportset import (
     DEFAULT_CONFIG,
+    RESERVED_OUTPUTS,
     ConfigError,
     ReportSet,
     ReportSetFile,
@@ -101,53 +105,68 @@ DEFAULT_TIMEOUT = 300.0
 # --- inputs -----------------------------------------------------------------------------------
 
 
-# --- lock and staging -------------------------------------------------------------------------
+# --- places ---------------------------------------------------------------------------------
 
-STAGING_DIR = ".staging"
-FAILED_DIR = "_failed"
 OPEN_DATA_DIR = "data"
 OPEN_DATA_NAME = "open data"
+DEFAULT_SET_STEM = "reports"
+"""The set file ``notebooks/reports.yaml`` publishes to ``reports/``; ``<name>.yaml`` to
+``reports/<name>/``."""
 
 
-def fresh_staging(reports_dir: Path) -> Path:
-    """An empty staging folder inside ``reports_dir`` (left-overs of killed builds removed)."""
-    base = reports_dir / STAGING_DIR
-    shutil.rmtree(base, ignore_errors=True)
-    staging = base / f"run-{os.getpid()}"
-    staging.mkdir(parents=True)
-    return staging
+def default_reports_dir(config: Path, root: Path) -> Path:
+    """Where a set publishes unless ``--reports-dir`` says otherwise (decision D4).
+
+    ``reports/`` under the project root for the bundled set (``reports.yaml``); ``reports/<name>/``
+    for any other set file ``<name>.yaml``, so that each set owns its folder.
+    """
+    stem = config.stem
+    if stem == DEFAULT_SET_STEM:
+        return root / "reports"
+    if stem.startswith((".", "_")) or stem in RESERVED_OUTPUTS or not stem.isascii():
+        raise ConfigError(
+            f"{config.name}: a set file named {stem!r} cannot have its own folder reports/{stem}/ "
+            "(reserved or not a plain ASCII name); rename it or give --reports-dir"
+        )
+    return root / "reports" / stem
 
 
-# --- kernels ----------------------------------------------------------------------------------
+def set_identity(config: Path, root: Path) -> str:
+    """The identity of a report set, recorded in its manifest: its file, relative to its project."""
+    try:
+        return config.relative_to(root).as_posix()
+    except ValueError:
+        return config.as_posix()
 
 
-# --- preloaded kernels: a zygote that forks them -----------------------------------------------
+def _inside(path: Path, folder: Path) -> bool:
+    return path == folder or folder in path.parents
 
 
-# --- one report: execute and export (runs in a worker) ---------------------------------------
-
-
-# --- workers ----------------------------------------------------------------------------------
+def check_reports_dir(reports_dir: Path, raw: ReportSetFile) -> None:
+    """Refuse output folders that would hold (or sit inside) the project's own inputs."""
+    if reports_dir.exists() and not reports_dir.is_dir():
+        raise ConfigError(f"the reports folder {reports_dir} is a file, not a folder")
+    if reports_dir.parent == reports_dir:
+        raise ConfigError("the reports folder cannot be the root of the file system")
+    inputs = {"the project": raw.root, "the data folder": raw.data_dir, "the set file": raw.config}
+    for what, path in inputs.items():
+        if _inside(path, reports_dir):
+            raise ConfigError(
+                f"the reports folder {reports_dir} contains {what} ({path}); "
+                "publishing replaces that folder whole: choose a folder of its own"
+            )
+    if _inside(reports_dir, raw.data_dir):
+        raise ConfigError(
+            f"the reports folder {reports_dir} is inside the data folder {raw.data_dir}"
+        )
 
 
 # --- publishing -------------------------------------------------------------------------------
 
 
-def publish(staged: Mapping[Path, Path]) -> None:
-    """Move each staged file over its destination with ``os.replace`` (PDF before HTML).
-
-    Files get the usual permissions first (temporary files are created private), so a web
-    server can serve what is published.
-    """
-    mode = files.default_file_mode()
-    for source, target in sorted(staged.items(), key=lambda item: item[1].suffix != ".pdf"):
-        target.parent.mkdir(parents=True, exist_ok=True)
-        os.chmod(source, mode)
-        os.replace(source, target)
-
-
-def _output_record(reports_dir: Path, relative: str) -> mf.OutputFile:
-    return mf.OutputFile(path=relative, sha256=mf.file_sha256(reports_dir / relative))
+def _output_record(folder: Path, relative: str) -> mf.OutputFile:
+    return mf.OutputFile(path=relative, sha256=mf.file_sha256(folder / relative))
 
 
 # --- the build --------------------------------------------------------------------------------
@@ -165,11 +184,6 @@ class BuildOptions:
     pdf: bool = True
     timeout: float | None = DEFAULT_TIMEOUT
     preload: bool = True
-
-
-def default_reports_dir(root: Path) -> Path:
-    """``reports/`` under a report set's project root."""
-    return root / "reports"
 
 
 def inspect_data(data_dir: Path, report: Reporter) -> Any | None:
@@ -195,21 +209,24 @@ class _Run:
     report_set: ReportSet
     city: Any
     options: BuildOptions
-    reports_dir: Path
-    staging: Path
+    places: release.Places
+    identity: str
     socket_dir: Path
     previous: mf.Manifest | None
     records: dict[str, mf.ReportRecord] = field(default_factory=dict)
     failed: list[str] = field(default_factory=list)
+    new_files: dict[str, Path] = field(default_factory=dict)
     open_data: tuple[mf.OutputFile, ...] = ()
     open_data_hash: str | None = None
-    open_data_staged: dict[Path, Path] = field(default_factory=dict)
-    open_data_pending: str | None = None
 
     def __post_init__(self) -> None:
         if self.previous is not None:
             self.open_data = self.previous.open_data
             self.open_data_hash = self.previous.open_data_hash
+
+    @property
+    def published(self) -> Path:
+        return self.places.published
 
 
 def _previous_record(run: _Run, name: str) -> mf.ReportRecord | None:
@@ -221,9 +238,10 @@ def _plan_tasks(
 ) -> tuple[list[Task], dict[str, str]]:
     """Decide which reports run; record the skipped ones. Returns tasks and their input hashes."""
     shared = shared_inputs(run.report_set.data_dir)
-    ipython_dir = run.staging / "ipython"
+    ipython_dir = run.places.work / "ipython"
     (ipython_dir / "profile_default").mkdir(parents=True, exist_ok=True)
     env = tuple(sorted(kernel_env(ipython_dir).items()))
+    out = run.places.work / "out"
     tasks: list[Task] = []
     hashes: dict[str, str] = {}
     for spec in selected:
@@ -236,11 +254,11 @@ def _plan_tasks(
         if (
             not run.options.force
             and record is not None
-            and mf.is_up_to_date(record, digest, expected, run.reports_dir)
+            and mf.is_up_to_date(record, digest, expected, run.published)
         ):
             run.records[spec.name] = replace(record, outcome="skipped", error=None)
             # A failure of other inputs is history once the published outputs are current.
-            (run.reports_dir / FAILED_DIR / f"{spec.name}.ipynb").unlink(missing_ok=True)
+            (run.places.failed / f"{spec.name}.ipynb").unlink(missing_ok=True)
             report(Event("skipped", "skipped (unchanged)", name=spec.name))
             continue
         tasks.append(
@@ -249,11 +267,9 @@ def _plan_tasks(
                 notebook_text=text,
                 parameters=spec.parameters,
                 title=title,
-                html_path=str(run.staging / "out" / f"{spec.output}.html"),
-                pdf_path=(
-                    str(run.staging / "out" / f"{spec.output}.pdf") if run.options.pdf else None
-                ),
-                failed_path=str(run.staging / FAILED_DIR / f"{spec.name}.ipynb"),
+                html_path=str(out / f"{spec.output}.html"),
+                pdf_path=(str(out / f"{spec.output}.pdf") if run.options.pdf else None),
+                failed_path=str(run.places.work / "failed" / f"{spec.name}.ipynb"),
                 cwd=str(run.report_set.root),
                 timeout=run.options.timeout,
                 env=env,
@@ -269,7 +285,7 @@ def _record_failure(
     """Keep the failed notebook, tell the user, and keep the previous outputs in the record."""
     kept = ""
     if result.failed_notebook and Path(result.failed_notebook).is_file():
-        target = run.reports_dir / FAILED_DIR / f"{spec.name}.ipynb"
+        target = run.places.failed / f"{spec.name}.ipynb"
         target.parent.mkdir(parents=True, exist_ok=True)
         os.replace(result.failed_notebook, target)
         kept = f"; executed notebook kept in {target}"
@@ -293,19 +309,15 @@ def _record_failure(
 def _finish_report(
     run: _Run, spec: ReportSpec, result: TaskResult, digest: str, report: Reporter
 ) -> None:
-    """Publish the outputs of a report that ran, or keep the old ones; record the outcome."""
+    """Take in the outputs of a report that ran (published with the set), or its failure."""
     if not result.ok:
         run.records[spec.name] = _record_failure(run, spec, result, report)
         return
-    staged_html = run.staging / "out" / f"{spec.output}.html"
-    staged = {staged_html: run.reports_dir / f"{spec.output}.html"}
-    if run.options.pdf:
-        staged[staged_html.with_suffix(".pdf")] = run.reports_dir / f"{spec.output}.pdf"
-    publish(staged)
-    if not run.options.pdf:
-        (run.reports_dir / f"{spec.output}.pdf").unlink(missing_ok=True)  # older than the HTML
-    (run.reports_dir / FAILED_DIR / f"{spec.name}.ipynb").unlink(missing_ok=True)
-    outputs = tuple(_output_record(run.reports_dir, p) for p in output_paths(spec, run.options.pdf))
+    out = run.places.work / "out"
+    for relative in output_paths(spec, run.options.pdf):
+        run.new_files[relative] = out / relative
+    (run.places.failed / f"{spec.name}.ipynb").unlink(missing_ok=True)
+    outputs = tuple(_output_record(out, p) for p in output_paths(spec, run.options.pdf))
     run.records[spec.name] = mf.ReportRecord(
         name=spec.name,
         notebook=str(spec.notebook),
@@ -330,15 +342,15 @@ def _open_data_intact(run: _Run, digest: str) -> bool:
         and previous.open_data_hash == digest
         and bool(previous.open_data)
         and all(
-            (run.reports_dir / o.path).is_file()
-            and mf.file_sha256(run.reports_dir / o.path) == o.sha256
+            (run.published / o.path).is_file()
+            and mf.file_sha256(run.published / o.path) == o.sha256
             for o in previous.open_data
         )
     )
 
 
 def _stage_open_data(run: _Run, report: Reporter) -> None:
-    """Write the open data CSVs to staging when their inputs changed (published at the end)."""
+    """Write the open data CSVs to the work folder when their inputs changed."""
     from helpers.publish import opendata
 
     digest = _open_data_hash(shared_inputs(run.report_set.data_dir))
@@ -346,41 +358,31 @@ def _stage_open_data(run: _Run, report: Reporter) -> None:
         report(Event("skipped", "skipped (unchanged)", name=OPEN_DATA_NAME))
         return
     try:
-        files = opendata.open_data_files(run.city)
+        tables = opendata.open_data_files(run.city)
     except Exception as exc:
         run.failed.append(OPEN_DATA_NAME)
         message = f"open data failed: {type(exc).__name__}: {first_message_line(str(exc))}"
         report(Event("failed", message, name=OPEN_DATA_NAME))
         return
-    for name, data in files.items():
-        source = run.staging / OPEN_DATA_DIR / name
-        source.parent.mkdir(parents=True, exist_ok=True)
-        source.write_bytes(data)
-        run.open_data_staged[source] = run.reports_dir / OPEN_DATA_DIR / name
-    run.open_data_pending = digest
-
-
-def _publish_open_data(run: _Run, report: Reporter) -> None:
-    """Publish staged open data (only files whose bytes changed) and record it."""
-    if run.open_data_pending is None:
-        return
-    changed = {
-        source: target
-        for source, target in run.open_data_staged.items()
-        if not target.is_file() or target.read_bytes() != source.read_bytes()
-    }
-    publish(changed)
-    run.open_data = tuple(
-        _output_record(run.reports_dir, f"{OPEN_DATA_DIR}/{target.name}")
-        for target in sorted(run.open_data_staged.values())
-    )
-    run.open_data_hash = run.open_data_pending
-    names = ", ".join(t.name for t in sorted(run.open_data_staged.values()))
+    staged = []
+    for name, data in sorted(tables.items()):
+        relative = f"{OPEN_DATA_DIR}/{name}"
+        source = run.places.work / relative
+        files.write_bytes_atomic(source, data)
+        run.new_files[relative] = source
+        staged.append(mf.OutputFile(path=relative, sha256=mf.file_sha256(source)))
+    run.open_data = tuple(staged)
+    run.open_data_hash = digest
+    names = ", ".join(sorted(tables))
     report(Event("built", f"open data written: {names}", name=OPEN_DATA_NAME))
 
 
 def build_manifest(run: _Run) -> mf.Manifest:
-    """The manifest after this run: every report of the set, in order."""
+    """The manifest after this run: every report of the set, in order.
+
+    Published with the release when nothing failed (every record then describes files in it);
+    always kept as ``last-run.json`` in the state folder, failures included.
+    """
     records = []
     for spec in run.report_set.reports:
         record = run.records.get(spec.name) or _previous_record(run, spec.name)
@@ -400,7 +402,54 @@ def build_manifest(run: _Run) -> mf.Manifest:
         reports=tuple(records),
         open_data=run.open_data,
         open_data_hash=run.open_data_hash,
+        report_set=run.identity,
     )
+
+
+def _own_files(run: _Run, manifest: mf.Manifest) -> dict[str, Path]:
+    """Every file of the new release: new ones from the work folder, the others published."""
+    own = {}
+    for path in manifest.claimed_paths() - {mf.MANIFEST_FILE}:
+        own[path] = run.new_files.get(path, run.published / path)
+    return own
+
+
+def _needs_publishing(run: _Run, manifest: mf.Manifest) -> bool:
+    previous = run.previous
+    return (
+        bool(run.new_files)
+        or previous is None
+        or previous.format != manifest.format
+        or previous.report_set != manifest.report_set
+        or previous.claimed_paths() != manifest.claimed_paths()
+    )
+
+
+def _publish(run: _Run, report: Reporter) -> None:
+    """Publish the new release whole (see :mod:`helpers.build.release`)."""
+    manifest = build_manifest(run)
+    if not _needs_publishing(run, manifest):
+        report(Event("info", f"nothing changed: {run.published} left as it was"))
+        return
+    own = _own_files(run, manifest)
+    claimed = run.previous.claimed_paths() if run.previous else set()
+    nested = [release.Places(n).state for n in release.nested_sets(run.published)]
+    with build_lock(nested), _signals_held():
+        release.assemble(run.places, own, manifest, claimed)
+        release.switch(run.places)
+    count = sum(1 for p in run.new_files if not p.startswith(f"{OPEN_DATA_DIR}/"))
+    report(Event("info", f"published {run.published} ({count} new files, {len(own)} in all)"))
+
+
+@contextlib.contextmanager
+def _signals_held() -> Iterator[None]:
+    """Hold Ctrl-C and SIGTERM during the swap (a few system calls); delivered right after."""
+    blocked = {signal.SIGINT, signal.SIGTERM}
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, blocked)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 @contextlib.contextmanager
@@ -435,29 +484,66 @@ def _execute(run: _Run, selected: Sequence[ReportSpec], report: Reporter) -> Non
                     continue
                 spec = specs[payload.name]
                 _finish_report(run, spec, payload, hashes[spec.name], report)
-    if not run.failed:
-        _publish_open_data(run, report)
 
 
-def _build_locked(options: BuildOptions, raw: ReportSetFile, report: Reporter) -> ExitCode:
+def _check_owner(run: _Run) -> None:
+    """Refuse a folder that holds another set, or files no build published."""
+    previous = run.previous
+    if previous is not None and previous.report_set not in (None, run.identity):
+        raise ConfigError(
+            f"{run.published} holds the report set {previous.report_set}, not {run.identity}; "
+            "each set publishes to a folder of its own (give another --reports-dir)"
+        )
+    if previous is None:
+        unexpected = release.unexpected_entries(run.published)
+        if unexpected:
+            shown = ", ".join(unexpected[:5]) + (" …" if len(unexpected) > 5 else "")
+            raise ConfigError(
+                f"{run.published} holds files that no build published ({shown}); publishing "
+                "replaces the folder whole: give an empty or new --reports-dir"
+            )
+
+
+def _build_locked(
+    options: BuildOptions, raw: ReportSetFile, places: release.Places, report: Reporter
+) -> ExitCode:
+    release.recover(places)
+    previous = mf.read_manifest(places.manifest)
+    identity = set_identity(raw.config, raw.root)
+    if previous is None and places.manifest.exists():
+        raise ConfigError(
+            f"{places.manifest} cannot be read; move {places.published} aside or delete it"
+        )
     city = inspect_data(raw.data_dir, report)
     if city is None:
         report(Event("info", "build stopped: the data has errors; no report was run"))
         return ExitCode.INVALID
     report_set = expand_report_set(raw, plan_rows(city.plans), pdf=options.pdf)
     selected = select_reports(report_set, options.only)
-    reports_dir = (options.reports_dir or default_reports_dir(raw.root)).resolve()
-    previous = mf.read_manifest(reports_dir / mf.MANIFEST_FILE)
-    staging = fresh_staging(reports_dir)
     sockets = Path(tempfile.mkdtemp(prefix="plan-report-"))
-    run = _Run(report_set, city, options, reports_dir, staging, sockets, previous)
+    run = _Run(report_set, city, options, places, identity, sockets, previous)
+    _check_owner(run)
+    places.work.mkdir(parents=True, exist_ok=True)
     try:
         _execute(run, selected, report)
+        if run.failed:
+            report(Event("info", f"nothing published: {places.published} keeps the previous set"))
+        else:
+            _publish(run, report)
     finally:
-        mf.write_manifest(reports_dir / mf.MANIFEST_FILE, build_manifest(run))
-        shutil.rmtree(reports_dir / STAGING_DIR, ignore_errors=True)
+        with contextlib.suppress(OSError):
+            mf.write_manifest(places.last_run, build_manifest(run))
+        shutil.rmtree(places.work, ignore_errors=True)
         shutil.rmtree(sockets, ignore_errors=True)
     return ExitCode.REPORT_FAILED if run.failed else ExitCode.OK
+
+
+def resolve_reports_dir(options_dir: Path | None, raw: ReportSetFile) -> Path:
+    """The folder a set publishes to: ``--reports-dir``, else its own (see D4), resolved."""
+    folder = options_dir if options_dir is not None else default_reports_dir(raw.config, raw.root)
+    folder = folder.resolve()
+    check_reports_dir(folder, raw)
+    return folder
 
 
 def build(options: BuildOptions, report: Reporter = _silent) -> ExitCode:
@@ -467,23 +553,56 @@ def build(options: BuildOptions, report: Reporter = _silent) -> ExitCode:
     """
     try:
         raw = read_report_set(options.config)
-        reports_dir = (options.reports_dir or default_reports_dir(raw.root)).resolve()
-        with build_lock(reports_dir):
-            code = _build_locked(options, raw, report)
+        places = release.Places(resolve_reports_dir(options.reports_dir, raw))
+        enclosing = [release.Places(a).state for a in release.enclosing_sets(places.published)]
+        with build_lock([*enclosing, places.state]):
+            code = _build_locked(options, raw, places, report)
     except LockHeldError as exc:
         code = ExitCode.LOCKED
         report(Event("failed", str(exc)))
-    except ConfigError as exc:
+    except (ConfigError, LockPathError) as exc:
         code = ExitCode.INVALID
-        report(Event("failed", f"invalid report set: {exc}"))
+        report(Event("failed", f"invalid report set or folder: {exc}"))
+    except release.PublishError as exc:
+        code = ExitCode.REPORT_FAILED
+        report(Event("failed", f"cannot publish: {exc}; the previous set is unchanged"))
     except KeyboardInterrupt:
         code = ExitCode.INTERRUPTED
+        report(Event("failed", "interrupted: nothing was published; the previous set is unchanged"))
+    report(Event("done", f"exit code {int(code)}", count=int(code)))
+    return code
+
+
+def rollback(config: Path, reports_dir: Path | None, report: Reporter = _silent) -> ExitCode:
+    """Publish the previous release of a set again (``plan-report rollback``)."""
+    try:
+        raw = read_report_set(config)
+        places = release.Places(resolve_reports_dir(reports_dir, raw))
+        enclosing = [release.Places(a).state for a in release.enclosing_sets(places.published)]
+        with build_lock([*enclosing, places.state]):
+            release.recover(places)
+            if not places.previous.is_dir():
+                raise ConfigError(f"{places.published} has no previous release to roll back to")
+            nested = [release.Places(n).state for n in release.nested_sets(places.published)]
+            with build_lock(nested), _signals_held():
+                manifest = release.rollback(places)
+        built = sum(1 for r in manifest.reports if r.outputs)
         report(
             Event(
-                "failed",
-                "interrupted: reports published before the interrupt are complete; "
-                "the others keep their previous version",
+                "info",
+                f"rolled back {places.published} to the previous release "
+                f"({built} reports); rollback again to undo",
             )
         )
+        code = ExitCode.OK
+    except LockHeldError as exc:
+        code = ExitCode.LOCKED
+        report(Event("failed", str(exc)))
+    except (ConfigError, LockPathError) as exc:
+        code = ExitCode.INVALID
+        report(Event("failed", f"invalid report set or folder: {exc}"))
+    except release.PublishError as exc:
+        code = ExitCode.REPORT_FAILED
+        report(Event("failed", f"cannot roll back: {exc}"))
     report(Event("done", f"exit code {int(code)}", count=int(code)))
     return code

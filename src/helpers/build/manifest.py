@@ -25,8 +25,11 @@ from helpers.publish.files import write_bytes_atomic
 MANIFEST_FILE = "manifest.json"
 """Name of the manifest inside the reports folder."""
 
-MANIFEST_FORMAT = 1
+MANIFEST_FORMAT = 2
 """Version of the manifest layout; a manifest of another format is ignored (full rebuild)."""
+
+READABLE_FORMATS = (1, MANIFEST_FORMAT)
+"""Formats still read: format 1 (before sets recorded their identity): a set of unknown identity."""
 
 OUTPUT_LIBRARIES: tuple[str, ...] = (
     "altair",
@@ -79,6 +82,7 @@ class Manifest:
     open_data: tuple[OutputFile, ...] = ()
     open_data_hash: str | None = None
     format: int = MANIFEST_FORMAT
+    report_set: str | None = None
 
     def record(self, name: str) -> ReportRecord | None:
         """The record of report ``name``, if any."""
@@ -86,6 +90,11 @@ class Manifest:
             if record.name == name:
                 return record
         return None
+
+    def claimed_paths(self) -> set[str]:
+        """Every published file this manifest accounts for (itself included)."""
+        paths = {o.path for r in self.reports for o in r.outputs}
+        return paths | {o.path for o in self.open_data} | {MANIFEST_FILE}
 
 
 # --- hashing ---------------------------------------------------------------------------------
@@ -172,6 +181,7 @@ def manifest_from_dict(data: Mapping[str, Any]) -> Manifest:
         open_data=_outputs(data.get("open_data", [])),
         open_data_hash=data.get("open_data_hash"),
         format=int(data["format"]),
+        report_set=data.get("report_set"),
     )
 
 
@@ -179,6 +189,7 @@ def manifest_to_dict(manifest: Manifest) -> dict[str, Any]:
     """The JSON form of ``manifest`` (keys in a fixed order)."""
     return {
         "format": manifest.format,
+        "report_set": manifest.report_set,
         "package_version": manifest.package_version,
         "reports": [
             {**asdict(r), "outputs": [asdict(o) for o in r.outputs]} for r in manifest.reports
@@ -189,13 +200,13 @@ def manifest_to_dict(manifest: Manifest) -> dict[str, Any]:
 
 
 def read_manifest(path: str | Path) -> Manifest | None:
-    """The manifest at ``path``; ``None`` when missing, unreadable or of another format."""
+    """The manifest at ``path``; ``None`` when missing, unreadable or of an unknown format."""
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
         manifest = manifest_from_dict(data)
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None
-    return manifest if manifest.format == MANIFEST_FORMAT else None
+    return manifest if manifest.format in READABLE_FORMATS else None
 
 
 def write_manifest(path: str | Path, manifest: Manifest) -> None:
