@@ -126,7 +126,7 @@ def test_status_distribution_bundled(city: Any) -> None:
     counts = metrics.status_counts(city.items, city.statuses, city.scales, city.plans)
     chart = charts.status_distribution_chart(counts)
     spec = chart.to_dict()
-    assert title_text(spec) == "第二次計画の取組状況の内訳(平成24年度末現在)"
+    assert title_text(spec) == "第二次計画の取組状況の内訳（平成24年度末時点）"
     assert title_text(spec) == charts.status_distribution_title(counts)
     (bar,) = units_of(spec, "bar")
     (text,) = units_of(spec, "text")
@@ -151,10 +151,12 @@ def test_status_distribution_bundled(city: Any) -> None:
     assert_japanese_tooltips(bar)
     assert tooltips(bar)["share"] == "割合"
     data = rows(spec)
-    assert [r["text"] for r in data] == ["14項目 (73.7%)", "4項目 (21.1%)", "1項目 (5.3%)"]
+    assert [r["text"] for r in data] == ["14項目（73.7%）", "4項目（21.1%）", "1項目（5.3%）"]
     description = charts.status_distribution_description(counts)
-    for number in ("19項目", "達成14項目 (73.7%)", "一部達成4項目 (21.1%)", "未達成1項目 (5.3%)"):
+    expected = ("19項目", "達成14項目（73.7%）", "一部達成4項目（21.1%）", "未達成1項目（5.3%）")
+    for number in expected:
         assert number in description
+    assert description.count("。") == 1 and description.endswith("です。")  # one sentence
     table = charts.status_distribution_table(counts)
     assert list(table.columns) == ["計画", "取組状況", "区分", "項目数", "割合"]
     assert list(table["項目数"]) == list(counts["count"])
@@ -170,7 +172,7 @@ def test_status_distribution_fixture_facets_each_plan(kakuu: Any) -> None:
     assert "上回って達成" in domain and "◎ 達成" in domain
     description = charts.status_distribution_description(counts)
     assert "第1期計画" in description and "第2期計画" in description
-    assert "上回って達成3項目 (42.9%)" in description
+    assert "上回って達成3項目（42.9%）" in description
 
 
 # --------------------------------------------------------------------------------------------
@@ -181,7 +183,7 @@ def test_status_distribution_fixture_facets_each_plan(kakuu: Any) -> None:
 def test_target_level_chart_bundled(city: Any) -> None:
     frame = metrics.achievement(city)
     spec = charts.target_level_chart(frame).to_dict()
-    assert title_text(spec) == "第二次計画の取組目標別の取組状況(平成24年度末現在)"
+    assert title_text(spec) == "第二次計画の取組目標別の取組状況（平成24年度末時点）"
     assert spec["facet"]["row"]["field"] == "panel"
     (bar,) = units_of(spec, "bar")
     assert bar["encoding"]["y"]["field"] == "cls_label"
@@ -189,16 +191,17 @@ def test_target_level_chart_bundled(city: Any) -> None:
     assert_japanese_tooltips(bar)
     data = rows(spec)
     by_panel = {(r["panel"], r["cls_label"]): r["count"] for r in data}
-    assert by_panel[("取組目標: 実施(10項目)", "達成")] == 9
-    assert by_panel[("取組目標: 検討(9項目)", "一部達成")] == 3
-    assert by_panel[("取組目標: 検討(9項目)", "未達成")] == 1
+    assert by_panel[("取組目標：実施（10項目）", "達成")] == 9
+    assert by_panel[("取組目標：検討（9項目）", "一部達成")] == 3
+    assert by_panel[("取組目標：検討（9項目）", "未達成")] == 1
     description = charts.target_level_description(frame)
-    assert "実施の10項目が達成9、一部達成1、未達成0(達成率90.0%)" in description
-    assert "検討の9項目が達成5、一部達成3、未達成1(達成率55.6%)" in description
+    assert "「実施」の10項目は達成9項目・一部達成1項目・未達成0項目（達成率90.0%）" in description
+    assert "「検討」の9項目は達成5項目・一部達成3項目・未達成1項目（達成率55.6%）" in description
+    assert description.count("。") == 1 and description.endswith("です。")  # one sentence
     table = charts.target_level_table(frame)
     assert list(table["評価項目数"]) == [10, 9]
     assert list(table["達成"]) == [9, 5]
-    assert list(table["達成率(一部達成を含む)"]) == ["100.0%", "88.9%"]
+    assert list(table["達成率（一部達成を含む）"]) == ["100.0%", "88.9%"]
 
 
 def test_category_chart_fixture(kakuu: Any) -> None:
@@ -206,15 +209,16 @@ def test_category_chart_fixture(kakuu: Any) -> None:
     spec = charts.category_chart(frame).to_dict()
     assert title_text(spec) == "重点目標別の取組状況"
     panels = list(dict.fromkeys(r["panel"] for r in rows(spec)))
-    assert "第2期計画 重点目標3: データの活用(2項目)" in panels
+    assert "第2期計画 重点目標3：データの活用（2項目）" in panels
     table = charts.category_table(frame)
     expected = frame.loc[frame["breakdown"].str.startswith("category:"), "n_items"]
     assert list(table["評価項目数"]) == list(expected)
-    assert "第2期計画の重点目標3: データの活用の2項目が" in charts.category_description(frame)
+    assert "第2期計画の「データの活用」の2項目は" in charts.category_description(frame)
 
 
 def test_category_description_without_categories(city: Any) -> None:
-    assert charts.category_description(metrics.achievement(city)) == "重点目標の内訳はない。"
+    description = charts.category_description(metrics.achievement(city))
+    assert description == "重点目標ごとの内訳はありません。"
 
 
 # --------------------------------------------------------------------------------------------
@@ -244,24 +248,26 @@ def test_comparison_chart_marks_reported_figures(city: Any) -> None:
     assert_japanese_tooltips(bar)
     assert tooltips(bar)["value"] == "割合"
     data = {(r["plan_name"], r["measure"]): r for r in rows(spec)}
-    assert data[("第一次計画", "rate_strict")]["text"] == "約4割(報告値)"
+    assert data[("第一次計画", "rate_strict")]["text"] == "約4割（報告値）"
     assert data[("第一次計画", "rate_strict")]["value"] == 0.4
     assert data[("第二次計画", "rate_strict")]["text"] == "73.7%"
     assert ("第一次計画", "rate_incl_partial") not in data
     description = charts.comparison_description(table)
-    assert "第一次計画が約4割(報告値)" in description
+    assert "第一次計画が約4割（報告値）" in description
     assert "第二次計画が73.7%" in description and "94.7%" in description
-    assert "増減は示していない" in description
+    assert "増減は示していません" in description
     out = charts.comparison_table(table)
     assert list(out["数値の種類"]) == ["報告値", "計算値"]
-    assert list(out["達成率"]) == ["40.0%", "73.7%"]
+    # the reported figure keeps the document's words: 約4割 never becomes a precise 40.0%
+    assert list(out["達成率"]) == ["約4割", "73.7%"]
+    assert "40.0%" not in out.to_string()
     assert list(out["達成率の増減"]) == ["", ""]
 
 
 def test_comparison_changes_between_computed_plans(kakuu: Any) -> None:
     table = metrics.comparison(metrics.achievement(kakuu))
     description = charts.comparison_description(table)
-    assert "第2期計画の達成率は前計画から+52.4ポイント" in description
+    assert "第2期計画の達成率は前の計画から+52.4ポイント" in description
     assert list(charts.comparison_table(table)["達成率の増減"]) == ["", "+52.4ポイント"]
 
 
@@ -272,7 +278,7 @@ def test_comparison_changes_between_computed_plans(kakuu: Any) -> None:
 
 def test_timeline_chart_bundled(city: Any) -> None:
     spec = charts.timeline_chart(city.events, city.plans).to_dict()
-    assert title_text(spec) == "主な情報化施策の年表(昭和43年度~平成25年度)"
+    assert title_text(spec) == "主な情報化施策の年表（昭和43年度～平成25年度）"
     (rect,) = units_of(spec, "rect")
     assert rect["encoding"]["x"]["field"] == "band_start"
     assert rect["encoding"]["x2"]["field"] == "band_end"
@@ -296,12 +302,12 @@ def test_timeline_chart_bundled(city: Any) -> None:
     assert "公式ホームページリニューアル(CMS導入)" not in shown  # undated E16
     assert "必要に応じてネットワークを拡充" not in shown  # undated E30
     description = charts.timeline_description(city.events, city.plans)
-    assert "27件" in description and "時期が分からない3件" in description
-    assert "第二次計画の期間に11件" in description
+    assert "27件" in description and "時期の記載がない3件" in description
+    assert "第二次計画の期間が11件" in description
     table = charts.timeline_table(city.events, city.plans)
     assert len(table) == len(city.events)
     assert list(table.columns) == ["時期", "年度", "事象", "種別", "計画期間", "出典頁", "備考"]
-    assert list(table["時期"].tail(3)) == ["時期不明"] * 3
+    assert list(table["時期"].tail(3)) == ["時期の記載なし"] * 3
     assert table.loc[table["事象"] == "新基幹系システム稼働", "年度"].item() == "平成22年度 (2010)"
 
 
@@ -375,7 +381,7 @@ def test_rates_over_time_fixture(kakuu: Any) -> None:
     assert ("令和3年度末", "rate_strict", "42.9%") in values
     assert ("令和5年度末", "rate_incl_partial", "100.0%") in values
     description = charts.rates_over_time_description(rates)
-    assert "令和3年度末 42.9%→令和4年度末 71.4%→令和5年度末 85.7%" in description
+    assert "令和3年度末42.9%→令和4年度末71.4%→令和5年度末85.7%" in description
     table = charts.rates_over_time_table(rates)
     assert list(table["達成"]) == [3, 5, 6]
     assert list(table["達成率"]) == ["42.9%", "71.4%", "85.7%"]

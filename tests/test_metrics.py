@@ -228,7 +228,7 @@ def test_reported_figures_pass_through_untouched(city: Any) -> None:
     figures = metrics.reported_figures(city.reported, city.plans)
     assert list(figures["value"]) == list(city.reported["value"])
     assert list(figures["wording"]) == ["約4割", "概ね9割"]
-    assert list(figures["measure_label"]) == ["達成率", "達成率(一部達成を含む)"]
+    assert list(figures["measure_label"]) == ["達成率", "達成率（一部達成を含む）"]
     assert list(figures["plan_name"]) == ["第一次計画", "第二次計画"]
     assert set(figures["source"]) == {"reported"}
 
@@ -278,8 +278,8 @@ def test_comparison_orders_plans_and_refuses_mixed_sources(city: Any) -> None:
     table = metrics.comparison(metrics.achievement(city))
     assert list(table["plan_id"]) == ["1", "2"]
     assert list(table["period"]) == [
-        "平成16年度~平成20年度 (2004-2008)",
-        "平成21年度~平成25年度 (2009-2013)",
+        "平成16年度～平成20年度（2004～2008年度）",
+        "平成21年度～平成25年度（2009～2013年度）",
     ]
     assert list(table["source"]) == ["reported", "computed"]
     assert table["change_strict"].isna().all()
@@ -306,9 +306,9 @@ def test_headline_plan2_sentence(city: Any) -> None:
         4,
         1,
     )
-    assert "19項目のうち14項目(73.7%)が達成" in head["summary"]
-    assert "一部達成を含めると18項目(94.7%)" in head["summary"]
-    assert head["sentences"]["not_achieved"] == "未達成は1項目(5.3%)。"
+    assert "19項目のうち14項目（73.7%）が達成" in head["summary"]
+    assert "一部達成を含めると18項目（94.7%）" in head["summary"]
+    assert head["sentences"]["not_achieved"] == "「未達成」は1項目です（項目一覧に示しています）。"
 
 
 def test_headline_plan1_uses_the_reported_wording(city: Any) -> None:
@@ -427,7 +427,7 @@ def test_fixture_category_and_target_breakdowns(kakuu: Any) -> None:
         "category:none",
     ]
     category = row_of(frame, "k2", "category:3")
-    assert category["breakdown_label"] == "重点目標3: データの活用"
+    assert category["breakdown_label"] == "重点目標3：データの活用"
     assert (category["n_items"], category["achieved"], category["partial"]) == (2, 1, 1)
     categories = k2.loc[k2["breakdown"].str.startswith("category:")]
     assert categories["n_items"].sum() == row_of(frame, "k2", "all")["n_items"]
@@ -505,7 +505,7 @@ def test_fixture_status_snapshots(kakuu: Any) -> None:
 def test_fixture_headline_at_first_snapshot(kakuu: Any) -> None:
     head = sentences.headline(kakuu, "k2", as_of="2022-03-31")
     assert head["as_of"] == "令和3年度末"
-    assert "7項目のうち3項目(42.9%)が達成" in head["summary"]
+    assert "7項目のうち3項目（42.9%）が達成" in head["summary"]
 
 
 def test_fixture_timeline_year_precision_and_undated(kakuu: Any) -> None:
@@ -705,7 +705,7 @@ def test_one_rounding_for_cards_sentences_and_charts(n_items: int) -> None:
     figures = sentences.headline_from_achievement(achievement_df, "1")
     card = Headline("達成率", figures["rate_strict"], "%", "", "", percent=True)
     assert card.value_text() == "6.3"
-    assert f"{achieved}項目(6.3%)" in figures["sentences"]["achieved"]
+    assert f"{achieved}項目（6.3%）" in figures["sentences"]["achieved"]
     counts = metrics.status_counts(city.items, city.statuses, city.scales, city.plans)
     table = charts.status_distribution_table(counts)
     assert "6.3%" in table.to_string()

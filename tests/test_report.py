@@ -13,6 +13,7 @@ import pytest
 
 from helpers import report
 from helpers.publish.html import Figure, Headlines, Table
+from helpers.publish.sections import NotApplicable
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "data" / "higashiyamato"
@@ -69,13 +70,9 @@ def test_plan_1_shows_its_reported_figure_only():
 
 def test_plan_2_sections_are_figures_and_tables():
     plan = report.plan_context(plan_id="2", data_dir=str(DATA))
-    for section in (
-        plan.status_figure,
-        plan.target_figure,
-        plan.timeline_figure,
-        plan.comparison_figure,
-    ):
+    for section in (plan.status_figure, plan.timeline_figure, plan.comparison_figure):
         assert isinstance(section(), Figure), section.__name__
+    assert 'class="report-figure"' in html_of(plan.target_figure())
     items = plan.item_table()
     assert isinstance(items, Table) and len(items.df) == 19
     assert items.df["取組状況"].value_counts().to_dict() == {"達成": 14, "一部達成": 4, "未達成": 1}
@@ -84,6 +81,105 @@ def test_plan_2_sections_are_figures_and_tables():
 def test_as_of_before_any_snapshot_leaves_items_unrated():
     plan = report.plan_context(plan_id="2", data_dir=str(DATA), as_of="平成22年度末")
     assert set(plan.item_table().df["取組状況"]) == {"未評価"}
+    first_screen = text_of(plan.headline())
+    assert "0項目中" not in first_screen
+    assert "評価した項目がありません" in first_screen and "最初の評価は平成24年度末" in first_screen
+    for section in (plan.status_figure, plan.target_figure, plan.history_figure):
+        assert isinstance(section(), NotApplicable), section.__name__
+
+
+def test_plan_2_first_screen_says_what_the_figures_mean():
+    plan = report.plan_context(plan_id="2", data_dir=str(DATA))
+    heading = html_of(plan.heading())
+    assert "<h1" in heading and "第二次東大和市情報化推進計画 評価報告書" in heading
+    assert "東大和市 第二次東大和市" not in heading  # the city is not named twice
+    # evaluated at the end of FY H24 while the plan ran until the end of FY H25
+    assert "計画期間の最終年度（平成25年度）が残っていました" in text_of(plan.heading())
+    text = text_of(plan.headline())
+    # 一部達成 items include ones 「導入には至っていません」: no claim that all 18 succeeded
+    assert "何らかの成果" not in text
+    assert "取組目標の一部のみ達成したもの" in text  # the scale's own definition, from city.yaml
+    assert "「未達成」は「統合型地理情報システム(GIS)」の1項目です" in text
+
+
+def test_each_plan_report_has_its_own_title():
+    titles = {
+        plan_id: re.search(
+            r"<h1[^>]*>(.*?)</h1>", html_of(report.plan_context(plan_id, str(DATA)).heading())
+        ).group(1)
+        for plan_id in ("1", "2")
+    }
+    assert titles["1"] != titles["2"]
+    assert titles["1"] == "東大和市情報化推進計画 評価報告書"
+
+
+def test_plan_1_says_once_that_it_has_no_per_item_evaluation():
+    plan = report.plan_context(plan_id="1", data_dir=str(DATA))
+    inapplicable = [
+        section.__name__
+        for section in (
+            plan.scale_table,
+            plan.status_figure,
+            plan.target_figure,
+            plan.category_figure,
+            plan.history_figure,
+        )
+        if isinstance(section(), NotApplicable)
+    ]
+    assert len(inapplicable) == 5  # left out of the published page, not repeated four times
+    assert "項目ごとの評価は出典にありません" in text_of(plan.headline())
+
+
+def test_reconciliation_reads_in_japanese_with_counts():
+    plan = report.plan_context(plan_id="2", data_dir=str(DATA))
+    page = html_of(plan.sources())
+    text = text_of(plan.sources())
+    for leftover in ("rate_incl_partial", "rate_strict", "numerator", "True", "False", "computed"):
+        assert leftover not in page, leftover
+    assert "概ね9割（90%）" in text and "94.7%（19項目中18項目）" in text
+    assert "+4.7ポイント" in text and "±10ポイント" in text and "整合" in text
+    headers = re.findall(r'<th scope="col"[^>]*>(.*?)</th>', page)
+    assert len(headers) == len(set(headers))  # no four columns all named 指標
+    assert all(re.search(r"[ぁ-んァ-ン一-龥]", h) for h in headers), headers
+    assert "抽出" not in text  # no note about how the text was extracted
+
+
+def test_plan_1_sources_do_not_show_an_empty_reconciliation_table():
+    plan = report.plan_context(plan_id="1", data_dir=str(DATA))
+    page = html_of(plan.sources())
+    assert "<table" not in page
+    assert "照合できません" in text_of(plan.sources())
+
+
+def test_target_levels_are_explained_from_the_citys_own_config():
+    fixture = ROOT / "tests" / "fixtures" / "sample_city"
+    plan = report.plan_context(plan_id="k2", data_dir=str(fixture))
+    text = text_of(plan.target_figure())
+    assert "「新規」（計画期間内に新たに実施する）" in text
+    assert "実施」を目標" not in text
+    bundled = text_of(report.plan_context(plan_id="2", data_dir=str(DATA)).target_figure())
+    assert "「実施」（期間内に実施する）、「検討」（期間内に検討する）の2つ" in bundled
+
+
+def test_inapplicable_sections_are_left_out_of_the_exported_page():
+    from helpers.publish.export import export_html
+
+    nb = nbformat.v4.new_notebook()
+    skipped = report.plan_context(plan_id="1", data_dir=str(DATA)).status_figure()
+    data, metadata = skipped._repr_mimebundle_()
+    nb.cells = [
+        nbformat.v4.new_markdown_cell("## 残る節"),
+        nbformat.v4.new_code_cell(
+            outputs=[nbformat.v4.new_output("display_data", data={"text/html": "<p>本文</p>"})]
+        ),
+        nbformat.v4.new_markdown_cell("## 除く節"),
+        nbformat.v4.new_code_cell(
+            outputs=[nbformat.v4.new_output("display_data", data=data, metadata=metadata)]
+        ),
+    ]
+    page = export_html(nb, title="t")
+    assert "残る節" in page and "本文" in page
+    assert "除く節" not in page and "section-not-applicable" not in page
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)

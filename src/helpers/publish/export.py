@@ -35,6 +35,7 @@ from helpers.publish.html import (
     guarded_bundle,
     script_json,
 )
+from helpers.publish.sections import DropInapplicableSections
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 TEMPLATE_NAME = "plan_report"
@@ -125,6 +126,8 @@ def _exporter_config() -> Config:
     config.TagRemovePreprocessor.enabled = True
     config.TagRemovePreprocessor.remove_cell_tags = {"remove-cell", "remove_cell"}
     config.TagRemovePreprocessor.remove_all_outputs_tags = {"remove-output", "remove_output"}
+    # sections that do not apply to this report (helpers.publish.sections) are left out
+    config.ReportHTMLExporter.preprocessors = [DropInapplicableSections]
     return config
 
 

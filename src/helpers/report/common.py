@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -36,6 +37,34 @@ class Markup:
 
 def note_markup(text: str) -> Markup:
     return Markup(f'<p class="note">{esc(text)}</p>', text)
+
+
+def paragraph_markup(text: str) -> Markup:
+    """One paragraph of explanation (escaped)."""
+    return Markup(f"<p>{esc(text)}</p>", text)
+
+
+@dataclass(frozen=True)
+class Stack:
+    """Several display objects shown as one section output, in order (e.g. a sentence that
+    explains the city's own levels, then the figure)."""
+
+    parts: tuple[Any, ...]
+
+    def _repr_mimebundle_(self, include: object = None, exclude: object = None) -> dict[str, str]:
+        html_parts, texts = [], []
+        for part in self.parts:
+            bundle = part._repr_mimebundle_()
+            data = bundle[0] if isinstance(bundle, tuple) else bundle
+            html_parts.append(data["text/html"])
+            texts.append(data.get("text/plain", ""))
+        return {"text/html": "".join(html_parts), "text/plain": "\n".join(texts)}
+
+
+def stack(*parts: Any) -> Stack | Any:
+    """The parts that are not None, as one output (the part itself when there is one)."""
+    present = tuple(p for p in parts if p is not None)
+    return present[0] if len(present) == 1 else Stack(present)
 
 
 def resolve_path(value: str | Path, what: str) -> Path:
@@ -115,16 +144,17 @@ def timeline_figure_or_note(events: pd.DataFrame, plans: pd.DataFrame) -> Figure
 
 
 def source_lines(city: CityData) -> list[str]:
+    """How to read the figures: the source, fiscal years, rates and reported figures."""
     src = city.source
-    lines = [f"出典: {src.get('title', '')}({src.get('pages', '')}頁)。"]
+    lines = [f"出典：{src.get('title', '')}（{src.get('pages', '')}頁）。"]
     if src.get("note"):
         lines.append(str(src["note"]))
     lines += [
-        "年度は4月から翌年3月まで(例: 平成23年1月は平成22年度)。和暦と西暦を併記しています。",
+        "年度は4月から翌年3月までです（例：平成23年1月は平成22年度）。和暦と西暦を併記しています。",
         "達成率は、評価した項目のうち「達成」に区分される項目の割合です。"
         "「一部達成を含む」達成率は、一部達成に区分される項目も数えた割合です。",
-        "「報告値」は出典の文章に記載された値をそのまま示したもので、項目別の評価から計算した値"
-        "(計算値)とは区別しています。",
+        "「報告値」は出典の文章に記載された値をそのまま示したもので、項目ごとの評価から計算した値"
+        "（計算値）とは区別しています。",
     ]
     return lines
 
@@ -134,6 +164,15 @@ def sources_markup(lines: Sequence[str], extra: str = "") -> Markup:
     return Markup(f'<ul class="sources">{body}</ul>{extra}', "\n".join(lines))
 
 
-def heading_markup(lines: Sequence[str]) -> Markup:
+def heading_markup(lines: Sequence[str], title: str | None = None) -> Markup:
+    """The report's own ``<h1>`` (when *title* is given) and the lines under it."""
     body = "".join(f"<p>{esc(line)}</p>" for line in lines)
-    return Markup(f'<div class="report-meta">{body}</div>', "\n".join(lines))
+    h1 = f'<h1 class="report-title">{esc(title)}</h1>' if title else ""
+    text = "\n".join([title or "", *lines]).strip()
+    return Markup(f'{h1}<div class="report-meta">{body}</div>', text)
+
+
+def with_city(city: CityData, name: str) -> str:
+    """A plan or report name with the city in front, unless the name already holds it."""
+    city_name = str(city.city.get("name", "")).strip()
+    return name if not city_name or city_name in name else f"{city_name} {name}"

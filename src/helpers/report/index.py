@@ -78,13 +78,13 @@ class IndexReport:
         files = [
             ("data/achievement.csv", "計画・内訳ごとの項目数と達成率"),
             ("data/items.csv", "項目と取組状況"),
-            ("data/events.csv", "年表の出来事(年度・計画期間つき)"),
+            ("data/events.csv", "年表の出来事（年度・計画期間つき）"),
             ("data/columns.csv", "各ファイルの列の意味"),
         ]
         body = "".join(
             f'<li><a href="{esc(path)}">{esc(path)}</a>: {esc(text)}</li>' for path, text in files
         )
-        note = "文字コードはUTF-8(BOM付き)で、表計算ソフトでそのまま開けます。"
+        note = "文字コードはUTF-8（BOM付き）で、表計算ソフトでそのまま開けます。"
         return Markup(f'<ul class="open-data">{body}</ul><p>{esc(note)}</p>', note)
 
 

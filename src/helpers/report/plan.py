@@ -9,6 +9,7 @@ import pandas as pd
 
 from helpers.data.city import CityData
 from helpers.publish.html import Figure, Headline, Headlines, Table
+from helpers.publish.sections import NotApplicable, not_applicable
 from helpers.report.common import (
     Markup,
     comparison_figure_or_note,
@@ -16,15 +17,20 @@ from helpers.report.common import (
     heading_markup,
     load_report_data,
     note_markup,
+    paragraph_markup,
     parse_as_of,
     plan_display_name,
     plan_row,
     source_lines,
     sources_markup,
+    stack,
     timeline_figure_or_note,
+    with_city,
 )
-from helpers.views import labels, metrics, sentences
-from helpers.views.formatting import is_missing
+from helpers.views import labels, metrics, sentences, tables
+from helpers.views.formatting import is_missing, text_or_none
+
+REPORT_TITLE_SUFFIX = "評価報告書"
 
 
 @dataclass(frozen=True)
@@ -46,6 +52,11 @@ class PlanReport:
         return plan_display_name(self.plan)
 
     @property
+    def title(self) -> str:
+        """The report's own title (its ``<h1>``), e.g. "第二次東大和市情報化推進計画 評価報告書"."""
+        return f"{with_city(self.city, str(self.plan['name']))} {REPORT_TITLE_SUFFIX}"
+
+    @property
     def scale(self) -> Any:
         return self.city.scale_of(self.plan_id)
 
@@ -58,47 +69,92 @@ class PlanReport:
     def _rows(self) -> pd.DataFrame:
         return self.achievement_df.loc[self.achievement_df["plan_id"] == self.plan_id]
 
-    def _no_statuses(self) -> Markup | None:
+    def _all_row(self) -> pd.Series | None:
+        rows = self._rows()
+        rows = rows.loc[rows["breakdown"] == "all"]
+        return None if rows.empty else rows.iloc[0]
+
+    def _first_evaluation(self) -> str | None:
+        statuses = self._statuses().sort_values("as_of_date", kind="stable")
+        return None if statuses.empty else text_or_none(statuses.iloc[0]["as_of"])
+
+    def _not_evaluated(self) -> NotApplicable | None:
+        """Why the per-item sections do not apply (no per-item statuses, or none yet)."""
         if self._statuses().empty:
-            return note_markup(
-                f"{self.name}は項目別の取組状況の記録がないため、この図はありません"
-                "(計画全体の報告値は「評価の要点」に示しています)。"
-            )
+            return not_applicable(f"{self.name}は項目ごとの取組状況の記録がありません。")
+        row = self._all_row()
+        if row is None or row["source"] != "computed" or int(row["n_items"]) == 0:
+            when = self.as_of_text or "指定の時点"
+            return not_applicable(f"{when}までに評価の記録がありません。")
         return None
 
+    # --- first screen ------------------------------------------------------------------------
+
     def heading(self) -> Markup:
-        """City, plan name, period and evaluation date under the title."""
+        """The report's title, plan period, adoption and evaluation date."""
         period = metrics.period_label(int(self.plan["start_fy"]), int(self.plan["end_fy"]))
-        lines = [f"{self.city.city.get('name', '')} {self.plan['name']}", f"計画期間: {period}"]
+        lines = [f"計画期間：{period}"]
         if not is_missing(self.plan.get("formulated")):
-            lines.append(f"策定: {self.plan['formulated']}")
-        rows = self._rows()
-        if not rows.empty and not is_missing(rows.iloc[0]["as_of"]):
-            lines.append(f"評価時点: {rows.iloc[0]['as_of']}")
-        return heading_markup(lines)
+            lines.append(f"策定：{self.plan['formulated']}")
+        row = self._all_row()
+        if row is not None and text_or_none(row["as_of"]):
+            timing = sentences.remaining_years_sentence(
+                row["as_of_date"], int(self.plan["start_fy"]), int(self.plan["end_fy"])
+            )
+            lines.append(f"評価時点：{row['as_of']}" + (f"（{timing}）" if timing else ""))
+        elif self.as_of_text:
+            lines.append(f"評価時点：{self.as_of_text}")
+        return heading_markup(lines, title=self.title)
+
+    def _scale_definition(self, cls: str) -> str | None:
+        """The definition the plan's scale gives its best level of class *cls*."""
+        scale = self.scale
+        if scale is None:
+            return None
+        levels = scale.levels.loc[scale.levels["cls"] == cls].sort_values("order")
+        return None if levels.empty else text_or_none(levels.iloc[0]["definition"])
+
+    def _names_of_class(self, cls: str) -> list[str]:
+        """Names of the plan's items whose status at the evaluation date is of class *cls*."""
+        scale = self.scale
+        if scale is None:
+            return []
+        latest = metrics.latest_statuses(self._statuses(), self.as_of)
+        codes = set(scale.levels.loc[scale.levels["cls"] == cls, "code"])
+        chosen = latest.loc[latest["status"].isin(codes)]
+        items = self._items().merge(chosen[["plan_id", "item_no"]], on=["plan_id", "item_no"])
+        return [str(n) for n in items.sort_values("item_no")["name"]]
 
     def headline(self) -> Headlines | Markup:
         """The first screen: the plan's figures as large numbers with denominators."""
-        rows = self._rows()
-        if rows.empty:
+        if self._rows().empty:
             return note_markup(f"{self.name}には評価の記録がありません。")
-        figures = sentences.headline_from_achievement(self.achievement_df, self.plan_id)
+        figures = sentences.headline_from_achievement(
+            self.achievement_df,
+            self.plan_id,
+            partial_definition=self._scale_definition("partial"),
+            not_achieved_names=self._names_of_class("not_achieved"),
+        )
         lines = figures["sentences"]
         if figures["source"] == "reported":
-            cards = []
-            for measure in ("rate_strict", "rate_incl_partial"):
-                if figures[measure] is None:
-                    continue
-                cards.append(
+            return Headlines(
+                [
                     Headline(
-                        f"{labels.MEASURE_LABELS[measure]}({labels.SOURCE_LABELS['reported']})",
+                        f"{labels.MEASURE_LABELS[measure]}（{labels.SOURCE_LABELS['reported']}）",
                         figures["wording"] or figures[measure],
                         "",
-                        "項目数は出典に記載なし",
-                        lines.get(measure) or figures["summary"],
+                        "項目ごとの評価は出典にありません",
+                        lines[measure],
+                        percent=figures["wording"] is None,
                     )
-                )
-            return Headlines(cards)
+                    for measure in metrics.MEASURES
+                    if figures[measure] is not None
+                ]
+            )
+        if "not_evaluated" in lines:
+            first = self._first_evaluation()
+            later = f"最初の評価は{first}です。" if first else ""
+            return note_markup(f"{lines['not_evaluated']}{later}")
         n = figures["n_items"]
         counted = {
             "rate_strict": figures["achieved"],
@@ -110,7 +166,7 @@ class PlanReport:
                 figures[measure],
                 "%",
                 f"{n}項目中{count}項目",
-                lines.get(measure) or figures["summary"],
+                lines[measure],
                 percent=True,
             )
             for measure, count in counted.items()
@@ -121,18 +177,18 @@ class PlanReport:
                 figures["not_achieved"],
                 "項目",
                 f"{n}項目中",
-                lines.get("not_achieved") or figures["summary"],
+                lines["not_achieved"],
             )
         )
         return Headlines(cards)
 
-    def scale_table(self) -> Table | Markup:
+    # --- per-item sections -------------------------------------------------------------------
+
+    def scale_table(self) -> Table | NotApplicable:
         """The rating scale of the plan with its definitions as written."""
         scale = self.scale
         if scale is None:
-            return note_markup(
-                f"{self.name}については、出典に項目別の取組状況と評価区分の記載がありません。"
-            )
+            return not_applicable(f"{self.name}には評価区分の定めがありません。")
         levels = scale.levels.sort_values("order", kind="stable")
         df = pd.DataFrame(
             {
@@ -142,43 +198,64 @@ class PlanReport:
                 "出典頁": levels["page"],
             }
         )
-        return Table(df, f"評価区分({scale.name})")
+        return Table(df, f"評価区分（{scale.name}）")
 
-    def status_figure(self) -> Figure | Markup:
+    def status_figure(self) -> Figure | NotApplicable:
         """Items per status level, with counts and shares."""
-        if (note := self._no_statuses()) is not None:
-            return note
+        if (skip := self._not_evaluated()) is not None:
+            return skip
         counts = metrics.status_counts(
             self._items(), self._statuses(), self.city.scales, self.city.plans, self.as_of
         )
         return figure_of("status_distribution", counts)
 
-    def target_figure(self) -> Figure | Markup:
-        """Status classes by target level (実施 / 検討)."""
-        if (note := self._no_statuses()) is not None:
-            return note
+    def _target_levels_sentence(self) -> str:
+        """What the plan's target levels mean, from the data's own configuration."""
+        used = list(dict.fromkeys(self._items()["target"].dropna().astype(str)))
+        config = self.city.target_levels
+        parts = []
+        for code in used:
+            match = config.loc[config["code"].astype(str) == code]
+            label = code
+            description = None
+            if not match.empty:
+                label = text_or_none(match.iloc[0]["label"]) or code
+                description = text_or_none(match.iloc[0]["description"])
+            parts.append(f"「{label}」（{description}）" if description else f"「{label}」")
+        if not parts:
+            return ""
+        return (
+            f"この計画の取組目標は{'、'.join(parts)}の{len(parts)}つです。"
+            "目標の種類によって達成の意味が異なるため、分けて示します。"
+        )
+
+    def target_figure(self) -> Any:
+        """Status classes by target level, after what the levels mean for this plan."""
+        if (skip := self._not_evaluated()) is not None:
+            return skip
         rows = self._rows()
         if not rows["breakdown"].str.startswith("target:").any():
-            return note_markup("取組目標の区分がありません。")
-        return figure_of("target_level", rows)
+            return not_applicable(f"{self.name}の項目には取組目標がありません。")
+        sentence = self._target_levels_sentence()
+        explanation = paragraph_markup(sentence) if sentence else None
+        return stack(explanation, figure_of("target_level", rows))
 
-    def category_figure(self) -> Figure | Markup:
+    def category_figure(self) -> Figure | NotApplicable:
         """Status classes by category (priority goal), for plans whose items name one."""
-        if (note := self._no_statuses()) is not None:
-            return note
+        if (skip := self._not_evaluated()) is not None:
+            return skip
         rows = self._rows()
         if not rows["breakdown"].str.startswith("category:").any():
-            return note_markup(f"{self.name}の項目は重点目標に分類されていません。")
+            return not_applicable(f"{self.name}の項目は重点目標に分類されていません。")
         return figure_of("category", rows)
 
-    def history_figure(self) -> Figure | Markup:
+    def history_figure(self) -> Figure | NotApplicable:
         """Rates at each evaluation date, when the plan was evaluated more than once."""
-        if (note := self._no_statuses()) is not None:
-            return note
+        if (skip := self._not_evaluated()) is not None:
+            return skip
         dates = self._statuses()["as_of"].dropna().unique()
         if len(dates) < 2:
-            when = f"{dates[0]}時点の" if len(dates) else ""
-            return note_markup(f"{self.name}の評価は{when}1回のみのため、推移はありません。")
+            return not_applicable(f"{self.name}の評価は{dates[0]}の1回だけです。")
         rates = metrics.rates_over_time(self._items(), self._statuses(), self.scale)
         return figure_of("rates_over_time", rates)
 
@@ -213,16 +290,15 @@ class PlanReport:
         df = pd.DataFrame(
             {
                 "重点目標": [
-                    f"({g}){t}" for g, t in zip(merged["goal_no"], merged["goal"], strict=True)
+                    f"（{g}）{t}" for g, t in zip(merged["goal_no"], merged["goal"], strict=True)
                 ],
                 "主な施策": merged["measure"],
                 "出典頁": merged["page"],
             }
         )
-        return Table(
-            df,
-            f"{self.name}の重点目標と主な施策(出典に項目別の評価はありません)",
-        )
+        return Table(df, f"{self.name}の重点目標と主な施策（出典に項目ごとの評価はありません）")
+
+    # --- context -----------------------------------------------------------------------------
 
     def timeline_figure(self) -> Figure | Markup:
         """Events of the plan period on a fiscal-year axis."""
@@ -240,19 +316,18 @@ class PlanReport:
     def sources(self) -> Markup:
         """Source document, page references, definitions and the check of reported figures."""
         lines = source_lines(self.city)
-        lines.append(f"計画の出典: {self.plan['source']}({self.plan['page']}頁)。")
+        lines.append(f"計画の出典：{self.plan['source']}（{self.plan['page']}頁）。")
         check = metrics.reconcile_reported(self.achievement_df, self.city.reported)
         check = check.loc[check["plan_id"] == self.plan_id] if "plan_id" in check else check
         extra = ""
         if not check.empty:
-            extra = Table(charts_table_check(check), "出典の報告値と計算値の照合")._repr_html_()
+            sentence = tables.reconciliation_sentence(check)
+            comparable = check.loc[check["consistent"].notna()]
+            extra = paragraph_markup(sentence).html if sentence else ""
+            if not comparable.empty:
+                table = Table(tables.reconciliation_table(comparable), "出典の報告値と計算値の照合")
+                extra += table.to_html()
         return sources_markup(lines, extra)
-
-
-def charts_table_check(check: pd.DataFrame) -> pd.DataFrame:
-    """Display columns of :func:`helpers.metrics.reconcile_reported` (Japanese headers)."""
-    renamed = check.rename(columns=labels.COLUMNS)
-    return renamed[[c for c in renamed.columns if c not in {"plan_id"}]]
 
 
 def plan_context(plan_id: str, data_dir: str, as_of: str = "") -> PlanReport:

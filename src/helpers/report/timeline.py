@@ -35,7 +35,7 @@ class TimelineReport:
         last = int(dated["fiscal_year"].max()) if not dated.empty else None
         lines = [f"{self.city.city.get('name', '')} 情報化施策の歩み"]
         if first is not None:
-            lines.append(f"対象: {metrics.period_label(first, last)}、出来事{len(events)}件")
+            lines.append(f"対象：{metrics.period_label(first, last)}、出来事{len(events)}件")
         return heading_markup(lines)
 
     def timeline_figure(self) -> Figure | Markup:
@@ -64,7 +64,7 @@ class TimelineReport:
         )
         df = pd.DataFrame(
             {
-                "時期(出典の表記)": events["date_written"].fillna(labels.UNKNOWN_DATE),
+                "時期（出典の表記）": events["date_written"].fillna(labels.UNKNOWN_DATE),
                 "年度": [
                     fiscal_year_label(int(fy)) if not is_missing(fy) else labels.UNKNOWN_DATE
                     for fy in events["fiscal_year"]
@@ -78,7 +78,7 @@ class TimelineReport:
                 "備考": events["note"],
             }
         )
-        return Table(df, "出来事の一覧(時期順)")
+        return Table(df, "出来事の一覧（時期順）")
 
     def sources(self) -> Markup:
         return sources_markup(source_lines(self.city))

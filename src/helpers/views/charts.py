@@ -38,10 +38,16 @@ import pandas as pd
 from helpers.data.dates import era_year_label, fiscal_year_label
 from helpers.views import labels, metrics, theme
 from helpers.views.formatting import format_percent, is_missing
+from helpers.views.tables import points
 
 # --------------------------------------------------------------------------------------------
 # shared base helpers
 # --------------------------------------------------------------------------------------------
+
+
+def breakdown_value(label: str) -> str:
+    """The value part of a breakdown label: "取組目標：実施" -> "実施"."""
+    return label.split(labels.LABEL_SEPARATOR, 1)[-1]
 
 
 def _title(text: str, subtitle: str | None = None) -> alt.Title:
@@ -64,14 +70,19 @@ def _percent(value: Any) -> str:
 
 
 def _count_text(count: int, share: Any) -> str:
-    """14, 0.7368 -> "14項目 (73.7%)"."""
+    """14, 0.7368 -> "14項目（73.7%）"."""
     text = f"{int(count)}{labels.ITEMS_UNIT}"
-    return text if is_missing(share) else f"{text} ({_percent(share)})"
+    return text if is_missing(share) else f"{text}（{_percent(share)}）"
 
 
 def _points(value: Any) -> str:
     """A change of a rate in percentage points, e.g. "+12.3ポイント"."""
-    return f"{float(value) * 100:+.1f}ポイント"
+    return points(value)
+
+
+def _sentence(clauses: Sequence[str], ending: str = "です") -> str:
+    """Join clauses into one Japanese sentence: "A、B、Cです。"."""
+    return "、".join(c for c in clauses if c) + f"{ending}。"
 
 
 def _table(frame: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
@@ -87,7 +98,7 @@ def _table(frame: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
 
 
 def _as_of_suffix(values: pd.Series) -> str:
-    """ "(平成24年度末現在)" when all rows share one written as-of, else ""."""
+    """ "（平成24年度末時点）" when all rows share one written as-of, else ""."""
     written = [str(v) for v in values.dropna().unique()]
     return labels.TITLE_AS_OF_SUFFIX.format(as_of=written[0]) if len(written) == 1 else ""
 
@@ -110,7 +121,7 @@ def _count_bars(
     row_field: str | None = None,
     row_order: list[str] | None = None,
 ) -> alt.LayerChart | alt.FacetChart:
-    """Horizontal bars of ``count`` per ``y_field`` with a "N項目 (x%)" label on each bar.
+    """Horizontal bars of ``count`` per ``y_field`` with a "N項目（x%）" label on each bar.
 
     ``data`` needs columns ``y_field``, count and text. With ``row_field`` the chart is
     faceted into one row per value (in ``row_order``).
@@ -155,7 +166,7 @@ def _status_distribution_data(counts: pd.DataFrame) -> pd.DataFrame:
 
 
 def status_distribution_title(counts: pd.DataFrame) -> str:
-    """E.g. "第二次計画の取組状況の内訳(平成24年度末現在)"."""
+    """E.g. "第二次計画の取組状況の内訳（平成24年度末時点）"."""
     plans = list(dict.fromkeys(counts["plan_name"]))
     prefix = f"{plans[0]}の" if len(plans) == 1 else ""
     return f"{prefix}{labels.TITLE_STATUS_DISTRIBUTION}{_as_of_suffix(counts['as_of'])}"
@@ -189,21 +200,23 @@ def status_distribution_chart(counts: pd.DataFrame) -> alt.LayerChart | alt.Face
 
 
 def status_distribution_description(counts: pd.DataFrame) -> str:
-    """E.g. "第二次計画(平成24年度末現在、評価した19項目)の取組状況は、達成14項目 (73.7%)、…。"."""
+    """One sentence, e.g. "平成24年度末時点で評価した第二次計画の19項目の取組状況は、
+    達成14項目（73.7%）、一部達成4項目（21.1%）、未達成1項目（5.3%）です。"."""
     parts = []
     for _, plan in counts.groupby("plan_id", sort=False):
         first = plan.iloc[0]
-        when = f"{first['as_of']}現在、" if not is_missing(first["as_of"]) else ""
-        unrated = f"、未評価{int(first['n_unrated'])}項目" if int(first["n_unrated"]) else ""
+        when = f"{first['as_of']}時点で" if not is_missing(first["as_of"]) else ""
+        n_unrated = int(first["n_unrated"])
+        unrated = f"（ほかに未評価{n_unrated}項目）" if n_unrated else ""
         levels = "、".join(
             f"{row['label']}{_count_text(row['count'], row['share'])}"
             for _, row in plan.sort_values("order", kind="stable").iterrows()
         )
         parts.append(
-            f"{first['plan_name']}({when}評価した{int(first['n_items'])}項目{unrated})"
-            f"の取組状況は、{levels}"
+            f"{when}評価した{first['plan_name']}の{int(first['n_items'])}項目{unrated}"
+            f"の取組状況は{levels}"
         )
-    return "。".join(parts) + "。" if parts else "取組状況の記録がない。"
+    return _sentence(parts) if parts else "取組状況の記録はありません。"
 
 
 def status_distribution_table(counts: pd.DataFrame) -> pd.DataFrame:
@@ -223,7 +236,7 @@ def _breakdown_data(achievement_df: pd.DataFrame, kind: str) -> pd.DataFrame:
     data = metrics.class_counts_long(achievement_df, kind)
     several_plans = data["plan_id"].nunique() > 1
     data["panel"] = [
-        f"{plan + ' ' if several_plans else ''}{label}({n}{labels.ITEMS_UNIT})"
+        f"{plan + ' ' if several_plans else ''}{label}（{n}{labels.ITEMS_UNIT}）"
         for plan, label, n in zip(
             data["plan_name"], data["breakdown_label"], data["n_items"], strict=True
         )
@@ -275,18 +288,20 @@ def _breakdown_description(achievement_df: pd.DataFrame, kind: str, what: str) -
         & achievement_df["breakdown"].astype(str).str.startswith(f"{kind}:")
     ]
     if rows.empty:
-        return f"{what}の内訳はない。"
+        return f"{what}ごとの内訳はありません。"
     several_plans = rows["plan_id"].nunique() > 1
     parts = []
     for _, row in rows.iterrows():
         n_items = int(row["n_items"])
-        counts = "、".join(f"{labels.CLASS_LABELS[c]}{int(row[c])}" for c in labels.CLASS_ORDER)
+        counts = "・".join(
+            f"{labels.CLASS_LABELS[c]}{int(row[c])}{labels.ITEMS_UNIT}" for c in labels.CLASS_ORDER
+        )
         rate = _percent(row["rate_strict"])
-        label = str(row["breakdown_label"]).removeprefix(f"{what}: ")
+        label = breakdown_value(str(row["breakdown_label"]))
         plan = f"{row['plan_name']}の" if several_plans else ""
-        parts.append(f"{plan}{label}の{n_items}項目が{counts}(達成率{rate})")
+        parts.append(f"{plan}「{label}」の{n_items}項目は{counts}（達成率{rate}）")
     plans = list(dict.fromkeys(rows["plan_name"]))
-    return f"{'・'.join(plans)}の{what}別の取組状況は、" + "、".join(parts) + "。"
+    return f"{'・'.join(plans)}の{what}別の取組状況は、" + _sentence(parts)
 
 
 def _breakdown_table(achievement_df: pd.DataFrame, kind: str) -> pd.DataFrame:
@@ -303,7 +318,7 @@ def _breakdown_table(achievement_df: pd.DataFrame, kind: str) -> pd.DataFrame:
 
 
 def target_level_title(achievement_df: pd.DataFrame) -> str:
-    """E.g. "第二次計画の取組目標別の取組状況(平成24年度末現在)"."""
+    """E.g. "第二次計画の取組目標別の取組状況（平成24年度末時点）"."""
     return _breakdown_title(achievement_df, "target", labels.TITLE_TARGET_LEVEL)
 
 
@@ -323,7 +338,7 @@ def target_level_table(achievement_df: pd.DataFrame) -> pd.DataFrame:
 
 
 def category_title(achievement_df: pd.DataFrame) -> str:
-    """E.g. "第二次計画の重点目標別の取組状況(令和4年度末現在)"."""
+    """E.g. "第二次計画の重点目標別の取組状況（令和4年度末時点）"."""
     return _breakdown_title(achievement_df, "category", labels.TITLE_CATEGORY)
 
 
@@ -371,7 +386,7 @@ def _comparison_data(comparison_df: pd.DataFrame) -> pd.DataFrame:
                     "source_label": source_label,
                     "wording": wording,
                     "as_of": None if is_missing(plan["as_of"]) else str(plan["as_of"]),
-                    "text": f"{amount}({source_label})" if reported else amount,
+                    "text": f"{amount}（{source_label}）" if reported else amount,
                 }
             )
     columns = [
@@ -398,7 +413,7 @@ def comparison_title(comparison_df: pd.DataFrame) -> str:
 
 def comparison_chart(comparison_df: pd.DataFrame) -> alt.FacetChart:
     """Rates per plan, one panel per measure. Computed rates are filled bars; reported
-    aggregates are hollow dashed bars labelled "(報告値)"."""
+    aggregates are hollow dashed bars labelled "（報告値）"."""
     data = _comparison_data(comparison_df)
     plans = list(dict.fromkeys(comparison_df["plan_name"]))
     sources = [labels.SOURCE_LABELS["computed"], labels.SOURCE_LABELS["reported"]]
@@ -459,22 +474,30 @@ def comparison_description(comparison_df: pd.DataFrame) -> str:
             change = plan[f"change_{measure.removeprefix('rate_')}"]
             if not is_missing(change):
                 changes.append(
-                    f"{plan['plan_name']}の{labels.MEASURE_LABELS[measure]}は前計画から"
+                    f"{plan['plan_name']}の{labels.MEASURE_LABELS[measure]}は前の計画から"
                     f"{_points(change)}"
                 )
-    sentence = "。".join(parts)
+    if not parts:
+        return "比較できる計画はありません。"
     if changes:
-        sentence += "。" + "、".join(changes)
-    elif comparison_df["source"].nunique() > 1:
-        sentence += "。報告値と計算値は求め方が異なるため、増減は示していない"
-    return sentence + "。" if sentence else "比較できる計画がない。"
+        return _sentence([*parts, *changes])
+    if comparison_df["source"].nunique() > 1:
+        parts[-1] += "で、報告値と計算値は求め方が異なるため増減は示していません"
+        return "、".join(parts) + "。"
+    return _sentence(parts)
 
 
 def comparison_table(comparison_df: pd.DataFrame) -> pd.DataFrame:
     """Plans with period, rates, their kind, wording, changes and notes."""
     data = comparison_df.copy()
     for column in ("rate_strict", "rate_incl_partial"):
-        data[column] = [_percent(v) for v in data[column]]
+        # a reported figure is shown in the document's own words ("約4割"), never as "40.0%"
+        data[column] = [
+            (w if isinstance(w, str) and w else _percent(v))
+            if source == "reported" and not is_missing(v)
+            else _percent(v)
+            for v, w, source in zip(data[column], data["wording"], data["source"], strict=True)
+        ]
     for column in ("change_strict", "change_incl_partial"):
         data[column] = ["" if is_missing(v) else _points(v) for v in data[column]]
     data["source_label"] = [labels.SOURCE_LABELS.get(str(s), str(s)) for s in data["source"]]
@@ -556,12 +579,12 @@ def _timeline_points(dated: pd.DataFrame) -> pd.DataFrame:
 
 
 def timeline_title(events: pd.DataFrame, plans: pd.DataFrame) -> str:
-    """E.g. "主な情報化施策の年表(昭和43年度~平成25年度)"."""
+    """E.g. "主な情報化施策の年表（昭和43年度～平成25年度）"."""
     _, _, first, last = _timeline_frames(events, plans)
     if first == last == 0:
         return labels.TITLE_TIMELINE
     span = f"{era_year_label(first)}{labels.PERIOD_SEPARATOR}{era_year_label(last)}"
-    return f"{labels.TITLE_TIMELINE}({span})"
+    return f"{labels.TITLE_TIMELINE}（{span}）"
 
 
 def timeline_chart(events: pd.DataFrame, plans: pd.DataFrame) -> alt.LayerChart:
@@ -626,25 +649,29 @@ def timeline_description(events: pd.DataFrame, plans: pd.DataFrame) -> str:
     dated, periods, _, _ = _timeline_frames(events, plans)
     undated = metrics.undated_events(events)
     if dated.empty:
-        return f"時期の分かる事象はない(時期不明{len(undated)}件は表に掲載)。"
+        n_undated = len(undated)
+        return (
+            f"時期の分かる出来事はありません（時期の記載がない{n_undated}件は表に載せています）。"
+        )
     per_plan = "、".join(
-        f"{p['short_name']}の期間に{int((dated['period_plan_id'] == p['plan_id']).sum())}件"
+        f"{p['short_name']}の期間が{int((dated['period_plan_id'] == p['plan_id']).sum())}件"
         for _, p in periods.iterrows()
     )
-    sentence = (
+    clauses = [
         f"{fiscal_year_label(int(dated['fiscal_year'].min()))}から"
         f"{fiscal_year_label(int(dated['fiscal_year'].max()))}までの主な情報化施策など"
-        f"{len(dated)}件を年度順に示す"
-    )
+        f"{len(dated)}件を年度順に示し"
+    ]
     if per_plan:
-        sentence += f"(うち{per_plan})"
+        clauses.append(f"そのうち{per_plan}")
     if not undated.empty:
-        sentence += f"。時期が分からない{len(undated)}件は図に含めず表に掲載"
-    return sentence + "。"
+        clauses.append(f"時期の記載がない{len(undated)}件は図に含めず表に載せています")
+        return "、".join(clauses) + "。"
+    return "、".join(clauses) + "です。"
 
 
 def timeline_table(events: pd.DataFrame, plans: pd.DataFrame) -> pd.DataFrame:
-    """All events in time order (undated last, "時期不明"): date, fiscal year, event, kind,
+    """All events in time order (undated last, "時期の記載なし"): date, fiscal year, event, kind,
     plan period, page, note."""
     dated, periods, _, _ = _timeline_frames(events, plans)
     undated = metrics.undated_events(events).copy()
@@ -774,7 +801,7 @@ def status_history_description(snapshots: pd.DataFrame) -> str:
     """Items, snapshots, changes since the previous snapshot and the latest distribution."""
     data = _history_data(snapshots)
     if data.empty:
-        return "取組状況の記録がない。"
+        return "取組状況の記録はありません。"
     as_of_order = list(data.sort_values("as_of_date", kind="stable")["as_of"].drop_duplicates())
     n_items = data[["plan_id", "item_no"]].drop_duplicates().shape[0]
     changes = snapshots["change"].dropna()
@@ -791,8 +818,8 @@ def status_history_description(snapshots: pd.DataFrame) -> str:
         for label in data.drop_duplicates("label").sort_values("order")["label"]
     )
     return (
-        f"{n_items}項目の取組状況を{len(as_of_order)}時点({'、'.join(as_of_order)})で示す。"
-        f"直前の時点からの変化は{counts}。{last}では{distribution}。"
+        f"{n_items}項目の取組状況を{len(as_of_order)}時点（{'、'.join(as_of_order)}）で示し、"
+        f"直前の時点からの変化は{counts}、{last}の時点では{distribution}です。"
     )
 
 
@@ -924,12 +951,12 @@ def rates_over_time_description(rates: pd.DataFrame) -> str:
     """Each rate from the first to the last snapshot."""
     data = _rates_data(rates)
     if data.empty:
-        return "達成率を計算できる時点がない。"
+        return "達成率を計算できる時点はありません。"
     parts = []
     for (_, measure), group in data.groupby(["plan_id", "measure"], sort=False):
-        values = "→".join(f"{r['as_of']} {r['text']}" for _, r in group.iterrows())
+        values = "→".join(f"{r['as_of']}{r['text']}" for _, r in group.iterrows())
         parts.append(f"{labels.MEASURE_LABELS[str(measure)]}は{values}")
-    return "、".join(parts) + "と推移した。"
+    return "、".join(parts) + "と推移しました。"
 
 
 def rates_over_time_table(rates: pd.DataFrame) -> pd.DataFrame:

@@ -26,6 +26,8 @@ BREAKDOWN_KIND_LABELS: Final[dict[str, str]] = {
     "category": "重点目標別",
 }
 TARGET_PREFIX_LABEL: Final = "取組目標"
+#: Between a label and its value in Japanese text ("取組目標：実施").
+LABEL_SEPARATOR: Final = "："
 CATEGORY_PREFIX_LABEL: Final = "重点目標"
 
 # --- where a figure comes from ---------------------------------------------------------------
@@ -37,13 +39,13 @@ SOURCE_LABELS: Final[dict[str, str]] = {
 # --- measures (rates) ------------------------------------------------------------------------
 MEASURE_LABELS: Final[dict[str, str]] = {
     "rate_strict": "達成率",
-    "rate_incl_partial": "達成率(一部達成を含む)",
+    "rate_incl_partial": "達成率（一部達成を含む）",
 }
 
 # what a reported rate counts, for sentences ("目標を達成した項目は計画全体の約4割")
 MEASURE_PHRASES: Final[dict[str, str]] = {
     "rate_strict": "目標を達成した項目",
-    "rate_incl_partial": "達成(一部達成を含む)項目",
+    "rate_incl_partial": "達成（一部達成を含む）の項目",
 }
 
 # --- change of status between two snapshots --------------------------------------------------
@@ -60,17 +62,22 @@ CHANGE_MARKS: Final[dict[str, str]] = {
 
 # --- notes written into metric tables --------------------------------------------------------
 NOTE_REPORTED_ONLY: Final = (
-    "項目別の取組状況は出典にないため、出典が示す全体の割合(報告値)のみを掲載。"
-    "項目数・件数は計算していない。"
+    "項目ごとの取組状況が出典にないため、出典が記す計画全体の割合（報告値）だけを示しています。"
+    "項目数は計算していません。"
 )
-NOTE_NO_STATUS: Final = "評価時点までに取組状況の記録がない。"
-NOTE_MIXED_AS_OF: Final = "項目により評価時点が異なる(各項目の最新の評価を使用)。"
-NOTE_FIRST_PLAN: Final = "比較対象の前計画なし。"
-NOTE_NOT_COMPARABLE: Final = "前計画は{prev}、本計画は{this}のため増減は算出しない。"
-NOTE_NO_COMPUTED: Final = "比較できる計算値がない(報告値のみ)。"
-NOTE_AS_OF_DIFFERS: Final = "計算値の時点({computed})と報告値の時点({reported})が異なる。"
-NOTE_NO_RATE: Final = "比較できる割合がない。"
-UNKNOWN_DATE: Final = "時期不明"
+NOTE_NO_STATUS: Final = "評価時点までに取組状況の記録がありません。"
+NOTE_MIXED_AS_OF: Final = "項目によって評価時点が異なります（各項目の最新の評価を使っています）。"
+NOTE_FIRST_PLAN: Final = "比較する前の計画はありません。"
+NOTE_NOT_COMPARABLE: Final = "前の計画は{prev}、この計画は{this}のため、増減は計算していません。"
+NOTE_NO_COMPUTED: Final = "項目ごとの評価がないため、計算値と照合できません。"
+NOTE_AS_OF_DIFFERS: Final = "計算値の時点（{computed}）と報告値の時点（{reported}）が異なります。"
+NOTE_NO_RATE: Final = "比較できる割合がありません。"
+UNKNOWN_DATE: Final = "時期の記載なし"
+MISSING_VALUE: Final = "—"
+
+# --- reported vs computed check --------------------------------------------------------------
+VERDICT: Final[dict[bool, str]] = {True: "整合", False: "不整合"}
+VERDICT_NOT_JUDGED: Final = "照合できません"
 
 # --- event kinds (values of the 種別 column) counted as a system going live --------------------
 GOLIVE_KINDS: Final[tuple[str, ...]] = (
@@ -97,7 +104,7 @@ APPROXIMATE_MARKERS: Final[tuple[str, ...]] = (
 # --- units and formats -----------------------------------------------------------------------
 ITEMS_UNIT: Final = "項目"
 EVENTS_UNIT: Final = "件"
-PERIOD_SEPARATOR: Final = "~"
+PERIOD_SEPARATOR: Final = "～"
 
 # --- axis and legend titles ------------------------------------------------------------------
 AXIS_PLAN: Final = "計画"
@@ -128,7 +135,7 @@ TITLE_COMPARISON: Final = "計画ごとの達成率の比較"
 TITLE_TIMELINE: Final = "主な情報化施策の年表"
 TITLE_STATUS_HISTORY: Final = "項目別の取組状況の推移"
 TITLE_RATES_OVER_TIME: Final = "達成率の推移"
-TITLE_AS_OF_SUFFIX: Final = "({as_of}現在)"
+TITLE_AS_OF_SUFFIX: Final = "（{as_of}時点）"
 
 # --- table column headers (key: column name in a metric frame) -------------------------------
 COLUMNS: Final[dict[str, str]] = {
@@ -149,9 +156,9 @@ COLUMNS: Final[dict[str, str]] = {
     "partial": "一部達成",
     "not_achieved": "未達成",
     "rate_strict": "達成率",
-    "rate_incl_partial": "達成率(一部達成を含む)",
+    "rate_incl_partial": "達成率（一部達成を含む）",
     "change_strict": "達成率の増減",
-    "change_incl_partial": "達成率(一部達成を含む)の増減",
+    "change_incl_partial": "達成率（一部達成を含む）の増減",
     "source": "数値の種類",
     "source_label": "数値の種類",
     "as_of": "評価時点",
@@ -176,7 +183,7 @@ COLUMNS: Final[dict[str, str]] = {
     "to_status": "今回の取組状況",
     "change": "変化",
     "change_label": "変化",
-    "fiscal_year": "年度(西暦)",
+    "fiscal_year": "年度（西暦）",
     "fiscal_year_label": "年度",
     "date_written": "時期",
     "event": "事象",
@@ -186,5 +193,3 @@ COLUMNS: Final[dict[str, str]] = {
     "start_label": "開始年度",
     "end_label": "終了年度",
 }
-
-YES_NO: Final[dict[bool, str]] = {True: "整合", False: "不整合"}

@@ -115,9 +115,10 @@ def _ratio(numerator: int, denominator: int) -> float | None:
 
 
 def period_label(start_fy: int, end_fy: int) -> str:
-    """Return a plan period in both forms, e.g. "平成21年度~平成25年度 (2009-2013)"."""
-    era = f"{era_year_label(start_fy)}{labels.PERIOD_SEPARATOR}{era_year_label(end_fy)}"
-    return f"{era} ({start_fy}-{end_fy})"
+    """Return a plan period in both forms, e.g. "平成21年度～平成25年度（2009～2013年度）"."""
+    sep = labels.PERIOD_SEPARATOR
+    era = f"{era_year_label(start_fy)}{sep}{era_year_label(end_fy)}"
+    return f"{era}（{start_fy}{sep}{end_fy}年度）"
 
 
 def scale_for_plan(plans: pd.DataFrame, scales: Mapping[str, ScaleLike], plan_id: str) -> Any:
@@ -300,25 +301,25 @@ def _target_order(plan_items: pd.DataFrame, target_levels: pd.DataFrame | None) 
 
 
 def _target_label(code: str, target_levels: pd.DataFrame | None) -> str:
-    """Display label of a target level, e.g. "取組目標: 実施"."""
+    """Display label of a target level, e.g. "取組目標：実施"."""
     label = code
     if target_levels is not None and "label" in target_levels.columns:
         match = target_levels.loc[target_levels["code"].astype(str) == code, "label"]
         if not match.empty and text_or_none(match.iloc[0]):
             label = str(match.iloc[0])
-    return f"{labels.TARGET_PREFIX_LABEL}: {label}"
+    return f"{labels.TARGET_PREFIX_LABEL}{labels.LABEL_SEPARATOR}{label}"
 
 
 def _category_label(plan_id: str, goal_no: int | None, goals: pd.DataFrame | None) -> str:
-    """Display label of a category, e.g. "重点目標1: 情報化基盤の整備"."""
+    """Display label of a category, e.g. "重点目標1：情報化基盤の整備"."""
     if goal_no is None:
-        return f"{labels.CATEGORY_PREFIX_LABEL}: 指定なし"
+        return f"{labels.CATEGORY_PREFIX_LABEL}{labels.LABEL_SEPARATOR}指定なし"
     name = None
     if goals is not None and not goals.empty:
         match = goals.loc[(goals["plan_id"] == plan_id) & (goals["goal_no"] == goal_no), "goal"]
         name = text_or_none(match.iloc[0]) if not match.empty else None
     prefix = f"{labels.CATEGORY_PREFIX_LABEL}{goal_no}"
-    return f"{prefix}: {name}" if name else prefix
+    return f"{prefix}{labels.LABEL_SEPARATOR}{name}" if name else prefix
 
 
 def _breakdowns(

@@ -1,81 +1,163 @@
 """Japanese sentences that describe computed figures (the numbers come from ``metrics``).
 
-Every sentence is です・ます and names its denominator."""
+Every sentence is です・ます, uses full-width punctuation and names its denominator. Words that
+depend on the city (the names and definitions of its rating levels, its items) come in as
+arguments, so another city's report reads right without code changes."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from datetime import date, timedelta
 from typing import Any
 
 import pandas as pd
 
+from helpers.data.dates import era_year_label, fiscal_year_of
 from helpers.views import labels, metrics
-from helpers.views.formatting import format_percent, text_or_none
+from helpers.views.formatting import format_percent, is_missing, text_or_none
+
+#: Up to this many items are named in a sentence; more are counted only.
+MAX_NAMED_ITEMS = 3
 
 
-def _count_phrase(count: int, total: int) -> str:
-    """E.g. "14項目(73.7%)"."""
-    return f"{count}{labels.ITEMS_UNIT}({format_percent(count / total)})"
+def count_phrase(count: int, total: int) -> str:
+    """E.g. "14項目（73.7%）": a count with its share of *total*."""
+    return f"{count}{labels.ITEMS_UNIT}（{format_percent(count / total)}）"
 
 
-def _headline_sentences(row: Mapping[str, Any]) -> dict[str, str]:
-    """Plain-language Japanese sentences for the headline figures of one plan."""
-    name = row["plan_name"]
-    as_of = f"{row['as_of']}現在、" if text_or_none(row["as_of"]) else ""
-    if row["source"] == "reported":
-        present = [m for m in metrics.MEASURES if row[m] is not None]
-        parts = []
-        for measure in present:
-            wording = text_or_none(row["wording"]) if len(present) == 1 else None
-            amount = wording or format_percent(float(row[measure]))
-            parts.append(f"{labels.MEASURE_PHRASES[measure]}は計画全体の{amount}")
-        summary = (
-            f"{name}は項目別の取組状況が出典になく、{as_of}{'、'.join(parts)}"
-            f"({labels.SOURCE_LABELS['reported']})。"
+def quoted_list(names: Sequence[str]) -> str:
+    """「A」「B」 … as Japanese prose lists names."""
+    return "".join(f"「{name}」" for name in names)
+
+
+def _class_word(cls: str) -> str:
+    return f"「{labels.CLASS_LABELS[cls]}」"
+
+
+def remaining_years_sentence(as_of: Any, start_fy: int, end_fy: int) -> str:
+    """Where an evaluation date falls in the plan period, as one sentence ("" after the end).
+
+    "評価の時点では、計画期間の最終年度（平成25年度）が残っていました。" when one full fiscal year
+    remained; an evaluation before the start or in the middle of a year says so too.
+    """
+    if is_missing(as_of):
+        return ""
+    day = pd.Timestamp(as_of).date()
+    next_day = day + timedelta(days=1)
+    if day < date(start_fy, 4, 1):
+        return "計画期間が始まる前の時点の評価です。"
+    if next_day > date(end_fy + 1, 3, 31):
+        return ""
+    first_left = fiscal_year_of(next_day)
+    if next_day != date(first_left, 4, 1):  # in the middle of a fiscal year
+        return (
+            f"評価の時点は{era_year_label(first_left)}の途中で、計画期間は"
+            f"{era_year_label(end_fy)}末まで続いていました。"
         )
-        return {"summary": summary}
+    years = end_fy - first_left + 1
+    if years == 1:
+        return f"評価の時点では、計画期間の最終年度（{era_year_label(end_fy)}）が残っていました。"
+    return (
+        f"評価の時点では、計画期間が{years}年度（{era_year_label(first_left)}～"
+        f"{era_year_label(end_fy)}）残っていました。"
+    )
+
+
+def _reported_sentences(row: Mapping[str, Any]) -> dict[str, str]:
+    """A plan known only by the document's aggregate: what the document says, as it says it."""
+    name = row["plan_name"]
+    as_of = f"{row['as_of']}時点で、" if text_or_none(row["as_of"]) else ""
+    present = [m for m in metrics.MEASURES if row[m] is not None]
+    sentences: dict[str, str] = {}
+    parts = []
+    for measure in present:
+        wording = text_or_none(row["wording"]) if len(present) == 1 else None
+        amount = wording or format_percent(float(row[measure]))
+        part = f"{labels.MEASURE_PHRASES[measure]}は計画全体の{amount}"
+        parts.append(part)
+        sentences[measure] = f"{as_of}{part}と出典に記載されています。"
+    sentences["summary"] = (
+        f"{name}は項目ごとの評価が出典になく、{as_of}{'、'.join(parts)}"
+        f"と報告されています（{labels.SOURCE_LABELS['reported']}）。"
+    )
+    return sentences
+
+
+def _not_achieved_sentence(count: int, names: Sequence[str]) -> str:
+    word = _class_word("not_achieved")
+    if count == 0:
+        return f"{word}の項目はありません。"
+    if names and len(names) == count and count <= MAX_NAMED_ITEMS:
+        return f"{word}は{quoted_list(names)}の{count}{labels.ITEMS_UNIT}です。"
+    return f"{word}は{count}{labels.ITEMS_UNIT}です（項目一覧に示しています）。"
+
+
+def _headline_sentences(
+    row: Mapping[str, Any],
+    partial_definition: str | None,
+    not_achieved_names: Sequence[str],
+) -> dict[str, str]:
+    """Plain-language Japanese sentences for the headline figures of one plan."""
+    if row["source"] == "reported":
+        return _reported_sentences(row)
+    name = row["plan_name"]
+    as_of = f"{row['as_of']}時点で、" if text_or_none(row["as_of"]) else ""
     n_items = int(row["n_items"])
     unrated = int(row["n_unrated"])
-    unrated_text = f"(未評価の{unrated}項目を除く)" if unrated else ""
+    unrated_text = f"（未評価の{unrated}{labels.ITEMS_UNIT}を除く）" if unrated else ""
     if n_items == 0:
-        return {"summary": f"{name}には評価済みの項目がない({unrated}項目が未評価)。"}
+        text = f"{name}には、この時点までに評価した項目がありません（{unrated}項目が未評価）。"
+        return {"summary": text, "not_evaluated": text}
     achieved, partial = int(row["achieved"]), int(row["partial"])
     not_achieved = int(row["not_achieved"])
     cls = labels.CLASS_LABELS
+    definition = f"（{partial_definition}）" if partial_definition else ""
+    if partial:
+        incl_partial = (
+            f"{_class_word('partial')}{definition}の{partial}{labels.ITEMS_UNIT}を含めると"
+            f"{achieved + partial}{labels.ITEMS_UNIT}です。"
+        )
+    else:
+        incl_partial = f"{_class_word('partial')}の項目はありません。"
     return {
         "summary": (
             f"{as_of}{name}の{n_items}{labels.ITEMS_UNIT}{unrated_text}のうち"
-            f"{_count_phrase(achieved, n_items)}が{cls['achieved']}、"
-            f"{cls['partial']}を含めると{_count_phrase(achieved + partial, n_items)}。"
+            f"{count_phrase(achieved, n_items)}が{cls['achieved']}、"
+            f"{cls['partial']}を含めると{count_phrase(achieved + partial, n_items)}です。"
         ),
-        "n_items": f"評価した項目は{n_items}{labels.ITEMS_UNIT}{unrated_text}。",
-        "achieved": f"{cls['achieved']}は{_count_phrase(achieved, n_items)}。",
-        "partial": f"{cls['partial']}は{_count_phrase(partial, n_items)}。",
-        "not_achieved": f"{cls['not_achieved']}は{_count_phrase(not_achieved, n_items)}。",
+        "n_items": f"評価した項目は{n_items}{labels.ITEMS_UNIT}{unrated_text}です。",
+        "achieved": f"{cls['achieved']}は{count_phrase(achieved, n_items)}です。",
+        "partial": f"{cls['partial']}は{count_phrase(partial, n_items)}です。",
+        "not_achieved": _not_achieved_sentence(not_achieved, not_achieved_names),
         "rate_strict": (
             f"{as_of}評価した{n_items}{labels.ITEMS_UNIT}{unrated_text}のうち"
-            f"{achieved}{labels.ITEMS_UNIT}が「{cls['achieved']}」と評価されました。"
+            f"{achieved}{labels.ITEMS_UNIT}が{_class_word('achieved')}です。"
         ),
-        "rate_incl_partial": (
-            f"目標の一部だけを達成した{partial}{labels.ITEMS_UNIT}も含めると、"
-            f"{achieved + partial}{labels.ITEMS_UNIT}が何らかの成果を上げています。"
-        ),
+        "rate_incl_partial": incl_partial,
     }
 
 
-def headline_from_achievement(achievement_df: pd.DataFrame, plan_id: str) -> dict[str, Any]:
+def headline_from_achievement(
+    achievement_df: pd.DataFrame,
+    plan_id: str,
+    *,
+    partial_definition: str | None = None,
+    not_achieved_names: Sequence[str] = (),
+) -> dict[str, Any]:
     """Headline figures of one plan (:func:`helpers.views.metrics.headline_figures`) with words.
 
     Adds ``summary`` (one Japanese sentence) and ``sentences`` (one sentence per figure, keyed
-    like the figures).
+    like the figures; ``not_evaluated`` when nothing was rated by then). *partial_definition*
+    (the scale's own definition of its partly-achieved level) and *not_achieved_names* (names
+    of the items not achieved) make the sentences say what the numbers mean.
     """
     figures = metrics.headline_figures(achievement_df, plan_id)
-    sentences = _headline_sentences(figures)
+    sentences = _headline_sentences(figures, partial_definition, not_achieved_names)
     return {**figures, "summary": sentences["summary"], "sentences": sentences}
 
 
 def headline(city: metrics.CityLike, plan_id: str, as_of: Any = None) -> dict[str, Any]:
     """Headline figures of one plan for a report's first screen (see
-    ``headline_from_achievement``), e.g. summary "平成24年度末現在、第二次計画の19項目のうち
-    14項目(73.7%)が達成、一部達成を含めると18項目(94.7%)。"."""
+    ``headline_from_achievement``), e.g. summary "平成24年度末時点で、第二次計画の19項目のうち
+    14項目（73.7%）が達成、一部達成を含めると18項目（94.7%）です。"."""
     return headline_from_achievement(metrics.achievement(city, as_of), plan_id)
