@@ -63,6 +63,7 @@ def test_bundled_columns_and_types(bundled: CityData) -> None:
         "end_fy",
         "formulated",
         "scale",
+        "indicator_rule",
         "source",
         "page",
     ]
@@ -197,7 +198,8 @@ def test_every_file_in_another_encoding_loads_the_same(
     folder = copy_folder(BUNDLED, tmp_path)
     for spec in TABLES:
         path = folder / spec.file_name
-        path.write_bytes(path.read_text(encoding="utf-8").encode(encoding))
+        if path.exists():
+            path.write_bytes(path.read_text(encoding="utf-8").encode(encoding))
     assert_same_data(bundled, load_city(folder))
 
 
@@ -221,6 +223,8 @@ def test_english_headers_are_accepted(bundled: CityData, tmp_path: Path) -> None
     folder = copy_folder(BUNDLED, tmp_path)
     for spec in TABLES:
         path = folder / spec.file_name
+        if not path.exists():
+            continue
         lines = path.read_text(encoding="utf-8").split("\n")
         mapping = {c.header: c.name for c in spec.columns}
         lines[0] = ",".join(mapping[h] for h in lines[0].split(","))

@@ -28,11 +28,14 @@ from helpers.data.contracts import (
     LevelConfig,
     RawTable,
     ScaleConfig,
-    TableSpec,
     TargetLevelConfig,
+    TypedTable,
 )
 from helpers.data.dates import JpDate, JpDateError, parse_fiscal_year, parse_jp_date
+from helpers.data.indicators import check_indicators, fill_actual_years
 from helpers.data.problems import Problem
+from helpers.data.quantities import QuantityError, is_no_value, parse_quantity
+from helpers.data.rules import check_rules
 
 _INT_RE = re.compile(r"[+-]?\d+(?:\.0*)?")
 _PRECISION_CODES: dict[str, str] = {
@@ -217,50 +220,13 @@ def check_config(data: object) -> tuple[CityConfig, list[Problem]]:
             scale = _check_scale(str(scale_id), scale_data, problems)
             if scale is not None:
                 scales[scale.id] = scale
-    return CityConfig(city, source, targets, scales), problems
+    raw_rules = data.get("indicator_rules")
+    rules = check_rules(raw_rules, problems)
+    rule_ids = tuple(str(k) for k in raw_rules) if isinstance(raw_rules, Mapping) else ()
+    return CityConfig(city, source, targets, scales, rules, rule_ids), problems
 
 
 # --- typing the cells of one table -----------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class TypedTable:
-    """A table whose cells are typed: one list per spec column, ``None`` where empty or bad.
-
-    ``dates`` holds the parsed :class:`JpDate` of every ``date`` column (``None`` where empty
-    or unreadable).
-    """
-
-    raw: RawTable
-    columns: dict[str, list[Any]]
-    dates: dict[str, list[JpDate | None]]
-
-    @property
-    def spec(self) -> TableSpec:
-        """The contract of this table."""
-        return self.raw.spec
-
-    def __len__(self) -> int:
-        return len(self.raw.rows)
-
-    def problem(
-        self, index: int, column: str, message: str, code: str, value: object = None
-    ) -> Problem:
-        """A problem at data row ``index`` (0-based) and English column ``column``."""
-        shown = self.columns[column][index] if value is None else value
-        return Problem(
-            self.raw.file,
-            self.raw.row_numbers[index],
-            self.raw.header_of(column),
-            None if shown is None else str(shown),
-            message,
-            code,
-        )
-
-    def records(self) -> list[dict[str, Any]]:
-        """The rows as dicts of English column name -> typed value."""
-        names = list(self.columns)
-        return [{name: self.columns[name][i] for name in names} for i in range(len(self.raw.rows))]
 
 
 def _parse_int(text: str) -> int | None:
@@ -286,10 +252,31 @@ def _parse_bool(text: str) -> bool | None:
     return None
 
 
-def _coerce_cell(text: str, column: Column) -> tuple[Any, JpDate | None, tuple[str, str] | None]:
-    """Type one non-empty cell: (value, parsed date, (message, code) when bad)."""
+def _choice(text: str, column: Column) -> str | None:
+    """The code a ``choice`` cell names (NFKC, spaces ignored, English in any case)."""
+    norm = re.sub(r"\s+", "", unicodedata.normalize("NFKC", text))
+    for word, code in column.choices:
+        if norm == word or norm.lower() == word.lower():
+            return code
+    return None
+
+
+def _coerce_cell(text: str, column: Column) -> tuple[Any, Any, tuple[str, str] | None]:
+    """Type one non-empty cell: (value, parsed date or written unit, (message, code) when bad)."""
     kind = column.kind
     head = f"「{column.header}」"
+    if kind == "quantity":
+        try:
+            quantity = parse_quantity(text)
+        except QuantityError as err:
+            return None, None, (f"{head}: {err} (number expected)", "not_number")
+        return quantity.value, quantity.unit, None
+    if kind == "choice":
+        code = _choice(text, column)
+        if code is None:
+            allowed = ", ".join(dict.fromkeys(word for word, _ in column.choices))
+            return None, None, (f"{head}「{text}」は使えません (allowed: {allowed})", "not_allowed")
+        return code, None, None
     if kind == "int":
         number = _parse_int(text)
         if number is None:
@@ -338,15 +325,18 @@ def coerce_table(raw: RawTable) -> tuple[TypedTable, list[Problem]]:
     problems: list[Problem] = []
     columns: dict[str, list[Any]] = {}
     dates: dict[str, list[JpDate | None]] = {}
+    units: dict[str, list[str | None]] = {}
     n_rows = len(raw.rows)
     for column in raw.spec.columns:
         values: list[Any] = [None] * n_rows
-        parsed: list[JpDate | None] = [None] * n_rows
+        parsed: list[Any] = [None] * n_rows
         if column.name in raw.headers:
             idx = raw.headers.index(column.name)
             header = raw.header_text[idx]
             for i, row in enumerate(raw.rows):
                 text = row[idx]
+                if text is not None and column.kind == "quantity" and is_no_value(text):
+                    text = None  # a dash: the figure is not known
                 if text is None:
                     if column.required:
                         msg = f"「{header}」は必須です。空欄にできません (required value)"
@@ -364,7 +354,9 @@ def coerce_table(raw: RawTable) -> tuple[TypedTable, list[Problem]]:
         columns[column.name] = values
         if column.kind == "date":
             dates[column.name] = parsed
-    return TypedTable(raw, columns, dates), problems
+        if column.kind == "quantity":
+            units[column.name] = parsed
+    return TypedTable(raw, columns, dates, units), problems
 
 
 # --- checks across rows and tables -----------------------------------------------------------
@@ -592,7 +584,7 @@ def check_events(
         if cols["plan_id"][i] is None and cols["item_no"][i] is not None:
             msg = "項目番号を書くときは計画IDも書いてください (item number without plan id)"
             problems.append(events.problem(i, "item_no", msg, "item_without_plan"))
-        if _unreadable(events, i, "date_written"):
+        if events.unreadable(i, "date_written"):
             for name in names:  # the bad date itself is already reported
                 derived[name].append(None)
             continue
@@ -634,16 +626,6 @@ def check_events(
     return derived, problems
 
 
-def _unreadable(table: TypedTable, index: int, name: str) -> bool:
-    """Whether cell ``name`` of row ``index`` holds text that could not be typed."""
-    raw = table.raw
-    if name not in raw.headers:
-        return False
-    return (
-        raw.rows[index][raw.headers.index(name)] is not None and table.columns[name][index] is None
-    )
-
-
 @dataclass(frozen=True)
 class CheckedTables:
     """Typed tables of a folder, derived columns and every problem found."""
@@ -676,6 +658,8 @@ def check_tables(
         typed, found = coerce_table(raw)
         tables[spec.name] = typed
         problems.extend(found)
+    if "actuals" in tables:  # a 時点 gives the fiscal year, which is part of the key
+        problems.extend(fill_actual_years(tables["actuals"]))
     for typed in tables.values():
         problems.extend(check_keys(typed))
     problems.extend(check_references(tables, unreadable))
@@ -698,4 +682,5 @@ def check_tables(
         problems.extend(found)
         filled["date"] = [None if d is None else d.start for d in events.dates["date_written"]]
         derived["events"] = filled
+    problems.extend(check_indicators(tables, config, unreadable))
     return CheckedTables(config, tables, derived, problems)

@@ -8,7 +8,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -16,9 +16,13 @@ import pandas as pd
 
 from helpers.data.checks import CheckedTables, TypedTable, check_tables
 from helpers.data.contracts import (
+    ACTUALS,
+    INDICATOR_TARGETS,
+    INDICATORS,
     TABLES,
     WORKBOOK_FILE,
     RawTable,
+    RuleConfig,
     ScaleConfig,
     TableSpec,
 )
@@ -60,6 +64,11 @@ class CityData:
     Text columns hold ``str`` or ``None``; optional integer columns are nullable ``Int64``;
     ``statuses.as_of_date``, ``reported.as_of_date`` and ``events.date`` are Timestamps (NaT
     when unknown). ``warnings`` are the non-blocking problems found while loading.
+
+    Indicators (optional, empty frames when the folder has none): ``indicators`` one row per
+    indicator and series, with 方向, 評価基準 and 系列の統合 completed; ``indicator_targets`` the
+    interim targets per fiscal year; ``actuals`` one row per indicator, series and fiscal year
+    (``value`` NaN when not known); ``indicator_rules`` the rules of city.yaml by id.
     """
 
     city: dict[str, str]
@@ -75,6 +84,10 @@ class CityData:
     target_levels: pd.DataFrame
     folder: Path | None = None
     warnings: tuple[Problem, ...] = ()
+    indicators: pd.DataFrame = field(default_factory=lambda: empty_frame(INDICATORS))
+    indicator_targets: pd.DataFrame = field(default_factory=lambda: empty_frame(INDICATOR_TARGETS))
+    actuals: pd.DataFrame = field(default_factory=lambda: empty_frame(ACTUALS))
+    indicator_rules: dict[str, RuleConfig] = field(default_factory=dict)
 
     def scale_of(self, plan_id: str) -> Scale | None:
         """The scale of plan ``plan_id``, ``None`` if it has none; KeyError for an unknown plan."""
@@ -136,7 +149,7 @@ class Inspection:
 def _series(values: list[Any], kind: str, required: bool) -> pd.Series:
     if kind in ("int", "fiscal_year"):
         return pd.Series(values, dtype="int64" if required else "Int64")
-    if kind == "float":
+    if kind in ("float", "quantity"):
         return pd.Series([float("nan") if v is None else v for v in values], dtype="float64")
     if kind == "bool":
         return pd.Series([bool(v) for v in values], dtype="bool")
@@ -181,6 +194,12 @@ def _empty_raw(spec: TableSpec) -> RawTable:
     return RawTable(spec, spec.file_name, (), (), (), ())
 
 
+def empty_frame(spec: TableSpec) -> pd.DataFrame:
+    """The frame of a table without rows (an optional file that is absent)."""
+    typed = TypedTable(_empty_raw(spec), {c.name: [] for c in spec.columns}, {})
+    return _frame(typed, {name: [] for name in _DERIVED_AFTER.get(spec.name, {})})
+
+
 def _city_data(checked: CheckedTables, folder: Path, warnings: Sequence[Problem]) -> CityData:
     frames: dict[str, pd.DataFrame] = {}
     for spec in TABLES:
@@ -212,6 +231,10 @@ def _city_data(checked: CheckedTables, folder: Path, warnings: Sequence[Problem]
         target_levels=targets,
         folder=folder,
         warnings=tuple(warnings),
+        indicators=frames["indicators"],
+        indicator_targets=frames["indicator_targets"],
+        actuals=frames["actuals"],
+        indicator_rules=dict(config.indicator_rules),
     )
 
 

@@ -13,11 +13,13 @@ nothing heavier than the standard library.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
-from helpers.data.problems import Problem
+from helpers.data.problems import Problem, Severity
 
-ColumnKind = Literal["id", "text", "int", "float", "bool", "fiscal_year", "date", "precision"]
+ColumnKind = Literal[
+    "id", "text", "int", "float", "bool", "fiscal_year", "date", "precision", "choice", "quantity"
+]
 """How a cell is read.
 
 - ``id``: identifier text (``計画ID`` "1" stays the string "1")
@@ -27,6 +29,12 @@ ColumnKind = Literal["id", "text", "int", "float", "bool", "fiscal_year", "date"
 - ``fiscal_year``: a fiscal year as written ("平成21年度", "2009年度", "2009") read as an int
 - ``date``: a Japanese date as written ("平成23年1月"), kept as text and checked
 - ``precision``: a date precision label (年度, 年度末, 年, 年月, 年月日, 不明)
+- ``choice``: one of the words of ``Column.choices`` (several words may mean one code), read as
+  the code (``方向`` "高いほど良い" -> "higher")
+- ``quantity``: a number as people type it in Japanese sheets ("95.0%", "1,234件", "△5" for -5,
+  full-width digits), read as a float; the unit written after the number is kept and checked
+  against the indicator's unit (:mod:`helpers.data.quantities`). A dash alone ("-", "−", "―")
+  means "no value", as published tables write it.
 """
 
 
@@ -52,6 +60,76 @@ PRECISION_LABELS: dict[str, str] = {
 }
 """Date precision (English code used in code) -> Japanese label written in events.csv."""
 
+DIRECTIONS: dict[str, str] = {"higher": "高いほど良い", "lower": "低いほど良い"}
+"""Direction of an indicator (English code -> Japanese label written in indicators.csv)."""
+
+DIRECTION_CHOICES: tuple[tuple[str, str], ...] = (
+    ("高いほど良い", "higher"),
+    ("大きいほど良い", "higher"),
+    ("多いほど良い", "higher"),
+    ("増加", "higher"),
+    ("上昇", "higher"),
+    ("↑", "higher"),
+    ("higher", "higher"),
+    ("低いほど良い", "lower"),
+    ("小さいほど良い", "lower"),
+    ("少ないほど良い", "lower"),
+    ("減少", "lower"),
+    ("低下", "lower"),
+    ("↓", "lower"),
+    ("lower", "lower"),
+)
+"""Words accepted in the 方向 column of indicators.csv and the direction each means."""
+
+VALUE_STATUSES: dict[str, str] = {"preliminary": "速報", "final": "確定"}
+"""Whether an actual is preliminary or final (English code -> Japanese label)."""
+
+VALUE_STATUS_CHOICES: tuple[tuple[str, str], ...] = (
+    ("速報", "preliminary"),
+    ("速報値", "preliminary"),
+    ("暫定", "preliminary"),
+    ("暫定値", "preliminary"),
+    ("見込み", "preliminary"),
+    ("preliminary", "preliminary"),
+    ("確定", "final"),
+    ("確定値", "final"),
+    ("final", "final"),
+)
+"""Words accepted in the 速報・確定 column of actuals.csv."""
+
+COMBINE_RULES: dict[str, str] = {"worst": "最低", "best": "最高", "mean": "平均"}
+"""How the sub-series of one indicator are rated together (code -> Japanese label):
+``worst`` the lowest rating of the series, ``best`` the highest, ``mean`` (ratio rules only)
+the rating of the mean achievement ratio of the series."""
+
+COMBINE_CHOICES: tuple[tuple[str, str], ...] = (
+    ("最低", "worst"),
+    ("最も低い評価", "worst"),
+    ("worst", "worst"),
+    ("最高", "best"),
+    ("最も高い評価", "best"),
+    ("best", "best"),
+    ("平均", "mean"),
+    ("mean", "mean"),
+)
+"""Words accepted in the 系列の統合 column of indicators.csv."""
+
+RULE_KINDS: tuple[str, ...] = ("movement", "ratio")
+"""Kinds of indicator rating rule: movement from the baseline with a tolerance band, or the
+share of the target reached (達成率)."""
+
+MOVEMENT_CONDITIONS: tuple[str, ...] = ("target_met", "improved", "unchanged", "worsened")
+"""What a movement rule tells apart, best first: the target is met; the actual moved toward
+the target by more than the tolerance; it stayed within the tolerance of the baseline; it
+moved away by more than the tolerance."""
+
+MISSING_CONDITION = "missing"
+"""The condition of a rule level used when the year's actual is not known (評価できない)."""
+
+RATIO_BASES: tuple[str, ...] = ("target", "progress")
+"""How a ratio rule computes the share of the target reached: ``target`` actual / target
+(lower-is-better: target / actual); ``progress`` (actual - baseline) / (target - baseline)."""
+
 BOOL_TRUE: frozenset[str] = frozenset({"1", "true", "yes", "○", "〇", "はい", "y"})
 BOOL_FALSE: frozenset[str] = frozenset({"0", "false", "no", "×", "いいえ", "n", "-"})
 
@@ -67,6 +145,8 @@ class Column:
     allowed: tuple[str, ...] = ()
     description: str = ""
     example: str = ""
+    choices: tuple[tuple[str, str], ...] = ()
+    """For ``choice`` columns: (word as written, code) pairs."""
 
 
 @dataclass(frozen=True)
@@ -137,6 +217,65 @@ class RawTable:
         return self.spec.column(name).header
 
 
+@dataclass(frozen=True)
+class TypedTable:
+    """A table whose cells are typed: one list per spec column, ``None`` where empty or bad.
+
+    ``dates`` holds the parsed :class:`~helpers.data.dates.JpDate` of every ``date`` column
+    (``None`` where empty or unreadable); ``units`` the unit written after the number of every
+    ``quantity`` cell (``None`` where none was written).
+    """
+
+    raw: RawTable
+    columns: dict[str, list[Any]]
+    dates: dict[str, list[Any]]
+    units: dict[str, list[str | None]] = field(default_factory=dict)
+
+    @property
+    def spec(self) -> TableSpec:
+        """The contract of this table."""
+        return self.raw.spec
+
+    def __len__(self) -> int:
+        return len(self.raw.rows)
+
+    def problem(
+        self,
+        index: int,
+        column: str,
+        message: str,
+        code: str,
+        value: object = None,
+        severity: Severity = "error",
+    ) -> Problem:
+        """A problem at data row ``index`` (0-based) and English column ``column``."""
+        shown = self.columns[column][index] if value is None else value
+        return Problem(
+            self.raw.file,
+            self.raw.row_numbers[index],
+            self.raw.header_of(column),
+            None if shown is None else str(shown),
+            message,
+            code,
+            severity,
+        )
+
+    def written(self, index: int, column: str) -> str | None:
+        """The cell text of row ``index`` as written in the file (``None`` when empty or absent)."""
+        if column not in self.raw.headers:
+            return None
+        return self.raw.rows[index][self.raw.headers.index(column)]
+
+    def unreadable(self, index: int, column: str) -> bool:
+        """Whether cell ``column`` of row ``index`` holds text that could not be typed."""
+        return self.written(index, column) is not None and self.columns[column][index] is None
+
+    def records(self) -> list[dict[str, Any]]:
+        """The rows as dicts of English column name -> typed value."""
+        names = list(self.columns)
+        return [{name: self.columns[name][i] for name in names} for i in range(len(self.raw.rows))]
+
+
 _PLAN_ID = Column("plan_id", "計画ID", "id", True, description="計画の識別子", example="2")
 _PAGE = Column("page", "出典頁", "int", description="出典資料の頁番号", example="10")
 
@@ -167,6 +306,13 @@ PLANS = TableSpec(
             "id",
             description="city.yaml の scales のキー",
             example="achievement3",
+        ),
+        Column(
+            "indicator_rule",
+            "指標の評価基準",
+            "id",
+            description="city.yaml の indicator_rules のキー(指標のある計画)",
+            example="movement4",
         ),
         Column("source", "出典", "text", example="第三次東大和市情報化推進計画 第3章 3-1-2"),
         _PAGE,
@@ -333,8 +479,162 @@ EVENTS = TableSpec(
     ),
 )
 
-TABLES: tuple[TableSpec, ...] = (PLANS, GOALS, MEASURES, ITEMS, STATUSES, REPORTED, EVENTS)
+_INDICATOR_ID = Column(
+    "indicator_id", "指標ID", "id", True, description="計画内で指標を識別する文字列", example="1-1"
+)
+_SERIES = Column(
+    "series",
+    "系列",
+    "text",
+    description="1つの指標を分けて測る系列の名前(小学生/中学生など)。なければ空欄",
+    example="小学生",
+)
+
+INDICATORS = TableSpec(
+    name="indicators",
+    title="指標",
+    columns=(
+        _PLAN_ID,
+        _INDICATOR_ID,
+        _SERIES,
+        Column("name", "指標名", "text", True, example="電子申請の利用率"),
+        Column("unit", "単位", "text", description="値の単位", example="%"),
+        Column(
+            "direction",
+            "方向",
+            "choice",
+            description="高いほど良い / 低いほど良い。空欄なら基準値と目標値の大小から決める",
+            example="高いほど良い",
+            choices=DIRECTION_CHOICES,
+        ),
+        Column(
+            "item_no", "項目番号", "int", description="指標が測る items.csv の項目", example="3"
+        ),
+        Column(
+            "goal_no",
+            "重点目標番号",
+            "int",
+            description="指標が測る goals.csv の重点目標",
+            example="1",
+        ),
+        Column("baseline", "基準値", "quantity", description="策定時の値", example="20.7%"),
+        Column("baseline_fy", "基準年度", "fiscal_year", example="平成28年度"),
+        Column("target", "目標値", "quantity", description="最終の目標値", example="70.0%"),
+        Column("target_fy", "目標年度", "fiscal_year", example="令和元年度"),
+        Column(
+            "rule",
+            "評価基準",
+            "id",
+            description="city.yaml の indicator_rules のキー。空欄なら計画の評価基準",
+            example="ratio4",
+        ),
+        Column(
+            "combine",
+            "系列の統合",
+            "choice",
+            description="系列をまとめた評価: 最低 / 最高 / 平均。空欄なら最低",
+            example="最低",
+            choices=COMBINE_CHOICES,
+        ),
+        Column("description", "指標の説明", "text", example="電子申請できる手続の利用件数の割合"),
+        _PAGE,
+    ),
+    key=("plan_id", "indicator_id", "series"),
+    required_file=False,
+    references=(
+        _plan_ref(),
+        Reference(
+            ("plan_id", "item_no"), "items", ("plan_id", "item_no"), "unknown_item", "取組項目"
+        ),
+        Reference(
+            ("plan_id", "goal_no"), "goals", ("plan_id", "goal_no"), "unknown_goal", "重点目標"
+        ),
+    ),
+)
+
+INDICATOR_TARGETS = TableSpec(
+    name="indicator_targets",
+    title="指標の年度目標",
+    columns=(
+        _PLAN_ID,
+        _INDICATOR_ID,
+        _SERIES,
+        Column("fiscal_year", "年度", "fiscal_year", True, example="令和5年度"),
+        Column("target", "目標値", "quantity", True, description="その年度の目標値", example="60%"),
+        _PAGE,
+    ),
+    key=("plan_id", "indicator_id", "series", "fiscal_year"),
+    required_file=False,
+    references=(_plan_ref(),),
+)
+
+ACTUALS = TableSpec(
+    name="actuals",
+    title="指標の実績",
+    columns=(
+        _PLAN_ID,
+        _INDICATOR_ID,
+        _SERIES,
+        Column(
+            "fiscal_year",
+            "年度",
+            "fiscal_year",
+            description="実績の年度。空欄なら時点の年度",
+            example="令和元年度",
+        ),
+        Column(
+            "as_of",
+            "時点",
+            "date",
+            description="実績の時点(書かれたとおり)",
+            example="令和2年3月31日",
+        ),
+        Column(
+            "value",
+            "実績値",
+            "quantity",
+            description="空欄か「-」は未把握",
+            example="32.8%",
+        ),
+        Column(
+            "value_status",
+            "速報・確定",
+            "choice",
+            description="速報 / 確定。空欄は確定として扱う",
+            example="確定",
+            choices=VALUE_STATUS_CHOICES,
+        ),
+        Column(
+            "published_rating",
+            "公表評価",
+            "text",
+            description="出典が公表した評価(評価基準の段階)",
+            example="前進B",
+        ),
+        Column("note", "備考", "text", example="調査方法を変更"),
+        _PAGE,
+    ),
+    key=("plan_id", "indicator_id", "series", "fiscal_year"),
+    required_file=False,
+    references=(_plan_ref(),),
+)
+
+TABLES: tuple[TableSpec, ...] = (
+    PLANS,
+    GOALS,
+    MEASURES,
+    ITEMS,
+    STATUSES,
+    REPORTED,
+    EVENTS,
+    INDICATORS,
+    INDICATOR_TARGETS,
+    ACTUALS,
+)
 """All table contracts, in the order tables are read and reported."""
+
+INDICATOR_TABLES: tuple[str, ...] = ("indicators", "indicator_targets", "actuals")
+"""The optional indicator tables: a folder without them has no indicators."""
 
 TABLES_BY_NAME: dict[str, TableSpec] = {spec.name: spec for spec in TABLES}
 
@@ -377,6 +677,56 @@ class TargetLevelConfig:
 
 
 @dataclass(frozen=True)
+class RuleLevelConfig:
+    """One level of an indicator rating rule, as configured in city.yaml.
+
+    ``when`` holds the conditions this level is given for (movement rules: some of
+    :data:`MOVEMENT_CONDITIONS`; any rule: :data:`MISSING_CONDITION`); ``min`` is the lowest
+    achievement ratio of a ratio rule's level (1.0 = 100 %), ``None`` for the level below every
+    threshold and for the missing level.
+    """
+
+    code: str
+    label: str
+    when: tuple[str, ...] = ()
+    min: float | None = None
+    definition: str | None = None
+    page: int | None = None
+
+
+@dataclass(frozen=True)
+class RuleConfig:
+    """An indicator rating rule (指標の評価基準) from city.yaml; ``levels`` best first.
+
+    ``kind`` is ``movement`` or ``ratio`` (:data:`RULE_KINDS`). Movement rules have a
+    ``tolerance``: an absolute amount in the indicator's unit, or, with ``relative``, a share of
+    the baseline (0.1 = ±10 %). Ratio rules have a ``basis`` (:data:`RATIO_BASES`).
+    """
+
+    id: str
+    name: str
+    kind: str
+    levels: tuple[RuleLevelConfig, ...]
+    tolerance: float = 0.0
+    relative: bool = False
+    basis: str = "target"
+    definition: str | None = None
+    page: int | None = None
+
+    def codes(self) -> tuple[str, ...]:
+        """Level codes, best first (the missing level where it was written)."""
+        return tuple(level.code for level in self.levels)
+
+    def level_for(self, condition: str) -> RuleLevelConfig | None:
+        """The level given for a movement condition or for a missing actual."""
+        return next((level for level in self.levels if condition in level.when), None)
+
+    def find(self, text: str) -> RuleLevelConfig | None:
+        """The level whose code or label is ``text``."""
+        return next((lv for lv in self.levels if text in (lv.code, lv.label)), None)
+
+
+@dataclass(frozen=True)
 class CityConfig:
     """The parsed city.yaml of a data folder."""
 
@@ -384,3 +734,7 @@ class CityConfig:
     source: dict[str, str]
     target_levels: tuple[TargetLevelConfig, ...]
     scales: dict[str, ScaleConfig]
+    indicator_rules: dict[str, RuleConfig] = field(default_factory=dict)
+    rule_ids: tuple[str, ...] = ()
+    """Every rule id written in city.yaml, also those left out of ``indicator_rules`` because
+    of a problem (rows naming them are not reported a second time)."""

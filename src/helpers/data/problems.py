@@ -56,6 +56,21 @@ PROBLEM_CODES: dict[str, str] = {
     "value_range": "a reported rate lies outside 0-1",
     "item_without_plan": "an event names an item number but no plan",
     "derived_mismatch": "an event's 精度/年度/計画期間 disagrees with its date",
+    # indicators
+    "bad_rule": "an indicator rule (indicator_rules in city.yaml) is malformed",
+    "unknown_rule": "a plan or indicator names a rule that city.yaml does not define",
+    "indicator_without_rule": "an indicator has no rule (neither its own nor its plan's)",
+    "indicator_incomplete": "an indicator lacks a value its rule needs, or a year for a value",
+    "missing_direction": "an indicator's direction is neither written nor given by its values",
+    "direction_conflict": "an indicator's target is worse than its baseline (warning)",
+    "target_equals_baseline": "a ratio against the baseline needs a target unlike the baseline",
+    "bad_target": "a ratio against the target needs a target above zero",
+    "combine_not_allowed": "sub-series averaged (平均) under a rule that is not a ratio",
+    "series_mismatch": "the sub-series rows of one indicator disagree",
+    "unknown_indicator": "a row refers to an indicator or series that indicators.csv does not hold",
+    "unit_mismatch": "a value is written with another unit than its indicator's",
+    "before_baseline": "an actual or a target of a year before the indicator's baseline year",
+    "unknown_rating": "a published rating is not a level of the indicator's rule",
 }
 """Every check's code (``Problem.code``) and what it means."""
 
