@@ -19,7 +19,7 @@ from helpers.data.workbook import csv_to_workbook
 REPO = Path(__file__).resolve().parents[1]
 BUNDLED = REPO / "data" / "higashiyamato"
 SAMPLE = REPO / "tests" / "fixtures" / "sample_city"
-FRAMES = ("plans", "items", "statuses", "reported", "events", "goals", "measures")
+FRAMES = ("plans", "items", "statuses", "reported", "events", "goals", "measures", "opinions")
 
 
 def copy_folder(src: Path, tmp_path: Path, name: str | None = None) -> Path:
@@ -74,7 +74,16 @@ def test_bundled_columns_and_types(bundled: CityData) -> None:
         "as_of_date",
         "status",
         "page",
+        # the evaluation round's optional columns (empty here)
+        "department",
+        "self_rating",
+        "reason",
+        "results",
+        "challenges",
+        "direction",
+        "committee_opinion",
     ]
+    assert bundled.statuses["self_rating"].isna().all()
     assert list(bundled.events.columns) == [
         "event_id",
         "date_written",

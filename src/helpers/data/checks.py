@@ -25,6 +25,7 @@ from helpers.data.contracts import (
     TABLES,
     CityConfig,
     Column,
+    DepartmentConfig,
     LevelConfig,
     RawTable,
     ScaleConfig,
@@ -69,32 +70,73 @@ def _mapping_of_text(data: object, path: str, problems: list[Problem]) -> dict[s
     return {str(k): t for k, v in data.items() if (t := _text(v)) is not None}
 
 
-def _check_target_levels(data: object, problems: list[Problem]) -> tuple[TargetLevelConfig, ...]:
+def _check_target_levels(
+    data: object, problems: list[Problem], key: str = "target_levels", what: str = "取組目標"
+) -> tuple[TargetLevelConfig, ...]:
+    """A list of ``{code, label, description}`` (target levels, or directions with ``key``)."""
     if data is None:
         return ()
     if not isinstance(data, list):
-        problems.append(
-            _config_problem("target_levels", data, "target_levels はリストで書いてください")
-        )
+        problems.append(_config_problem(key, data, f"{key} はリストで書いてください"))
         return ()
     levels: list[TargetLevelConfig] = []
     for i, entry in enumerate(data):
-        path = f"target_levels[{i}]"
+        path = f"{key}[{i}]"
         fields = {"code": entry} if not isinstance(entry, Mapping) else entry
         code = _text(fields.get("code"))
         if code is None:
-            problems.append(_config_problem(f"{path}.code", None, "取組目標の code がありません"))
+            problems.append(_config_problem(f"{path}.code", None, f"{what}の code がありません"))
             continue
         if code in {t.code for t in levels}:
             problems.append(
                 _config_problem(
-                    f"{path}.code", code, f"取組目標「{code}」が重複しています", "duplicate_key"
+                    f"{path}.code", code, f"{what}「{code}」が重複しています", "duplicate_key"
                 )
             )
             continue
         label = _text(fields.get("label")) or code
         levels.append(TargetLevelConfig(code, label, _text(fields.get("description"))))
     return tuple(levels)
+
+
+_DEPARTMENT_ID_RE = re.compile(r"[a-z0-9][a-z0-9_-]{0,39}")
+
+
+def _check_departments(data: object, problems: list[Problem]) -> tuple[DepartmentConfig, ...]:
+    """``departments``: a list of ``{id, name}``; ids are ASCII (they name round workbooks)."""
+    if data is None:
+        return ()
+    if not isinstance(data, list):
+        problems.append(
+            _config_problem("departments", data, "departments はリストで書いてください")
+        )
+        return ()
+    departments: list[DepartmentConfig] = []
+    for i, entry in enumerate(data):
+        path = f"departments[{i}]"
+        fields = entry if isinstance(entry, Mapping) else {}
+        dep_id, name = _text(fields.get("id")), _text(fields.get("name"))
+        if dep_id is None or name is None:
+            msg = "担当課は id (英小文字・数字) と name (課の名前) を書いてください"
+            problems.append(_config_problem(path, entry, msg))
+            continue
+        if not _DEPARTMENT_ID_RE.fullmatch(dep_id):
+            msg = (
+                f"担当課の id「{dep_id}」は英小文字・数字・-・_ で40字までにしてください "
+                "(it names the department's round workbook)"
+            )
+            problems.append(_config_problem(f"{path}.id", dep_id, msg))
+            continue
+        if dep_id in {d.id for d in departments} or name in {d.name for d in departments}:
+            msg = f"担当課「{name}」({dep_id}) が重複しています"
+            problems.append(_config_problem(path, dep_id, msg, "duplicate_key"))
+            continue
+        departments.append(DepartmentConfig(dep_id, name))
+    return tuple(departments)
+
+
+ROUND_KEYS: tuple[str, ...] = ("secretariat", "contact", "committee")
+"""Keys of city.yaml ``round``: who collects the sheets, how to reach them, the committee."""
 
 
 def _config_int(value: object, path: str, problems: list[Problem]) -> int | None:
@@ -223,7 +265,26 @@ def check_config(data: object) -> tuple[CityConfig, list[Problem]]:
     raw_rules = data.get("indicator_rules")
     rules = check_rules(raw_rules, problems)
     rule_ids = tuple(str(k) for k in raw_rules) if isinstance(raw_rules, Mapping) else ()
-    return CityConfig(city, source, targets, scales, rules, rule_ids), problems
+    directions = _check_target_levels(
+        data.get("directions"), problems, "directions", "今後の方向性"
+    )
+    departments = _check_departments(data.get("departments"), problems)
+    round_settings = _mapping_of_text(data.get("round"), "round", problems)
+    for key in sorted(set(round_settings) - set(ROUND_KEYS)):
+        msg = f"round.{key} は使われません (known: {', '.join(ROUND_KEYS)})"
+        problems.append(_config_problem(f"round.{key}", None, msg))
+    config = CityConfig(
+        city,
+        source,
+        targets,
+        scales,
+        rules,
+        rule_ids,
+        directions=directions,
+        departments=departments,
+        round_settings=round_settings,
+    )
+    return config, problems
 
 
 # --- typing the cells of one table -----------------------------------------------------------
@@ -480,11 +541,21 @@ def check_items(items: TypedTable, config: CityConfig) -> list[Problem]:
 
 
 def check_statuses(statuses: TypedTable, plans: TypedTable, config: CityConfig) -> list[Problem]:
-    """Every status is a level of the scale of its own plan."""
+    """Every status (取組状況) and self-rating (一次評価) is a level of its own plan's scale."""
+    problems: list[Problem] = []
+    for column in ("status", "self_rating"):
+        problems += _check_levels(statuses, column, plans, config)
+    return problems
+
+
+def _check_levels(
+    statuses: TypedTable, column: str, plans: TypedTable, config: CityConfig
+) -> list[Problem]:
     scale_of = {plans.columns["plan_id"][i]: plans.columns["scale"][i] for i in range(len(plans))}
     all_codes = {code for scale in config.scales.values() for code in scale.codes()}
+    head = statuses.raw.header_of(column)
     problems: list[Problem] = []
-    for i, status in enumerate(statuses.columns["status"]):
+    for i, status in enumerate(statuses.columns[column]):
         if status is None:
             continue
         scale = config.scales.get(scale_of.get(statuses.columns["plan_id"][i]) or "")
@@ -496,22 +567,79 @@ def check_statuses(statuses: TypedTable, plans: TypedTable, config: CityConfig) 
         if scale is None:
             allowed = ", ".join(sorted(all_codes))
             msg = (
-                f"取組状況「{status}」は city.yaml のどの評価尺度にもありません "
+                f"{head}「{status}」は city.yaml のどの評価尺度にもありません "
                 f"(unknown status; allowed: {allowed})"
             )
             code = "unknown_status"
         elif owners:
             allowed = ", ".join(scale.codes())
             msg = (
-                f"取組状況「{status}」は評価尺度 {'/'.join(owners)} の段階で、この計画の評価尺度 "
+                f"{head}「{status}」は評価尺度 {'/'.join(owners)} の段階で、この計画の評価尺度 "
                 f"{scale.id} にはありません (status of another scale; allowed: {allowed})"
             )
             code = "status_not_in_scale"
         else:
             allowed = ", ".join(scale.codes())
-            msg = f"取組状況「{status}」は評価尺度 {scale.id} にありません (allowed: {allowed})"
+            msg = f"{head}「{status}」は評価尺度 {scale.id} にありません (allowed: {allowed})"
             code = "unknown_status"
-        problems.append(statuses.problem(i, "status", msg, code))
+        problems.append(statuses.problem(i, column, msg, code))
+    return problems
+
+
+def check_evaluations(
+    statuses: TypedTable, plans: TypedTable | None, config: CityConfig
+) -> list[Problem]:
+    """The evaluation-round columns of statuses.csv: direction and reason.
+
+    今後の方向性 must be a ``directions`` code of city.yaml. On a row with a 一次評価 (an
+    evaluation collected in a round) a 評価理由 is required unless both the 一次評価 and the
+    取組状況 (二次評価) are the top level (order 1) of the plan's scale.
+    """
+    cols = statuses.columns
+    problems: list[Problem] = []
+    codes = [d.code for d in config.directions]
+    for i, direction in enumerate(cols["direction"]):
+        if direction is not None and direction not in codes:
+            allowed = ", ".join(codes) or "なし (city.yaml に directions がありません)"
+            msg = (
+                f"今後の方向性「{direction}」は city.yaml の directions にありません "
+                f"(unknown direction; allowed: {allowed})"
+            )
+            problems.append(statuses.problem(i, "direction", msg, "unknown_direction"))
+    if plans is None:
+        return problems
+    top = {
+        plans.columns["plan_id"][i]: config.scales[scale].levels[0].code
+        for i, scale in enumerate(plans.columns["scale"])
+        if scale in config.scales
+    }
+    for i, self_rating in enumerate(cols["self_rating"]):
+        best = top.get(cols["plan_id"][i])
+        if self_rating is None or best is None or cols["reason"][i] is not None:
+            continue
+        below = [r for r in (self_rating, cols["status"][i]) if r is not None and r != best]
+        if below:
+            msg = (
+                f"評価「{below[0]}」は最上位の段階 ({best}) ではないので、評価理由を書いてください "
+                "(a reason is required below the top level)"
+            )
+            problems.append(statuses.problem(i, "reason", msg, "reason_required", value=""))
+    return problems
+
+
+def check_departments(items: TypedTable, config: CityConfig) -> list[Problem]:
+    """An item's 担当課 is a department of city.yaml when city.yaml lists departments."""
+    names = [d.name for d in config.departments]
+    if not names:
+        return []
+    problems: list[Problem] = []
+    for i, name in enumerate(items.columns["department"]):
+        if name is not None and name not in names:
+            msg = (
+                f"担当課「{name}」は city.yaml の departments にありません "
+                f"(unknown department; allowed: {', '.join(names)})"
+            )
+            problems.append(items.problem(i, "department", msg, "unknown_department"))
     return problems
 
 
@@ -669,10 +797,14 @@ def check_tables(
         problems.extend(check_plans(plans, tables.get("statuses"), config))
     if "items" in tables:
         problems.extend(check_items(tables["items"], config))
+        problems.extend(check_departments(tables["items"], config))
     if "statuses" in tables:
         if plans is not None:
             problems.extend(check_statuses(tables["statuses"], plans, config))
+        problems.extend(check_evaluations(tables["statuses"], plans, config))
         derived["statuses"] = {"as_of_date": _as_of_dates(tables["statuses"])}
+    if "opinions" in tables:
+        derived["opinions"] = {"as_of_date": _as_of_dates(tables["opinions"])}
     if "reported" in tables:
         problems.extend(check_reported_range(tables["reported"]))
         derived["reported"] = {"as_of_date": _as_of_dates(tables["reported"])}

@@ -19,12 +19,15 @@ from helpers.data.contracts import (
     ACTUALS,
     INDICATOR_TARGETS,
     INDICATORS,
+    OPINIONS,
     TABLES,
     WORKBOOK_FILE,
+    DepartmentConfig,
     RawTable,
     RuleConfig,
     ScaleConfig,
     TableSpec,
+    TargetLevelConfig,
 )
 from helpers.data.problems import Problem
 from helpers.data.reading import read_config, read_tables
@@ -33,6 +36,7 @@ _DERIVED_AFTER: dict[str, dict[str, str]] = {
     "statuses": {"as_of_date": "as_of"},
     "reported": {"as_of_date": "as_of"},
     "events": {"date": "fiscal_year"},
+    "opinions": {"as_of_date": "as_of"},
 }
 """Derived columns that are not in the files, and the column each is placed after."""
 
@@ -69,6 +73,11 @@ class CityData:
     indicator and series, with 方向, 評価基準 and 系列の統合 completed; ``indicator_targets`` the
     interim targets per fiscal year; ``actuals`` one row per indicator, series and fiscal year
     (``value`` NaN when not known); ``indicator_rules`` the rules of city.yaml by id.
+
+    The evaluation round adds (all optional, empty when not used): ``opinions`` (the committee's
+    opinions per plan and evaluation, with ``as_of_date``), ``directions`` (code, label,
+    description of 今後の方向性), ``departments`` (id, name) and ``round_settings`` (secretariat,
+    contact, committee).
     """
 
     city: dict[str, str]
@@ -88,6 +97,10 @@ class CityData:
     indicator_targets: pd.DataFrame = field(default_factory=lambda: empty_frame(INDICATOR_TARGETS))
     actuals: pd.DataFrame = field(default_factory=lambda: empty_frame(ACTUALS))
     indicator_rules: dict[str, RuleConfig] = field(default_factory=dict)
+    opinions: pd.DataFrame = field(default_factory=lambda: empty_frame(OPINIONS))
+    directions: pd.DataFrame = field(default_factory=lambda: _levels_frame(()))
+    departments: pd.DataFrame = field(default_factory=lambda: _departments_frame(()))
+    round_settings: dict[str, str] = field(default_factory=dict)
 
     def scale_of(self, plan_id: str) -> Scale | None:
         """The scale of plan ``plan_id``, ``None`` if it has none; KeyError for an unknown plan."""
@@ -210,13 +223,7 @@ def _city_data(checked: CheckedTables, folder: Path, warnings: Sequence[Problem]
             derived = {name: [] for name in _DERIVED_AFTER.get(spec.name, {})}
         frames[spec.name] = _frame(typed, derived)
     config = checked.config
-    targets = pd.DataFrame(
-        {
-            "code": pd.Series([t.code for t in config.target_levels], dtype=object),
-            "label": pd.Series([t.label for t in config.target_levels], dtype=object),
-            "description": pd.Series([t.description for t in config.target_levels], dtype=object),
-        }
-    )
+    targets = _levels_frame(config.target_levels)
     return CityData(
         city=dict(config.city),
         source=dict(config.source),
@@ -235,6 +242,31 @@ def _city_data(checked: CheckedTables, folder: Path, warnings: Sequence[Problem]
         indicator_targets=frames["indicator_targets"],
         actuals=frames["actuals"],
         indicator_rules=dict(config.indicator_rules),
+        opinions=frames["opinions"],
+        directions=_levels_frame(config.directions),
+        departments=_departments_frame(config.departments),
+        round_settings=dict(config.round_settings),
+    )
+
+
+def _departments_frame(departments: Sequence[DepartmentConfig]) -> pd.DataFrame:
+    """Departments of city.yaml as a frame: id, name."""
+    return pd.DataFrame(
+        {
+            "id": pd.Series([d.id for d in departments], dtype=object),
+            "name": pd.Series([d.name for d in departments], dtype=object),
+        }
+    )
+
+
+def _levels_frame(levels: Sequence[TargetLevelConfig]) -> pd.DataFrame:
+    """Target levels or directions as a frame: code, label, description."""
+    return pd.DataFrame(
+        {
+            "code": pd.Series([t.code for t in levels], dtype=object),
+            "label": pd.Series([t.label for t in levels], dtype=object),
+            "description": pd.Series([t.description for t in levels], dtype=object),
+        }
     )
 
 

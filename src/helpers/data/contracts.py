@@ -147,6 +147,8 @@ class Column:
     example: str = ""
     choices: tuple[tuple[str, str], ...] = ()
     """For ``choice`` columns: (word as written, code) pairs."""
+    aliases: tuple[str, ...] = ()
+    """Other headers accepted for this column (e.g. 二次評価 for 取組状況)."""
 
 
 @dataclass(frozen=True)
@@ -190,6 +192,8 @@ class TableSpec:
         for col in self.columns:
             mapping[col.header] = col.name
             mapping[col.name.lower()] = col.name
+            for alias in col.aliases:
+                mapping[alias] = col.name
         return mapping
 
 
@@ -381,6 +385,13 @@ ITEMS = TableSpec(
             example="平成21年10月",
         ),
         Column("date_kind", "時期の内容", "text", example="稼働"),
+        Column(
+            "department",
+            "担当課",
+            "text",
+            description="いまの担当課 (評価の取りまとめで調査票を送る課)",
+            example="情報政策課",
+        ),
         _PAGE,
     ),
     key=("plan_id", "item_no"),
@@ -393,6 +404,43 @@ ITEMS = TableSpec(
     ),
 )
 
+EVALUATION_COLUMNS: tuple[Column, ...] = (
+    Column("department", "担当課", "text", description="評価した課", example="情報政策課"),
+    Column(
+        "self_rating",
+        "一次評価",
+        "id",
+        description="担当課の自己評価。計画の評価尺度の段階",
+        example="一部達成",
+    ),
+    Column(
+        "reason",
+        "評価理由",
+        "text",
+        description="一次評価のある行で、評価が最上位の段階でないときは必須",
+        example="利用者数が目標に届きませんでした。",
+    ),
+    Column(
+        "results", "実績", "text", description="その年度に行ったこと", example="……を導入しました"
+    ),
+    Column("challenges", "課題", "text", example="職員の習熟に時間がかかっています。"),
+    Column(
+        "direction",
+        "今後の方向性",
+        "id",
+        description="city.yaml の directions の code",
+        example="継続",
+    ),
+    Column(
+        "committee_opinion",
+        "委員会意見",
+        "text",
+        description="この項目への委員会の意見",
+        example="利用促進の広報を求めます。",
+    ),
+)
+"""Optional statuses.csv columns of the yearly evaluation round (調査票の回答と委員会の評価)."""
+
 STATUSES = TableSpec(
     name="statuses",
     title="取組状況",
@@ -401,9 +449,16 @@ STATUSES = TableSpec(
         Column("item_no", "項目番号", "int", True, example="1"),
         Column("as_of", "時点", "date", True, description="評価の時点", example="平成24年度末"),
         Column(
-            "status", "取組状況", "id", True, description="計画の評価尺度の段階", example="達成"
+            "status",
+            "取組状況",
+            "id",
+            True,
+            description="最終の評価 (二次評価)。計画の評価尺度の段階。達成率はこの値で数える",
+            example="達成",
+            aliases=("二次評価",),
         ),
         _PAGE,
+        *EVALUATION_COLUMNS,
     ),
     key=("plan_id", "item_no", "as_of"),
     required_file=True,
@@ -619,6 +674,49 @@ ACTUALS = TableSpec(
     references=(_plan_ref(),),
 )
 
+OPINIONS = TableSpec(
+    name="opinions",
+    title="委員会の意見",
+    columns=(
+        _PLAN_ID,
+        Column(
+            "as_of",
+            "時点",
+            "date",
+            True,
+            description="意見を述べた評価の時点",
+            example="令和6年度末",
+        ),
+        Column(
+            "opinion_no",
+            "番号",
+            "int",
+            True,
+            description="意見の順番 (計画と時点ごとに一意)",
+            example="1",
+        ),
+        Column(
+            "committee",
+            "委員会",
+            "text",
+            description="意見を述べた委員会",
+            example="情報化推進委員会",
+        ),
+        Column(
+            "opinion",
+            "意見",
+            "text",
+            True,
+            description="計画全体への意見 (改行可)",
+            example="……を求めます。",
+        ),
+        _PAGE,
+    ),
+    key=("plan_id", "as_of", "opinion_no"),
+    required_file=False,
+    references=(_plan_ref(),),
+)
+
 TABLES: tuple[TableSpec, ...] = (
     PLANS,
     GOALS,
@@ -630,6 +728,7 @@ TABLES: tuple[TableSpec, ...] = (
     INDICATORS,
     INDICATOR_TARGETS,
     ACTUALS,
+    OPINIONS,
 )
 """All table contracts, in the order tables are read and reported."""
 
@@ -674,6 +773,18 @@ class TargetLevelConfig:
     code: str
     label: str
     description: str | None = None
+
+
+DirectionConfig = TargetLevelConfig
+"""A level of 今後の方向性 (継続, 拡充, 見直し, 完了, 廃止 …) from city.yaml."""
+
+
+@dataclass(frozen=True)
+class DepartmentConfig:
+    """A department (担当課) of city.yaml: ``id`` (ASCII, names its round workbook), ``name``."""
+
+    id: str
+    name: str
 
 
 @dataclass(frozen=True)
@@ -728,7 +839,11 @@ class RuleConfig:
 
 @dataclass(frozen=True)
 class CityConfig:
-    """The parsed city.yaml of a data folder."""
+    """The parsed city.yaml of a data folder.
+
+    ``directions``, ``departments`` and ``round_settings`` (city.yaml ``round``: secretariat,
+    contact, committee) are optional and used by the yearly evaluation round.
+    """
 
     city: dict[str, str]
     source: dict[str, str]
@@ -738,3 +853,6 @@ class CityConfig:
     rule_ids: tuple[str, ...] = ()
     """Every rule id written in city.yaml, also those left out of ``indicator_rules`` because
     of a problem (rows naming them are not reported a second time)."""
+    directions: tuple[DirectionConfig, ...] = ()
+    departments: tuple[DepartmentConfig, ...] = ()
+    round_settings: dict[str, str] = field(default_factory=dict)

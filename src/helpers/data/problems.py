@@ -71,6 +71,10 @@ PROBLEM_CODES: dict[str, str] = {
     "unit_mismatch": "a value is written with another unit than its indicator's",
     "before_baseline": "an actual or a target of a year before the indicator's baseline year",
     "unknown_rating": "a published rating is not a level of the indicator's rule",
+    # evaluation round (statuses.csv extra columns, items.csv 担当課)
+    "unknown_direction": "a 今後の方向性 is not one of city.yaml's directions",
+    "reason_required": "an evaluation below the top level has no 評価理由",
+    "unknown_department": "an item's 担当課 is not one of city.yaml's departments",
 }
 """Every check's code (``Problem.code``) and what it means."""
 
