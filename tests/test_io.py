@@ -5,10 +5,14 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
+import time
+import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
 import pytest
+import yaml
 from openpyxl import load_workbook
 
 from helpers.data.city import CityData, DataValidationError, load_city, validate_folder
@@ -324,3 +328,225 @@ def test_loading_csv_does_not_import_openpyxl() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert result.stdout.strip() == "False"
+
+
+# --- broken and hostile files: clear problems, never an exception ---------------------------
+
+
+def load_rows(path: Path) -> list[str]:
+    """The data rows of a CSV file (0 when it does not exist)."""
+    if not path.is_file():
+        return []
+    return path.read_text(encoding="utf-8-sig").strip().split("\n")[1:]
+
+
+def make_workbook(tmp_path: Path) -> Path:
+    """A workbook folder made from the bundled CSV files."""
+    folder = tmp_path / "wb"
+    csv_to_workbook(BUNDLED, folder)
+    return folder
+
+
+def rewrite_part(workbook: Path, part: str, change: Callable[[bytes], bytes]) -> None:
+    """Rewrite one part (e.g. the XML of a sheet) of an xlsx file."""
+    with zipfile.ZipFile(workbook) as archive:
+        parts = {info.filename: archive.read(info) for info in archive.infolist()}
+    parts[part] = change(parts[part])
+    with zipfile.ZipFile(workbook, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in parts.items():
+            archive.writestr(name, data)
+
+
+def sheet_part(workbook: Path, sheet: str) -> str:
+    """The zip member holding ``sheet``."""
+    book = load_workbook(workbook, read_only=True)
+    index = book.sheetnames.index(sheet)
+    book.close()
+    return f"xl/worksheets/sheet{index + 1}.xml"
+
+
+def test_a_nul_byte_is_located_not_called_utf16(tmp_path: Path) -> None:
+    text, problem = decode_bytes("計画\x00ID".encode(), "x.csv")
+    assert problem is None and text == "計画\x00ID"
+    for data in ("計画ID,計画名\n".encode("utf-16-le"), "計画ID".encode("utf-16-be")):
+        assert decode_bytes(data, "x.csv")[1] is not None  # UTF-16 without BOM: still named
+    folder = copy_folder(BUNDLED, tmp_path)
+    path = folder / "items.csv"
+    path.write_bytes(path.read_bytes().replace("事務用パソコン".encode(), b"\x00", 1))
+    problems = validate_folder(folder)
+    assert [(p.file, p.row, p.column, p.code) for p in problems] == [
+        ("items.csv", 3, "項目名", "control_character")
+    ]
+    assert "NUL" in problems[0].message and "UTF-16" not in problems[0].message
+
+
+def test_an_unclosed_quote_is_reported_where_it_opens(tmp_path: Path) -> None:
+    folder = copy_folder(BUNDLED, tmp_path)
+    path = folder / "items.csv"
+    lines = path.read_text(encoding="utf-8").split("\n")
+    lines[10] = lines[10].replace(",実施,", ',"実施,', 1)  # Excel row 11
+    path.write_text("\n".join(lines), encoding="utf-8")
+    problems = validate_folder(folder)
+    assert [(p.file, p.row, p.column, p.code) for p in problems] == [
+        ("items.csv", 11, "取組目標", "unclosed_quote")
+    ]
+    assert problems[0].value is not None and problems[0].value.startswith("実施,")
+
+
+def test_a_stray_quote_inside_a_cell_is_read_as_excel_reads_it(tmp_path: Path) -> None:
+    folder = copy_folder(BUNDLED, tmp_path)
+    path = folder / "items.csv"
+    path.write_text(
+        path.read_text(encoding="utf-8").replace("事務用パソコン", '事務用"パソコン', 1), "utf-8"
+    )
+    assert validate_folder(folder) == []
+    assert '事務用"パソコン' in load_city(folder).items["name"].tolist()
+
+
+@pytest.mark.parametrize("length", [10_001, 131_073, 400_000])
+def test_a_cell_over_the_limit_is_one_problem(tmp_path: Path, length: int) -> None:
+    folder = copy_folder(BUNDLED, tmp_path)
+    path = folder / "items.csv"
+    text = path.read_text(encoding="utf-8").replace("事務用パソコン", "長" * length, 1)
+    path.write_text(text, encoding="utf-8")
+    problems = validate_folder(folder)
+    assert [(p.file, p.row, p.column, p.code) for p in problems] == [
+        ("items.csv", 3, "項目名", "cell_too_long")
+    ]
+    assert f"{length:,}" in problems[0].message and "10,000" in problems[0].message
+    assert problems[0].value is not None and len(problems[0].value) <= 40
+
+
+def test_rows_beyond_the_limit_are_not_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from helpers.data import reading
+
+    monkeypatch.setattr(reading, "MAX_ROWS", 10)
+    folder = copy_folder(BUNDLED, tmp_path)
+    problems = validate_folder(folder)
+    rows = [p for p in problems if p.code == "too_many_rows"]
+    longer = [s.file_name for s in TABLES if len(load_rows(folder / s.file_name)) > 10]
+    assert [(p.file, p.row) for p in rows] == [(name, 12) for name in longer]
+    assert len(longer) >= 2
+    assert "10 行" in rows[0].message
+
+
+def test_a_file_over_the_limit_is_not_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from helpers.data import reading
+
+    monkeypatch.setattr(reading, "MAX_FILE_BYTES", 3000)
+    folder = copy_folder(BUNDLED, tmp_path)
+    problems = [p for p in validate_folder(folder) if p.code == "file_too_large"]
+    larger = {p.name for p in folder.glob("*.csv") if p.stat().st_size > 3000}
+    assert {p.file for p in problems} == larger and len(larger) >= 2
+    assert all("3,000" in p.message for p in problems)
+
+
+def test_an_unreadable_file_is_a_problem(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    folder = copy_folder(BUNDLED, tmp_path)
+    original = Path.read_bytes
+
+    def read_bytes(self: Path) -> bytes:
+        if self.name in ("items.csv", "city.yaml"):
+            raise PermissionError(13, "Permission denied")
+        return original(self)
+
+    monkeypatch.setattr(Path, "read_bytes", read_bytes)
+    problems = validate_folder(folder)
+    assert {(p.file, p.code) for p in problems} >= {
+        ("items.csv", "unreadable_file"),
+        ("city.yaml", "unreadable_file"),
+    }
+    assert "Permission denied" in problems[0].message
+
+
+def test_a_truncated_sheet_is_a_problem_naming_it(tmp_path: Path) -> None:
+    folder = make_workbook(tmp_path)
+    workbook = folder / WORKBOOK_FILE
+    rewrite_part(workbook, sheet_part(workbook, "items"), lambda xml: xml[: len(xml) // 2])
+    problems = validate_folder(folder)
+    assert [(p.file, p.code) for p in problems if p.severity == "error"] == [
+        (f"{WORKBOOK_FILE} [items]", "unreadable_workbook")
+    ]
+    assert "ParseError" in problems[0].message or "damaged" in problems[0].message
+
+
+def test_a_workbook_with_too_many_rows_stops_reading(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from helpers.data import reading
+
+    folder = make_workbook(tmp_path)
+    monkeypatch.setattr(reading, "MAX_ROWS", 5)
+    problems = [p for p in validate_folder(folder) if p.code == "too_many_rows"]
+    longer = [s.name for s in TABLES if len(load_rows(BUNDLED / s.file_name)) > 5]
+    assert [(p.file, p.row) for p in problems] == [
+        (f"{WORKBOOK_FILE} [{name}]", 7) for name in longer
+    ]
+
+
+def test_a_workbook_that_unzips_too_large_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from helpers.data import reading
+
+    folder = make_workbook(tmp_path)
+    monkeypatch.setattr(reading, "MAX_WORKBOOK_UNPACKED_BYTES", 10_000)
+    problems = validate_folder(folder)
+    assert [(p.file, p.code) for p in problems] == [(WORKBOOK_FILE, "file_too_large")]
+
+
+def yaml_error(text: str) -> str:
+    from helpers.data.reading import load_yaml
+
+    with pytest.raises(yaml.YAMLError) as caught:
+        load_yaml(text)
+    return str(caught.value)
+
+
+def test_yaml_alias_bomb_is_refused_quickly() -> None:
+    lines = ['a0: &a0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
+    lines += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 9)}]" for i in range(1, 10)]
+    started = time.monotonic()
+    assert "values once aliases" in yaml_error("\n".join(lines))
+    assert time.monotonic() - started < 5
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("a: " + "[" * 100_000, "nesting deeper than 50"),
+        ("a: " + "{b: " * 60 + "1" + "}" * 60, "nesting deeper than 50"),
+        ("a: &x [*x]", "refers to itself"),
+        (
+            "- &a [[[[[[[[[[1]]]]]]]]]]\n- &b [*a, [[[[[[[[[[*a]]]]]]]]]]]\n"
+            "- &c [*b, [[[[[[[[[[*b]]]]]]]]]]]\n- &d [*c, [[[[[[[[[[*c]]]]]]]]]]]\n"
+            "- &e [*d, [[[[[[[[[[*d]]]]]]]]]]]\n",
+            "once aliases are expanded",
+        ),
+        ("[" + "a, " * 30_000 + "]", "more than 20,000 values"),
+        ("n: " + "1" * 5000, "cannot be read"),
+        ("d: 2001-02-30", "cannot be read"),
+        ("x: " + "a" * 300_000, "larger than"),
+    ],
+)
+def test_yaml_limits(text: str, message: str) -> None:
+    assert message in yaml_error(text)
+
+
+def test_city_yaml_beyond_a_limit_is_one_problem(tmp_path: Path) -> None:
+    folder = copy_folder(BUNDLED, tmp_path)
+    with (folder / "city.yaml").open("a", encoding="utf-8") as handle:
+        handle.write("deep: " + "[" * 1000 + "]" * 1000 + "\n")
+    problems = validate_folder(folder)
+    assert [(p.file, p.code) for p in problems] == [("city.yaml", "bad_config")]
+    assert problems[0].row is not None and "50" in problems[0].message
+
+
+def test_city_yaml_too_large(tmp_path: Path) -> None:
+    folder = copy_folder(BUNDLED, tmp_path)
+    with (folder / "city.yaml").open("a", encoding="utf-8") as handle:
+        handle.write("# " + "x" * 300_000 + "\n")
+    problems = validate_folder(folder)
+    assert [(p.file, p.code) for p in problems] == [("city.yaml", "file_too_large")]

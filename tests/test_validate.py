@@ -594,3 +594,140 @@ def test_data_readme_documents_every_header_and_check() -> None:
 def test_problem_codes_are_declared() -> None:
     with pytest.raises(ValueError, match="unknown problem code"):
         Problem("x.csv", 2, "列", "値", "message", "no_such_check")
+
+
+# --- hostile text: control characters, plan IDs, escaped messages, summaries ----------------
+
+
+@pytest.mark.parametrize(
+    ("header", "row", "value", "char"),
+    [
+        ("項目名", 3, "\x1b]0;title\x07\x1b[2J名前", "U+001B ESCAPE"),
+        ("項目名", 4, "名\x00前", "U+0000 NUL"),
+        ("取組内容", 5, "右から\u202e左へ", "U+202E"),
+        ("項目名", 6, "第二次\u2028計画", "U+2028 LINE SEPARATOR"),
+        ("取組目標", 7, "実施\n", None),  # trailing line break is stripped: still 実施
+        ("取組目標", 8, "実\n施", "U+000A LINE FEED"),
+    ],
+)
+def test_control_characters_are_refused_where_they_sit(
+    city: Path, header: str, row: int, value: str, char: str | None
+) -> None:
+    set_cell(city / "items.csv", row, header, value)
+    found = errors(city)
+    if char is None:
+        assert found == []
+        return
+    problem = only(found, "control_character")
+    assert (problem.file, problem.row, problem.column, problem.value) == (
+        "items.csv",
+        row,
+        header,
+        value,
+    )
+    assert char in problem.message
+    assert len(found) == 1, found  # the bad cell is not reported twice
+
+
+def test_line_breaks_and_tabs_stay_allowed_in_free_text(city: Path) -> None:
+    set_cell(city / "items.csv", 3, "取組内容", "一行目\n\t二行目\r\n三行目")
+    assert errors(city) == []
+
+
+def test_control_characters_in_city_yaml_are_refused_with_their_path(city: Path) -> None:
+    text = (city / "city.yaml").read_text(encoding="utf-8")
+    text = text.replace("name: 東大和市", 'name: "東大和市\\e[2J"', 1)
+    (city / "city.yaml").write_text(text, encoding="utf-8")
+    problem = only(errors(city), "control_character")
+    assert (problem.file, problem.column) == ("city.yaml", "city.name")
+    assert "U+001B ESCAPE" in problem.message
+
+
+def rename_plan(folder: Path, old: str, new: str) -> None:
+    """Give plan ``old`` the ID ``new`` in every table that names plans."""
+
+    def change(rows: Rows) -> None:
+        columns = [k for k, h in enumerate(rows[0]) if h.lstrip("\ufeff") in ("計画ID", "計画期間")]
+        for record in rows[1:]:
+            for k in columns:
+                if k < len(record) and record[k] == old:
+                    record[k] = new
+
+    for spec in TABLES:
+        if (folder / spec.file_name).is_file():
+            edit(folder / spec.file_name, change)
+
+
+@pytest.mark.parametrize(
+    ("plan_id", "bad"),
+    [("javascript:x", ":"), ("a b", " "), ("../2", "/"), (".2", "."), ('1";x', '"')],
+)
+def test_plan_ids_must_be_safe_names(city: Path, plan_id: str, bad: str) -> None:
+    rename_plan(city, "2", plan_id)
+    found = errors(city)
+    problem = only(found, "bad_identifier")
+    assert (problem.file, problem.row, problem.value) == ("plans.csv", 3, plan_id)
+    assert f"「{bad}」" in problem.message
+    assert len(found) == 1, found
+
+
+def test_plan_ids_may_use_any_letters(city: Path) -> None:
+    rename_plan(city, "2", "第2期_v.1")
+    assert errors(city) == []
+
+
+def test_printable_escapes_what_a_terminal_would_obey() -> None:
+    from helpers.data.problems import printable
+
+    assert printable("a\x1b[2Jb\x07") == "a\\x1b[2Jb\\x07"
+    assert printable("1\n2026-01-01 forged") == "1\\n2026-01-01 forged"
+    assert printable("x\u2028y\u202ez\u200b") == "x\\u2028y\\u202ez\\u200b"
+    assert printable("全角　空白 と 漢字") == "全角　空白 と 漢字"
+    assert printable(printable("\x1b")) == "\\x1b"
+
+
+def test_problem_table_shows_values_escaped_on_one_line(
+    city: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    set_cell(city / "items.csv", 3, "項目名", "\x1b]0;pwned\x07\x1b[2Jname")
+    set_cell(city / "plans.csv", 3, "計画ID", "2\n2026-01-01 00:00:00 done")
+    for fmt in ("table", "csv"):
+        status = cli.main(["validate", "--format", fmt, str(city)])
+        out = capsys.readouterr().out
+        assert status == 1
+        assert "\x1b" not in out and "\x07" not in out
+        assert "\\x1b]0;pwned\\x07" in out  # the table cuts values at 24 columns
+        assert "2\\n2026-01-01" in out
+        assert not any(line.startswith("2026-01-01") for line in out.splitlines())
+
+
+def test_a_long_problem_table_is_summarised(city: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from helpers.data.limits import MAX_PROBLEMS_SHOWN
+
+    def break_targets(rows: Rows) -> None:
+        template = rows[1]
+        for n in range(300):
+            record = list(template)
+            record[1] = str(100 + n)
+            record[3] = "完了"
+            rows.append(record)
+
+    edit(city / "items.csv", break_targets)
+    problems = validate_folder(city)
+    assert len(problems) == 300
+    status, lines = validate([str(city)], capsys)
+    assert status == 1
+    assert len(lines) == 1 + MAX_PROBLEMS_SHOWN + 2  # header, rows, the rest, summary
+    assert "ほか 100 件" in lines[-2] and "unknown_target 100" in lines[-2]
+    assert "300 errors" in lines[-1]
+    status, lines = validate(["--format", "csv", str(city)], capsys)
+    assert len(lines) == 1 + 300 + 1  # machine-readable: all of them, then the summary
+
+
+def test_data_validation_error_text_is_escaped(city: Path) -> None:
+    set_cell(city / "items.csv", 3, "項目名", "\x1b[2J" + "長" * 100)
+    with pytest.raises(DataValidationError) as caught:
+        load_city(city)
+    text = str(caught.value)
+    assert "\x1b" not in text and "\\x1b[2J" in text
+    assert max(len(line) for line in text.splitlines()) < 600

@@ -7,7 +7,9 @@ publishes the previous release again; ``plan-report validate`` checks a data fol
 every problem (exit 1 on errors).
 
 On a terminal the build draws one live progress line; otherwise (cron, systemd, CI) it writes
-plain timestamped log lines.
+plain timestamped log lines. Every line printed shows control characters escaped
+(:func:`helpers.data.problems.printable`): text from data or a report set can neither drive
+the terminal nor start a log line of its own.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from typing import Any, TextIO
 
 from helpers.build import BuildOptions, Event, ExitCode, build, driver, release
 from helpers.build import manifest as mf
+from helpers.data.problems import printable
 from helpers.publish import reportset
 
 # --- progress --------------------------------------------------------------------------------
@@ -53,7 +56,7 @@ class LogReporter:
             label = f"{event.name}: " if event.name and event.kind == "skipped" else ""
             text = label + event.message
         stream = self.err if event.kind in ("failed", "problems", "warning") else self.out
-        first, *rest = text.splitlines() or [""]
+        first, *rest = safe_lines(text)
         print(f"{_timestamp()} {first}", file=stream, flush=True)
         for line in rest:
             print(f"    {line}", file=stream, flush=True)
@@ -82,7 +85,7 @@ class LiveReporter:
         return text[:200]
 
     def _print(self, text: str) -> None:
-        self.out.write("\r\x1b[K" + text + "\n")
+        self.out.write("\r\x1b[K" + "\n".join(safe_lines(text)) + "\n")
 
     def __call__(self, event: Event) -> None:
         """Update the counters and redraw the line; print lasting messages above it."""
@@ -102,6 +105,17 @@ class LiveReporter:
         else:
             self.out.write("\r\x1b[K" + self._line())
         self.out.flush()
+
+
+def safe_lines(text: str) -> list[str]:
+    """``text`` split at its line feeds, each line with control characters escaped."""
+    return [printable(line) for line in text.split("\n")] or [""]
+
+
+def _error(message: object) -> None:
+    """Print an error message to stderr, one escaped line per line feed."""
+    for line in safe_lines(str(message)):
+        print(line, file=sys.stderr)
 
 
 def _summary(counts: dict[str, int], seconds: float, code: int) -> str:
@@ -192,7 +206,7 @@ def cmd_list(args: argparse.Namespace) -> int:
     try:
         report_set = reportset.load_report_set(args.config)
     except (reportset.ConfigError, DataValidationError) as exc:
-        print(f"cannot list the report set: {exc}", file=sys.stderr)
+        _error(f"cannot list the report set: {exc}")
         return int(ExitCode.INVALID)
     try:
         reports_dir = (
@@ -204,9 +218,13 @@ def cmd_list(args: argparse.Namespace) -> int:
     places = release.Places(reports_dir)
     manifest = mf.read_manifest(places.last_run) or mf.read_manifest(places.manifest)
     header = ["name", "notebook", "parameters", "output", "last outcome"]
-    print(format_table(header, list_rows(report_set, manifest)))
+    rows = [[printable(cell) for cell in row] for row in list_rows(report_set, manifest)]
+    print(format_table(header, rows))
     print(
-        f"{len(report_set.reports)} reports; data {report_set.data_dir}; outputs in {reports_dir}"
+        printable(
+            f"{len(report_set.reports)} reports; data {report_set.data_dir}; "
+            f"outputs in {reports_dir}"
+        )
     )
     return 0
 
@@ -226,7 +244,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
         try:
             folders = [reportset.read_report_set(args.config).data_dir]
         except reportset.ConfigError as exc:
-            print(f"no data folder given and {exc}", file=sys.stderr)
+            _error(f"no data folder given and {exc}")
             return int(ExitCode.INVALID)
     status = 0
     for folder in folders:

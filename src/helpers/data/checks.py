@@ -34,6 +34,7 @@ from helpers.data.contracts import (
 )
 from helpers.data.dates import JpDate, JpDateError, parse_fiscal_year, parse_jp_date
 from helpers.data.indicators import check_indicators, fill_actual_years
+from helpers.data.limits import character_name, forbidden_character, is_safe_name
 from helpers.data.problems import Problem
 from helpers.data.quantities import QuantityError, is_no_value, parse_quantity
 from helpers.data.rules import check_rules
@@ -232,12 +233,54 @@ def _check_scale(scale_id: str, data: object, problems: list[Problem]) -> ScaleC
     return ScaleConfig(scale_id, name, tuple(levels))
 
 
+def _control_problem(text: str, ch: str, where: str) -> str:
+    """The message for a forbidden character ``ch`` found in ``text`` at ``where``."""
+    position = text.index(ch) + 1
+    return (
+        f"{where}の{position}文字目に制御文字 {character_name(ch)} があります。"
+        "見えない文字なので、削除してください (control character not allowed)"
+    )
+
+
+def _config_characters(data: object, path: str, problems: list[Problem], seen: set[int]) -> None:
+    """Report every key or text value of city.yaml holding a forbidden character."""
+    if id(data) in seen:
+        return
+    if isinstance(data, str):
+        ch = forbidden_character(data, multiline=True)
+        if ch is not None:
+            problems.append(
+                _config_problem(
+                    path or "city.yaml", data, _control_problem(data, ch, path), "control_character"
+                )
+            )
+        return
+    if isinstance(data, Mapping):
+        seen.add(id(data))
+        for key, value in data.items():
+            name = str(key)
+            inner = f"{path}.{name}" if path else name
+            if isinstance(key, str) and (ch := forbidden_character(key, False)) is not None:
+                problems.append(
+                    _config_problem(
+                        inner, key, _control_problem(key, ch, "キー"), "control_character"
+                    )
+                )
+            _config_characters(value, inner, problems, seen)
+    elif isinstance(data, list):
+        seen.add(id(data))
+        for index, value in enumerate(data):
+            _config_characters(value, f"{path}[{index}]", problems, seen)
+
+
 def check_config(data: object) -> tuple[CityConfig, list[Problem]]:
     """Check the parsed YAML of city.yaml and return it as a :class:`CityConfig`.
 
     Problems are collected, never raised; broken parts are left out of the returned config.
+    Control characters in any key or value are reported with their path.
     """
     problems: list[Problem] = []
+    _config_characters(data, "", problems, set())
     if not isinstance(data, Mapping):
         problems.append(
             _config_problem(None, None, "city.yaml が空か、「キー: 値」の形ではありません")
@@ -407,6 +450,15 @@ def coerce_table(raw: RawTable) -> tuple[TypedTable, list[Problem]]:
                             )
                         )
                     continue
+                ch = forbidden_character(text, multiline=column.kind == "text")
+                if ch is not None:
+                    msg = _control_problem(text, ch, f"「{header}」")
+                    problems.append(
+                        Problem(
+                            raw.file, raw.row_numbers[i], header, text, msg, "control_character"
+                        )
+                    )
+                    continue
                 value, date, bad = _coerce_cell(text, column)
                 if bad is not None:
                     problems.append(Problem(raw.file, raw.row_numbers[i], header, text, *bad))
@@ -499,9 +551,15 @@ def _plan_rows(plans: TypedTable) -> dict[str, int]:
 
 
 def check_plans(
-    plans: TypedTable, statuses: TypedTable | None, config: CityConfig
+    plans: TypedTable,
+    statuses: TypedTable | None,
+    config: CityConfig,
+    config_known: bool = True,
 ) -> list[Problem]:
-    """Plan periods in order, scales known, and a scale for every plan that has statuses."""
+    """Plan periods in order, scales known, and a scale for every plan that has statuses.
+
+    Scales are not checked when city.yaml could not be read (``config_known`` false).
+    """
     problems: list[Problem] = []
     cols = plans.columns
     rated = set(statuses.columns["plan_id"]) if statuses is not None else set()
@@ -512,6 +570,8 @@ def check_plans(
                 f"終了年度 {end} が開始年度 {start} より前です (plan period ends before it starts)"
             )
             problems.append(plans.problem(i, "end_fy", msg, "period_order"))
+        if not config_known:
+            continue
         if scale is not None and scale not in config.scales:
             known = ", ".join(config.scales) or "なし"
             msg = f"評価尺度「{scale}」は city.yaml の scales にありません (allowed: {known})"
@@ -522,6 +582,26 @@ def check_plans(
                 "(a plan with statuses needs a scale)"
             )
             problems.append(plans.problem(i, "scale", msg, "statuses_without_scale", value=""))
+    return problems
+
+
+def check_plan_ids(plans: TypedTable) -> list[Problem]:
+    """Every plan ID can name a file and a link (``plan-<計画ID>.html``): letters, digits, -_."""
+    problems: list[Problem] = []
+    for i, plan_id in enumerate(plans.columns["plan_id"]):
+        if plan_id is None or is_safe_name(plan_id):
+            continue
+        bad = next(
+            (ch for ch in plan_id if not (ch.isalnum() or ch in "-_.")),
+            plan_id[0],
+        )
+        msg = (
+            f"計画ID「{plan_id}」に使えない文字「{bad}」({character_name(bad)}) があります。"
+            "計画IDはレポートのファイル名やリンク (plan-<計画ID>.html) にも使うので、文字・数字と "
+            "- _ . だけで書いてください (先頭に . は不可) "
+            "(plan_id: letters, digits, '-', '_', '.' only)"
+        )
+        problems.append(plans.problem(i, "plan_id", msg, "bad_identifier"))
     return problems
 
 
@@ -775,8 +855,10 @@ def check_tables(
 
     ``raw_tables`` maps table names to the tables that could be read; ``unreadable`` names
     tables whose file exists but could not be read (their problem is reported already, and
-    rows referring to them are not checked).
+    rows referring to them are not checked). When it names city.yaml (``CONFIG_FILE``), the
+    checks against its target levels and scales are left out: every row would fail them.
     """
+    config_known = CONFIG_FILE not in unreadable
     problems: list[Problem] = []
     tables: dict[str, TypedTable] = {}
     for spec in TABLES:
@@ -794,12 +876,13 @@ def check_tables(
     derived: dict[str, dict[str, list[Any]]] = {}
     plans = None if "plans" in unreadable else tables.get("plans")
     if plans is not None:
-        problems.extend(check_plans(plans, tables.get("statuses"), config))
-    if "items" in tables:
+        problems.extend(check_plan_ids(plans))
+        problems.extend(check_plans(plans, tables.get("statuses"), config, config_known))
+    if "items" in tables and config_known:
         problems.extend(check_items(tables["items"], config))
         problems.extend(check_departments(tables["items"], config))
     if "statuses" in tables:
-        if plans is not None:
+        if plans is not None and config_known:
             problems.extend(check_statuses(tables["statuses"], plans, config))
         problems.extend(check_evaluations(tables["statuses"], plans, config))
         derived["statuses"] = {"as_of_date": _as_of_dates(tables["statuses"])}

@@ -17,6 +17,7 @@ import pandas as pd
 from helpers.data.checks import CheckedTables, TypedTable, check_tables
 from helpers.data.contracts import (
     ACTUALS,
+    CONFIG_FILE,
     INDICATOR_TARGETS,
     INDICATORS,
     OPINIONS,
@@ -29,7 +30,7 @@ from helpers.data.contracts import (
     TableSpec,
     TargetLevelConfig,
 )
-from helpers.data.problems import Problem
+from helpers.data.problems import Problem, printable
 from helpers.data.reading import read_config, read_tables
 
 _DERIVED_AFTER: dict[str, dict[str, str]] = {
@@ -134,15 +135,21 @@ class DataValidationError(ValueError):
         return frame
 
     def _describe(self, limit: int = 30) -> str:
+        """The errors as lines, control characters escaped, values cut at 40 characters."""
         errors = self.errors
-        lines = [f"{self.folder}: データにエラーが {len(errors)} 件あります ({len(errors)} errors)"]
+        folder = printable(self.folder)
+        lines = [f"{folder}: データにエラーが {len(errors)} 件あります ({len(errors)} errors)"]
         for p in errors[:limit]:
-            where = p.file + (f" {p.row}行目" if p.row is not None else "")
-            where += f" 「{p.column}」" if p.column else ""
-            value = f" 値「{p.value}」" if p.value else ""
-            lines.append(f"  - {where}{value}: {p.message}")
+            where = printable(p.file) + (f" {p.row}行目" if p.row is not None else "")
+            where += f" 「{printable(p.column)}」" if p.column else ""
+            shown = printable(p.value or "")
+            shown = shown if len(shown) <= 40 else shown[:40] + "…"
+            value = f" 値「{shown}」" if p.value else ""
+            message = printable(p.message)
+            message = message if len(message) <= 400 else message[:400] + "…"
+            lines.append(f"  - {where}{value}: {message}")
         if len(errors) > limit:
-            lines.append(f"  … ほか {len(errors) - limit} 件 (plan-report validate {self.folder})")
+            lines.append(f"  … ほか {len(errors) - limit} 件 (plan-report validate {folder})")
         return "\n".join(lines)
 
 
@@ -278,6 +285,8 @@ def inspect_folder(folder: str | Path) -> Inspection:
         return Inspection(None, [Problem(str(path), None, None, None, msg, "missing_folder")])
     config, problems = read_config(path)
     raw_tables, table_problems, unreadable = read_tables(path)
+    if any(p.file == CONFIG_FILE and p.column is None for p in problems):
+        unreadable = {*unreadable, CONFIG_FILE}  # the file as a whole: skip checks against it
     checked = check_tables(raw_tables, config, unreadable)
     problems = [*problems, *_ordered(table_problems, checked.problems)]
     if any(p.severity == "error" for p in problems):

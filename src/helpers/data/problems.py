@@ -2,7 +2,13 @@
 
 Every check reports :class:`Problem` values located as an analyst sees them in Excel (file, row,
 column, value); :func:`format_problems` prints them as an aligned table, :func:`problems_csv` as
-CSV for machines, :func:`summary` as one line."""
+CSV for machines, :func:`summary` as one line.
+
+Values come from the files and may hold anything: every text form shows control and invisible
+characters escaped (:func:`printable`: ESC as ``\x1b``, a line break as ``\n``), so a cell can
+neither drive the terminal nor forge a line of the table or of a build log; a table of more
+than :data:`~helpers.data.limits.MAX_PROBLEMS_SHOWN` problems is cut there and the rest
+summarised by code."""
 
 from __future__ import annotations
 
@@ -13,6 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from helpers.data.limits import MAX_PROBLEMS_SHOWN
+
 Severity = Literal["error", "warning"]
 
 
@@ -22,7 +30,11 @@ PROBLEM_CODES: dict[str, str] = {
     "missing_file": "a required file (or workbook sheet) is missing",
     "empty_file": "a file or sheet has no content, not even a header row",
     "unreadable_encoding": "a file is neither UTF-8 nor cp932 (e.g. UTF-16)",
-    "unreadable_workbook": "workbook.xlsx cannot be opened",
+    "unreadable_workbook": "workbook.xlsx, or one of its sheets, cannot be read",
+    "unreadable_file": "a file cannot be read (permissions, a device in its place …)",
+    "file_too_large": "a file is larger than the documented limit",
+    "too_many_rows": "a table has more rows than the documented limit",
+    "unclosed_quote": "a quoted CSV cell is never closed (the rest of the file would be one cell)",
     "both_sources": "a folder holds both CSV files and workbook.xlsx",
     "missing_column": "a required column is missing",
     "duplicate_column": "two headers name the same column",
@@ -31,7 +43,7 @@ PROBLEM_CODES: dict[str, str] = {
     "too_many_cells": "a row has more cells than there are headers",
     "no_rows": "plans.csv has no data row",
     # city.yaml
-    "bad_config": "city.yaml is not valid YAML or misses a required key",
+    "bad_config": "city.yaml is not valid YAML, exceeds a YAML limit or misses a required key",
     "bad_level_class": "a scale level has an unknown class",
     "scale_order_class": "a scale's classes get better as its order gets worse",
     # cells
@@ -42,6 +54,9 @@ PROBLEM_CODES: dict[str, str] = {
     "bad_fiscal_year": "a fiscal year cannot be read",
     "bad_date": "a date cannot be read or does not exist",
     "not_allowed": "a value outside the column's allowed values",
+    "cell_too_long": "a cell is longer than the documented limit",
+    "bad_identifier": "a plan ID holds a character a file name or link cannot (space, :, / …)",
+    "control_character": "a cell holds a control or invisible formatting character (ESC, NUL …)",
     # rows and tables
     "duplicate_key": "a row repeats the key of an earlier row",
     "unknown_plan": "a row refers to a plan that plans.csv does not hold",
@@ -101,33 +116,77 @@ class Problem:
             raise ValueError(f"unknown problem code {self.code!r}")
 
 
+_ESCAPES = {"\t": "\\t", "\n": "\\n", "\r": "\\r"}
+
+
+def _escape(ch: str) -> str:
+    code = ord(ch)
+    if ch in _ESCAPES:
+        return _ESCAPES[ch]
+    if code < 0x100:
+        return f"\\x{code:02x}"
+    return f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
+
+
+def printable(text: object) -> str:
+    """``text`` safe to print on one terminal line: invisible characters shown as escapes.
+
+    Control characters (ESC, NUL, line breaks, tab …), format characters (zero-width space,
+    bidirectional overrides, BOM), the line and paragraph separators and unassigned or private
+    code points become ``\\x1b``, ``\\n``, ``\\u2028`` …; letters, digits, punctuation and
+    spaces (the ideographic space too) stay as they are.
+    """
+    shown = str(text)
+    if shown.isprintable():
+        return shown
+    return "".join(
+        ch if ch.isprintable() or unicodedata.category(ch) == "Zs" else _escape(ch) for ch in shown
+    )
+
+
 def _width(text: str) -> int:
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
 
 
 def _clip(text: str, limit: int) -> str:
-    if _width(text) <= limit:
+    if len(text) <= limit // 2 or _width(text) <= limit:
         return text
-    out = ""
+    out: list[str] = []
+    used = 0
     for ch in text:
-        if _width(out + ch) > limit - 1:
+        used += _width(ch)
+        if used > limit - 1:
             break
-        out += ch
-    return out + "…"
+        out.append(ch)
+    return "".join(out) + "…"
 
 
-def format_problems(problems: Sequence[Problem], value_width: int = 24) -> str:
-    """Problems as an aligned text table (file, row, column, value, message)."""
+MESSAGE_WIDTH = 400
+"""Terminal columns a message may take in the table before it is cut with …."""
+
+
+def format_problems(
+    problems: Sequence[Problem], value_width: int = 24, limit: int = MAX_PROBLEMS_SHOWN
+) -> str:
+    """Problems as an aligned text table (file, row, column, value, message).
+
+    Every cell is shown with :func:`printable`; values are cut at ``value_width`` columns and
+    messages at :data:`MESSAGE_WIDTH`. Only the first ``limit`` problems become rows; a last
+    line counts the others by code (``plan-report validate --format csv`` lists them all).
+    """
     header = ("ファイル", "行", "列", "値", "内容")
+    shown = problems[:limit]
     rows = [
         (
-            p.file,
+            _clip(printable(p.file), 60),
             "" if p.row is None else str(p.row),
-            p.column or "",
-            _clip((p.value or "").replace("\n", " "), value_width),
-            ("警告: " if p.severity == "warning" else "") + p.message,
+            _clip(printable(p.column or ""), 30),
+            _clip(printable(p.value or ""), value_width),
+            _clip(
+                ("警告: " if p.severity == "warning" else "") + printable(p.message), MESSAGE_WIDTH
+            ),
         )
-        for p in problems
+        for p in shown
     ]
     widths = [max(_width(r[k]) for r in [header, *rows]) for k in range(4)]
 
@@ -135,29 +194,62 @@ def format_problems(problems: Sequence[Problem], value_width: int = 24) -> str:
         padded = [c + " " * (w - _width(c)) for c, w in zip(cells[:4], widths, strict=True)]
         return "  ".join([*padded, cells[4]]).rstrip()
 
-    return "\n".join(line(r) for r in [header, *rows])
+    lines = [line(r) for r in [header, *rows]]
+    rest = problems[limit:]
+    if rest:
+        counts: dict[str, int] = {}
+        for p in rest:
+            counts[p.code] = counts.get(p.code, 0) + 1
+        by_code = ", ".join(f"{code} {n:,}" for code, n in sorted(counts.items()))
+        lines.append(
+            f"… ほか {len(rest):,} 件 ({len(rest):,} more: {by_code}; "
+            "全件は plan-report validate --format csv で出力できます)"
+        )
+    return "\n".join(lines)
 
 
 def summary(folder: str | Path, problems: Sequence[Problem]) -> str:
     """One line: how many errors and warnings ``folder`` has."""
     errors = sum(p.severity == "error" for p in problems)
     warnings = len(problems) - errors
+    where = printable(folder)
     if errors == 0:
         extra = f" (警告 {warnings} 件)" if warnings else ""
-        return f"{folder}: 問題はありません (OK){extra}"
+        return f"{where}: 問題はありません (OK){extra}"
     return (
-        f"{folder}: エラー {errors} 件、警告 {warnings} 件 ({errors} errors, {warnings} warnings)"
+        f"{where}: エラー {errors:,} 件、警告 {warnings:,} 件 "
+        f"({errors:,} errors, {warnings:,} warnings)"
     )
 
 
+CSV_VALUE_LIMIT = 200
+"""Characters of a value ``problems_csv`` keeps (a cell may be 10,000 characters long)."""
+
+
 def problems_csv(problems: Sequence[Problem]) -> str:
+    """Every problem as CSV (file, row, column, value, message, code, severity).
+
+    Text is shown with :func:`printable` (one line per problem); values are cut at
+    :data:`CSV_VALUE_LIMIT` characters.
+    """
     import io
 
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(["file", "row", "column", "value", "message", "code", "severity"])
     for p in problems:
+        value = printable(p.value or "")
+        if len(value) > CSV_VALUE_LIMIT:
+            value = value[:CSV_VALUE_LIMIT] + "…"
         writer.writerow(
-            [p.file, p.row or "", p.column or "", p.value or "", p.message, p.code, p.severity]
+            [
+                printable(p.file),
+                p.row or "",
+                printable(p.column or ""),
+                value,
+                printable(p.message),
+                p.code,
+                p.severity,
+            ]
         )
     return buffer.getvalue().rstrip("\n")

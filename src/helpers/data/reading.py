@@ -9,6 +9,11 @@ CSV files may be UTF-8, UTF-8 with BOM or cp932 (Shift_JIS as Excel saves it on 
 Windows). :func:`helpers.data.load_city` reads, types and checks everything (contracts in
 :mod:`helpers.data.contracts`, checks in :mod:`helpers.data.checks`).
 
+Every reader stops at the limits of :mod:`helpers.data.limits` (file size, rows, cell length,
+YAML size, depth and aliases) with a problem naming the file, row, column and limit; nothing a
+file holds raises out of here. :func:`load_yaml` is the bounded YAML reader the report set uses
+too.
+
 openpyxl is imported only when a workbook is read or written.
 """
 
@@ -33,6 +38,15 @@ from helpers.data.contracts import (
     RawTable,
     TableSpec,
 )
+from helpers.data.limits import (
+    MAX_CELL_CHARS,
+    MAX_FILE_BYTES,
+    MAX_ROWS,
+    MAX_WORKBOOK_UNPACKED_BYTES,
+    MAX_YAML_BYTES,
+    MAX_YAML_DEPTH,
+    MAX_YAML_NODES,
+)
 from helpers.data.problems import Problem
 
 # --- public data types -----------------------------------------------------------------------
@@ -41,12 +55,23 @@ from helpers.data.problems import Problem
 # --- decoding and raw tables -----------------------------------------------------------------
 
 
+def _looks_like_utf16(data: bytes) -> bool:
+    """A UTF-16 byte order mark, or NUL in most even or most odd bytes (UTF-16 without BOM)."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return True
+    sample = data[:4096]
+    half = len(sample) // 2
+    return half >= 2 and max(sample[0::2].count(0), sample[1::2].count(0)) > half * 0.4
+
+
 def decode_bytes(data: bytes, file: str) -> tuple[str | None, Problem | None]:
     """Decode a text file: UTF-8 (with or without BOM), else cp932; a clear problem otherwise.
 
-    UTF-16 (Excel's "Unicode text") is refused by name because cp932 would misread it.
+    UTF-16 (Excel's "Unicode text") is refused by name because cp932 would misread it. A stray
+    NUL byte is not UTF-16: it is decoded and reported where it sits (the cell checks refuse
+    control characters with their file, row and column).
     """
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in data:
+    if _looks_like_utf16(data):
         msg = (
             "UTF-16 のファイルは読めません。「CSV UTF-8 (コンマ区切り)」で保存し直してください "
             "(UTF-16 is not supported; save as CSV UTF-8)"
@@ -83,14 +108,15 @@ def header_key(text: str) -> str:
 
 
 def build_raw_table(
-    spec: TableSpec, file: str, records: Sequence[Sequence[str | None]], row_numbers: Sequence[int]
+    spec: TableSpec, file: str, records: Sequence[list[str | None]], row_numbers: Sequence[int]
 ) -> tuple[RawTable, list[Problem]]:
     """Map the header row (``records[0]``) to English names and keep the non-empty data rows.
 
     ``row_numbers`` are the Excel row numbers of ``records``. Reports missing required columns,
-    duplicate or unnamed columns, unknown columns (warning) and cells beyond the header.
+    duplicate or unnamed columns, unknown columns (warning), cells beyond the header and cells
+    longer than :data:`MAX_CELL_CHARS` (cut to it in ``records``).
     """
-    problems: list[Problem] = []
+    problems: list[Problem] = _long_cells(file, records, row_numbers)
     header_cells = [_cell(c) for c in records[0]] if records else []
     mapping = spec.header_map()
     positions: list[int] = []
@@ -149,17 +175,114 @@ def build_raw_table(
     return raw, problems
 
 
+def _long_cells(
+    file: str, records: Sequence[list[str | None]], row_numbers: Sequence[int]
+) -> list[Problem]:
+    """Cells longer than :data:`MAX_CELL_CHARS`, cut to the limit in place (one problem each)."""
+    problems: list[Problem] = []
+    for index, (record, number) in enumerate(zip(records, row_numbers, strict=True)):
+        for pos, cell in enumerate(record):
+            if cell is None or len(cell) <= MAX_CELL_CHARS:
+                continue
+            header = _cell(records[0][pos]) if index and pos < len(records[0]) else None
+            msg = (
+                f"セルが長すぎます ({len(cell):,} 文字、上限 {MAX_CELL_CHARS:,} 文字) "
+                f"(cell longer than {MAX_CELL_CHARS:,} characters)"
+            )
+            problems.append(Problem(file, number, header, cell[:40], msg, "cell_too_long"))
+            record[pos] = cell[:MAX_CELL_CHARS]
+    return problems
+
+
+def _too_many_rows(file: str, what: str) -> Problem:
+    msg = (
+        f"{what}の行が多すぎます。上限は {MAX_ROWS:,} 行 (見出しを除く) で、それより後の行は"
+        f"読んでいません (more than {MAX_ROWS:,} rows)"
+    )
+    return Problem(file, MAX_ROWS + 2, None, None, msg, "too_many_rows")
+
+
+def _unreadable_file(file: str, err: OSError) -> Problem:
+    msg = f"ファイルを読めません: {err.strerror or err} (cannot read the file)"
+    return Problem(file, None, None, None, msg, "unreadable_file")
+
+
+def _file_too_large(file: str, size: int) -> Problem:
+    msg = (
+        f"ファイルが大きすぎます ({size:,} バイト、上限 {MAX_FILE_BYTES:,} バイト) "
+        f"(file larger than {MAX_FILE_BYTES:,} bytes)"
+    )
+    return Problem(file, None, None, None, msg, "file_too_large")
+
+
+def _csv_records(text: str, strict: bool) -> tuple[list[list[str | None]], bool]:
+    """Records of ``text`` (at most ``MAX_ROWS`` + 1); True when rows were left unread."""
+    records: list[list[str | None]] = []
+    reader = csv.reader(io.StringIO(text, newline=""), strict=strict)
+    for record in reader:
+        if len(records) > MAX_ROWS:
+            return records, True
+        records.append(list(record))
+    return records, False
+
+
+def parse_csv(text: str, file: str) -> tuple[list[list[str | None]] | None, list[Problem]]:
+    """The records of a CSV text (header first), or ``None`` and the problem that stops it.
+
+    Cells may be as long as the file (the limit is checked per cell afterwards, with its
+    column). A quote that is never closed would swallow the rest of the file into one cell: it
+    is reported at the row where it opens. Other quoting slips (``"a"b``) are read as Excel
+    reads them. Rows beyond :data:`MAX_ROWS` are not read.
+    """
+    problems: list[Problem] = []
+    previous = csv.field_size_limit(max(len(text), 131_072))
+    try:
+        try:
+            records, cut = _csv_records(text, strict=True)
+        except csv.Error as err:
+            records, cut = _csv_records(text, strict=False)
+            if "unexpected end of data" in str(err):
+                return None, [_unclosed_quote(file, records)]
+    finally:
+        csv.field_size_limit(previous)
+    if cut:
+        problems.append(_too_many_rows(file, f"{file} "))
+    return records, problems
+
+
+def _unclosed_quote(file: str, records: list[list[str | None]]) -> Problem:
+    """The problem of a quote opened in the last record and never closed."""
+    row = len(records)
+    last = records[-1] if records else []
+    header = records[0] if records else []
+    column = len(last) - 1
+    name = header[column] if row > 1 and 0 <= column < len(header) else None
+    value = last[column] if last else None
+    msg = (
+        f'{row}行目のセルの引用符 (") が閉じられていません。このままではファイルの最後までが'
+        "1つのセルになります。引用符を閉じるか削除してください (unclosed quote)"
+    )
+    shown = None if value is None else value[:40]
+    return Problem(file, row, name, shown, msg, "unclosed_quote")
+
+
 def read_csv_table(path: Path, spec: TableSpec) -> tuple[RawTable | None, list[Problem]]:
     """Read one CSV file of a folder; ``None`` when it cannot be read at all."""
     file = path.name
+    size = path.stat().st_size
+    if size > MAX_FILE_BYTES:
+        return None, [_file_too_large(file, size)]
     text, problem = decode_bytes(path.read_bytes(), file)
     if problem is not None or text is None:
         return None, [problem] if problem else []
     if not text.strip():
         msg = "ファイルが空です。少なくとも見出しの行が必要です (empty file)"
         return None, [Problem(file, None, None, None, msg, "empty_file")]
-    records = list(csv.reader(io.StringIO(text, newline="")))
-    return build_raw_table(spec, file, records, range(1, len(records) + 1))
+    records, problems = parse_csv(text, file)
+    if records is None:
+        return None, problems
+    raw, found = build_raw_table(spec, file, records, range(1, len(records) + 1))
+    return raw, [*problems, *found]
 
 
 def _xlsx_cell(value: Any) -> str | None:
@@ -179,22 +302,65 @@ def _xlsx_cell(value: Any) -> str | None:
     return str(value)
 
 
+def _workbook_size_problem(path: Path) -> Problem | None:
+    """A problem when ``workbook.xlsx`` or its unzipped parts are larger than the limits."""
+    from zipfile import BadZipFile, ZipFile
+
+    size = path.stat().st_size
+    if size > MAX_FILE_BYTES:
+        return _file_too_large(path.name, size)
+    try:
+        with ZipFile(path) as archive:
+            unpacked = sum(info.file_size for info in archive.infolist())
+    except (BadZipFile, OSError, ValueError):
+        return None  # reported as unreadable when opened
+    if unpacked > MAX_WORKBOOK_UNPACKED_BYTES:
+        msg = (
+            f"Excel ブックを展開すると大きすぎます ({unpacked:,} バイト、上限 "
+            f"{MAX_WORKBOOK_UNPACKED_BYTES:,} バイト) (unzipped workbook too large)"
+        )
+        return Problem(path.name, None, None, None, msg, "file_too_large")
+    return None
+
+
+def _sheet_records(sheet: Any) -> tuple[list[list[str | None]], bool]:
+    """The rows of a sheet as text cells (at most ``MAX_ROWS`` + 1); True when cut."""
+    records: list[list[str | None]] = []
+    for row in sheet.iter_rows(min_row=1, values_only=True):
+        if len(records) > MAX_ROWS:
+            return records, True
+        records.append([_xlsx_cell(v) for v in row])
+    return records, False
+
+
+def _unreadable_sheet(file: str, err: BaseException) -> Problem:
+    detail = str(err).splitlines()[0][:200] if str(err) else ""
+    msg = (
+        f"シートを読み取れません: {type(err).__name__}: {detail} "
+        "(the sheet is damaged or truncated; save the workbook again in Excel)"
+    )
+    return Problem(file, None, None, None, msg, "unreadable_workbook")
+
+
 def read_workbook(path: Path) -> tuple[dict[str, RawTable], list[Problem], set[str]]:
     """Read every table sheet of ``workbook.xlsx``; a missing required sheet is a problem.
 
-    Returns the tables, the problems and the names of sheets present but unreadable.
+    Returns the tables, the problems and the names of sheets present but unreadable. A damaged
+    workbook or sheet (truncated XML, a broken zip) is a problem, never an exception.
     """
-    from zipfile import BadZipFile
-
     from openpyxl import load_workbook  # heavy: only when a workbook is used
-    from openpyxl.utils.exceptions import InvalidFileException
 
+    everything = {spec.name for spec in TABLES}
+    too_large = _workbook_size_problem(path)
+    if too_large is not None:
+        return {}, [too_large], everything
     try:
         book = load_workbook(path, read_only=True, data_only=True)
-    except (InvalidFileException, BadZipFile, OSError, KeyError, ValueError) as err:
-        msg = f"Excel ブックを開けません: {err} (cannot open the workbook)"
+    except Exception as err:  # any damage of the file: openpyxl, zipfile and XML errors
+        detail = str(err).splitlines()[0][:200] if str(err) else type(err).__name__
+        msg = f"Excel ブックを開けません: {detail} (cannot open the workbook)"
         problem = Problem(path.name, None, None, None, msg, "unreadable_workbook")
-        return {}, [problem], {spec.name for spec in TABLES}
+        return {}, [problem], everything
     tables: dict[str, RawTable] = {}
     problems: list[Problem] = []
     unreadable: set[str] = set()
@@ -206,21 +372,141 @@ def read_workbook(path: Path) -> tuple[dict[str, RawTable], list[Problem], set[s
                     msg = f"シート「{spec.name}」がありません (required sheet is missing)"
                     problems.append(Problem(file, None, None, None, msg, "missing_file"))
                 continue
-            records = [
-                [_xlsx_cell(v) for v in row]
-                for row in book[spec.name].iter_rows(min_row=1, values_only=True)
-            ]
+            try:
+                records, cut = _sheet_records(book[spec.name])
+            except Exception as err:  # truncated or malformed sheet XML (ParseError …)
+                problems.append(_unreadable_sheet(file, err))
+                unreadable.add(spec.name)
+                continue
             if not any(any(c is not None for c in r) for r in records):
                 msg = "シートが空です。少なくとも見出しの行が必要です (empty sheet)"
                 problems.append(Problem(file, None, None, None, msg, "empty_file"))
                 unreadable.add(spec.name)
                 continue
+            if cut:
+                problems.append(_too_many_rows(file, f"シート {spec.name} "))
             raw, found = build_raw_table(spec, file, records, range(1, len(records) + 1))
             tables[spec.name] = raw
             problems.extend(found)
     finally:
         book.close()
     return tables, problems, unreadable
+
+
+# --- YAML ---------------------------------------------------------------------------------------
+
+
+class YamlLimitError(yaml.YAMLError):
+    """A YAML file goes beyond a limit of :mod:`helpers.data.limits`, or holds a bad value."""
+
+    def __init__(self, message: str, mark: Any = None) -> None:
+        super().__init__(message)
+        self.problem_mark = mark
+        self.message = message
+
+    def __str__(self) -> str:
+        where = "" if self.problem_mark is None else f" (line {self.problem_mark.line + 1})"
+        return self.message + where
+
+
+class _BoundedLoader(yaml.SafeLoader):
+    """PyYAML's safe loader that stops past :data:`MAX_YAML_DEPTH` or :data:`MAX_YAML_NODES`."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._depth = 0
+        self._nodes = 0
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        self._depth += 1
+        self._nodes += 1
+        try:
+            if self._nodes > MAX_YAML_NODES:
+                raise YamlLimitError(
+                    f"more than {MAX_YAML_NODES:,} values (値が多すぎます)",
+                    self.peek_event().start_mark,
+                )
+            if self._depth > MAX_YAML_DEPTH:
+                mark = self.peek_event().start_mark
+                raise YamlLimitError(
+                    f"nesting deeper than {MAX_YAML_DEPTH} levels (入れ子が深すぎます)", mark
+                )
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+
+def _too_deep(mark: Any) -> YamlLimitError:
+    return YamlLimitError(
+        f"nesting deeper than {MAX_YAML_DEPTH} levels once aliases are expanded "
+        "(入れ子が深すぎます)",
+        mark,
+    )
+
+
+def _expanded_size(
+    node: yaml.Node, depth: int, memo: dict[int, tuple[int, int]]
+) -> tuple[int, int]:
+    """(values, height) of ``node`` with every alias expanded; raises beyond the limits.
+
+    ``depth`` is how deep ``node`` sits; the recursion never goes deeper than the limit.
+    """
+    if depth > MAX_YAML_DEPTH:
+        raise _too_deep(node.start_mark)
+    key = id(node)
+    if key in memo:
+        size, height = memo[key]
+        if size < 0:
+            raise YamlLimitError(
+                "an alias refers to itself (再帰的な別名 * は使えません)", node.start_mark
+            )
+    else:
+        memo[key] = (-1, 0)  # in progress: meeting it again is a cycle
+        children: list[yaml.Node] = []
+        if isinstance(node, yaml.SequenceNode):
+            children = list(node.value)
+        elif isinstance(node, yaml.MappingNode):
+            children = [part for pair in node.value for part in pair]
+        size, height = 1, 0
+        for child in children:
+            child_size, child_height = _expanded_size(child, depth + 1, memo)
+            size += child_size
+            height = max(height, child_height + 1)
+            if size > MAX_YAML_NODES:
+                break
+        memo[key] = (size, height)
+    if size > MAX_YAML_NODES:
+        raise YamlLimitError(
+            f"more than {MAX_YAML_NODES:,} values once aliases (*name) are expanded "
+            "(値が多すぎます)",
+            node.start_mark,
+        )
+    if depth + height > MAX_YAML_DEPTH:
+        raise _too_deep(node.start_mark)
+    return size, height
+
+
+def load_yaml(text: str) -> Any:
+    """Parse YAML text safely and within the limits of :mod:`helpers.data.limits`.
+
+    Raises ``yaml.YAMLError`` (:class:`YamlLimitError` for a limit or a value Python cannot
+    hold, such as a 5,000-digit number or the date 2001-02-30) instead of exhausting memory,
+    time or the stack: alias bombs, deep nesting and recursive aliases are refused.
+    """
+    if len(text) > MAX_YAML_BYTES:
+        raise YamlLimitError(f"larger than {MAX_YAML_BYTES:,} characters (ファイルが大きすぎます)")
+    loader = _BoundedLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        _expanded_size(node, 0, {})
+        try:
+            return loader.construct_document(node)
+        except (ValueError, OverflowError, TypeError, RecursionError) as err:
+            raise YamlLimitError(f"a value cannot be read: {err}") from None
+    finally:
+        loader.dispose()
 
 
 def read_config(folder: Path) -> tuple[CityConfig, list[Problem]]:
@@ -230,12 +516,21 @@ def read_config(folder: Path) -> tuple[CityConfig, list[Problem]]:
         msg = "city.yaml がありません (missing configuration file)"
         config, _ = check_config({})
         return config, [Problem(CONFIG_FILE, None, None, None, msg, "missing_file")]
-    text, problem = decode_bytes(path.read_bytes(), CONFIG_FILE)
+    try:
+        size = path.stat().st_size
+        data = b"" if size > MAX_YAML_BYTES else path.read_bytes()
+    except OSError as err:
+        config, _ = check_config({})
+        return config, [_unreadable_file(CONFIG_FILE, err)]
+    if size > MAX_YAML_BYTES:
+        config, _ = check_config({})
+        return config, [_file_too_large(CONFIG_FILE, size)]
+    text, problem = decode_bytes(data, CONFIG_FILE)
     if problem is not None or text is None:
         config, _ = check_config({})
         return config, [problem] if problem else []
     try:
-        data = yaml.safe_load(text)
+        data = load_yaml(text)
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         row = None if mark is None else mark.line + 1
@@ -254,7 +549,10 @@ def read_tables(folder: Path) -> tuple[dict[str, RawTable], list[Problem], set[s
     workbook = folder / WORKBOOK_FILE
     problems: list[Problem] = []
     if workbook.is_file() and not csv_present:
-        return read_workbook(workbook)
+        try:
+            return read_workbook(workbook)
+        except OSError as err:
+            return {}, [_unreadable_file(WORKBOOK_FILE, err)], {spec.name for spec in TABLES}
     if workbook.is_file():
         msg = (
             f"{WORKBOOK_FILE} と CSV ファイルが両方あります。どちらか一方にしてください "
@@ -269,7 +567,10 @@ def read_tables(folder: Path) -> tuple[dict[str, RawTable], list[Problem], set[s
                 msg = f"{spec.file_name} がありません (required file is missing)"
                 problems.append(Problem(spec.file_name, None, None, None, msg, "missing_file"))
             continue
-        raw, found = read_csv_table(path, spec)
+        try:
+            raw, found = read_csv_table(path, spec)
+        except OSError as err:
+            raw, found = None, [_unreadable_file(spec.file_name, err)]
         problems.extend(found)
         if raw is not None:
             tables[spec.name] = raw

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import shutil
 from pathlib import Path
 
@@ -14,7 +12,7 @@ from helpers.data.contracts import (
     WORKBOOK_FILE,
 )
 from helpers.data.problems import Problem
-from helpers.data.reading import decode_bytes, header_key
+from helpers.data.reading import decode_bytes, header_key, parse_csv
 
 _TEXT_FORMAT = "@"
 
@@ -44,7 +42,11 @@ def csv_to_workbook(folder: str | Path, dest: str | Path) -> Path:
         if problem is not None or text is None:
             problems.extend([problem] if problem else [])
             continue
-        records = list(csv.reader(io.StringIO(text, newline="")))
+        parsed, found = parse_csv(text, path.name)
+        problems.extend(p for p in found if p.severity == "error")
+        if parsed is None:
+            continue
+        records = [[c or "" for c in r] for r in parsed]
         sheet = book.create_sheet(spec.name)
         mapping = spec.header_map()
         kinds: list[str] = []

@@ -4,6 +4,13 @@
 :func:`expand_report_set` fills ``for_each: plan`` entries in with the plans of the data and checks
 every entry (notebook exists, parameters declared, output names safe and unique). The build and the
 index page both use them, so they list the same reports in the same order.
+
+Names and outputs are restricted to safe relative paths (:func:`check_output_stem`,
+:func:`check_report_name`): letters, digits, ``-``, ``_`` and ``.`` (and ``/`` between the parts
+of an output), so no output can carry a URL scheme (``javascript:``), leave the reports folder or
+hide as a dot file; :func:`relative_href` turns such a path into the ``href`` a page writes.
+Placeholders are bare names (``{plan_id}``): no format specification, conversion, attribute or
+index, so filling one in can neither run code nor allocate without bound.
 """
 
 from __future__ import annotations
@@ -13,8 +20,12 @@ import string
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any
+from urllib.parse import quote
+
+from helpers.data.limits import MAX_YAML_BYTES, is_safe_name
+from helpers.data.reading import load_yaml
 
 
 class ConfigError(ValueError):
@@ -39,6 +50,10 @@ INJECTED = (INJECTED_DATA_DIR, INJECTED_REPORT_SET, INJECTED_PDF)
 
 
 RESERVED_OUTPUTS = ("data", "_failed", "manifest", "bench")
+
+
+MAX_NAME_LENGTH = 120
+"""Longest report name or output stem (characters); file systems allow 255 bytes per name."""
 
 
 ENTRY_KEYS = frozenset({"name", "notebook", "output", "title", "parameters", "for_each"})
@@ -95,45 +110,115 @@ def _resolve(root: Path, value: object, what: str) -> Path:
     return (path if path.is_absolute() else root / path).resolve()
 
 
-def _fields(template: str) -> set[str]:
-    """Names of the ``{placeholders}`` in ``template``."""
+def _parts(template: str) -> list[tuple[str, str | None]]:
+    """``template`` as (literal text, placeholder name or None) pairs; names must be bare.
+
+    ``{plan_name:>2000000000}`` (a format specification), ``{plan_name!r}`` (a conversion),
+    ``{plan_name.__class__}`` (an attribute) and ``{0}`` are refused: a template only places
+    values.
+    """
     try:
-        return {f for _, f, _, _ in string.Formatter().parse(template) if f is not None}
+        parsed = list(string.Formatter().parse(template))
     except ValueError as exc:
-        raise ConfigError(f"bad placeholder in {template!r}: {exc}") from exc
+        raise ConfigError(f"bad placeholder in {template[:80]!r}: {exc}") from exc
+    parts: list[tuple[str, str | None]] = []
+    for literal, field, spec, conversion in parsed:
+        if field is not None and (spec or conversion or not field.isidentifier()):
+            shown = "{" + field + (f"!{conversion}" if conversion else "")
+            shown += (f":{spec}" if spec else "") + "}"
+            raise ConfigError(
+                f"placeholder {shown[:60]!r} in {template[:80]!r}: write a bare name such as "
+                "{plan_id} (no format specification, conversion, attribute or index)"
+            )
+        parts.append((literal, field))
+    return parts
+
+
+MAX_FILLED_LENGTH = 10_000
+"""Longest text a filled-in template may give (characters)."""
 
 
 def fill(template: str, values: Mapping[str, str], where: str) -> str:
-    """``template`` with its placeholders replaced; unknown placeholders are a config error."""
-    unknown = _fields(template) - set(values)
+    """``template`` with its placeholders replaced; unknown placeholders are a config error.
+
+    ``{{`` and ``}}`` stand for literal braces; a result longer than :data:`MAX_FILLED_LENGTH`
+    is refused before it is made.
+    """
+    parts = _parts(template)
+    unknown = {f for _, f in parts if f is not None} - set(values)
     if unknown:
         known = ", ".join(f"{{{k}}}" for k in values) or "none"
         raise ConfigError(
             f"{where}: unknown placeholder {', '.join(sorted(unknown))} (available: {known})"
         )
-    return template.format_map(dict(values))
+    length = sum(len(literal) + (len(values[f]) if f else 0) for literal, f in parts)
+    if length > MAX_FILLED_LENGTH:
+        raise ConfigError(
+            f"{where}: filled in, {template[:60]!r} would be {length:,} characters long "
+            f"(limit {MAX_FILLED_LENGTH:,})"
+        )
+    return "".join(literal + (values[f] if f else "") for literal, f in parts)
 
 
 def _fill_value(value: Any, values: Mapping[str, str], where: str) -> Any:
     return fill(value, values, where) if isinstance(value, str) else value
 
 
+def is_safe_relative_path(path: str) -> bool:
+    """Whether ``path`` is a plain relative path: safe parts joined by ``/``.
+
+    Refuses anything a browser or a file system could read otherwise: a scheme (``:``), an
+    absolute path, ``..``, a dot file, ``\\``, ``%``, ``?``, ``#``, spaces and control
+    characters.
+    """
+    return (
+        bool(path)
+        and len(path) <= 2 * MAX_NAME_LENGTH
+        and all(is_safe_name(part) for part in path.split("/"))
+    )
+
+
 def check_output_stem(stem: str, where: str) -> str:
-    """Reject output stems that would escape the reports folder or collide with build files."""
-    path = PurePosixPath(stem)
+    """Reject output stems that are not safe relative paths or collide with build files.
+
+    An output is published as ``<stem>.html`` and linked from the index, so it must be a plain
+    relative path (:func:`is_safe_relative_path`): ``javascript:alert(1)//``, ``../x``,
+    ``.hidden`` or ``data/x`` are refused.
+    """
     if (
-        not stem
-        or path.is_absolute()
-        or ".." in path.parts
-        or "\\" in stem
-        or path.parts[0] in RESERVED_OUTPUTS
-        or any(part.startswith(".") for part in path.parts)
+        len(stem) > MAX_NAME_LENGTH
+        or not is_safe_relative_path(stem)
+        or stem.split("/")[0] in RESERVED_OUTPUTS
     ):
         raise ConfigError(
-            f"{where}: output {stem!r} must be a relative name inside the reports folder, "
-            f"not starting with '.' nor one of {', '.join(RESERVED_OUTPUTS)}"
+            f"{where}: output {stem[: MAX_NAME_LENGTH + 20]!r} must be a relative name inside the "
+            "reports folder: letters, digits, '-', '_', '.' (and '/' between folders), at most "
+            f"{MAX_NAME_LENGTH} characters, not starting with '.' nor one of "
+            f"{', '.join(RESERVED_OUTPUTS)}"
         )
-    return path.as_posix()
+    return stem
+
+
+def check_report_name(name: str, where: str) -> str:
+    """Reject report names that are not one safe part (letters, digits, ``-_.``)."""
+    if len(name) > MAX_NAME_LENGTH or not is_safe_name(name):
+        raise ConfigError(
+            f"{where}: name {name[: MAX_NAME_LENGTH + 20]!r} must be letters, digits, '-', '_' "
+            f"or '.', at most {MAX_NAME_LENGTH} characters, must not contain '/' nor start "
+            "with '.'"
+        )
+    return name
+
+
+def relative_href(path: str) -> str:
+    """The ``href`` of a published file given relative to the page (``plan-2.html``).
+
+    Raises ValueError unless ``path`` is a safe relative path; non-ASCII letters are
+    percent-encoded, so the link can only ever name a file beside the page.
+    """
+    if not is_safe_relative_path(path):
+        raise ValueError(f"not a safe relative link: {path[:80]!r}")
+    return quote(path, safe="/")
 
 
 def notebook_parameters(text: str, where: str) -> tuple[str, ...]:
@@ -190,9 +275,18 @@ def read_report_set(config: str | Path) -> ReportSetFile:
     import yaml
 
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        size = path.stat().st_size
+        if size > MAX_YAML_BYTES:
+            raise ConfigError(
+                f"{path}: the report set is {size:,} bytes long (limit {MAX_YAML_BYTES:,})"
+            )
+        data = load_yaml(path.read_bytes().decode("utf-8-sig"))
     except OSError as exc:
         raise ConfigError(f"cannot read report set {path}: {exc.strerror}") from exc
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            f"{path} is not UTF-8 (byte {exc.start}); save the report set as UTF-8"
+        ) from exc
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path} is not valid YAML: {exc}") from exc
     if not isinstance(data, dict) or not isinstance(data.get("reports"), list):
@@ -217,7 +311,7 @@ def _entry_rows(
     for_each = entry.get("for_each")
     if for_each is None:
         return [{}]
-    if for_each not in PLACEHOLDERS:
+    if not isinstance(for_each, str) or for_each not in PLACEHOLDERS:
         raise ConfigError(f"{where}: for_each must be 'plan', got {for_each!r}")
     return [dict(row) for row in plans]
 
@@ -232,7 +326,7 @@ def _expand_entry(
     """The reports of one entry of the set: one per row (a single row when no ``for_each``)."""
     unknown = set(entry) - ENTRY_KEYS
     if unknown:
-        raise ConfigError(f"{where}: unknown key(s) {', '.join(sorted(unknown))}")
+        raise ConfigError(f"{where}: unknown key(s) {', '.join(sorted(map(repr, unknown)))}")
     for key in ("name", "notebook"):
         if not isinstance(entry.get(key), str) or not entry[key]:
             raise ConfigError(f"{where}: '{key}' is required")
@@ -255,9 +349,7 @@ def _expand_entry(
         raise ConfigError(f"{where}: {notebook.name} must declare the parameter 'data_dir'")
     specs = []
     for values in rows:
-        name = fill(str(entry["name"]), values, f"{where}: name")
-        if not name or "/" in name or "\\" in name or name.startswith("."):
-            raise ConfigError(f"{where}: name {name!r} must not contain '/' nor start with '.'")
+        name = check_report_name(fill(str(entry["name"]), values, f"{where}: name"), where)
         output = fill(str(entry.get("output") or entry["name"]), values, f"{where}: output")
         parameters = {k: v for k, v in injected.items() if k in declared}
         parameters.update(

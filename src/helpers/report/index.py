@@ -15,6 +15,7 @@ from helpers.publish.reportset import (
     expand_report_set,
     plan_rows,
     read_report_set,
+    relative_href,
 )
 from helpers.report.common import (
     Markup,
@@ -58,9 +59,10 @@ class IndexReport:
                     summary = figures["summary"]
                 except KeyError:
                     summary = "評価の記録なし。"
-            href = esc(f"{spec.output}.html")
+            href = esc(relative_href(f"{spec.output}.html"))
+            pdf_href = esc(relative_href(f"{spec.output}.pdf"))
             pdf = (
-                f' <span class="alt-format">(<a href="{esc(spec.output)}.pdf">PDF</a>)</span>'
+                f' <span class="alt-format">(<a href="{pdf_href}">PDF</a>)</span>'
                 if self.pdf
                 else ""
             )
@@ -82,7 +84,8 @@ class IndexReport:
             ("data/columns.csv", "各ファイルの列の意味"),
         ]
         body = "".join(
-            f'<li><a href="{esc(path)}">{esc(path)}</a>: {esc(text)}</li>' for path, text in files
+            f'<li><a href="{esc(relative_href(path))}">{esc(path)}</a>: {esc(text)}</li>'
+            for path, text in files
         )
         note = "文字コードはUTF-8（BOM付き）で、表計算ソフトでそのまま開けます。"
         return Markup(f'<ul class="open-data">{body}</ul><p>{esc(note)}</p>', note)
