@@ -473,9 +473,11 @@ def _execute(run: _Run, selected: Sequence[ReportSpec], report: Reporter) -> Non
     report(Event("plan", f"{count} of {total} reports to build", count=count, total=total))
     specs = {s.name: s for s in selected}
     with _kernel_source(run, planned) as ready:
-        if planned:
-            warm_up()  # while the zygote imports
-        with TaskRunner(ready(), run.options.jobs) as runner:
+        runner = TaskRunner(planned, run.options.jobs)
+        if runner.jobs == 1 and planned:
+            warm_up()  # tasks run in this process; meanwhile the zygote imports
+        runner.tasks = ready()
+        with runner:
             # Workers (if any) are busy now: the driver makes the open data meanwhile.
             _stage_open_data(run, report)
             for kind, payload in runner.events():

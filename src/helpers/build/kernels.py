@@ -2,20 +2,19 @@
 
 Every report runs in its own new kernel process with a fixed kernel spec (this interpreter), a
 private IPython profile and a deterministic environment (:data:`KERNEL_ENV`). With preloading, a
-zygote process imports the notebooks' modules once and forks a kernel per request; nothing of one
-report reaches another.
+zygote process (:mod:`helpers.build.zygote`) imports the notebooks' modules once and forks a
+kernel per report, asked by jupyter_client's documented extension point, a kernel provisioner
+(:mod:`helpers.build.provisioner`); nothing of one report reaches another.
 """
 
 from __future__ import annotations
 
 import ast
 import contextlib
-import importlib
 import itertools
-import json
 import os
+import queue
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -25,6 +24,14 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+SINGLE_THREADED: dict[str, str] = {
+    "OMP_NUM_THREADS": "1",
+    "OPENBLAS_NUM_THREADS": "1",
+    "MKL_NUM_THREADS": "1",
+}
+"""No BLAS/OpenMP thread pools: reports hold small tables, the other worker needs the core, and
+a process that imported numpy stays single-threaded (so it can be forked safely)."""
+
 KERNEL_ENV: dict[str, str] = {
     # Report mode: figures hold only their containers; the exporter puts the Vega bundle in the
     # page once (an interactive kernel would emit the ~0.9 MB bundle with its first figure).
@@ -33,10 +40,7 @@ KERNEL_ENV: dict[str, str] = {
     "PYTHONDONTWRITEBYTECODE": "",
     # Byte-identical reports: no hash randomisation of str sets and dicts in kernels.
     "PYTHONHASHSEED": "0",
-    # Reports hold small tables: no BLAS/OpenMP thread pools competing with the other worker.
-    "OMP_NUM_THREADS": "1",
-    "OPENBLAS_NUM_THREADS": "1",
-    "MKL_NUM_THREADS": "1",
+    **SINGLE_THREADED,
     # Quieter, cheaper start-up of Jupyter components.
     "JUPYTER_PLATFORM_DIRS": "1",
     "PYDEVD_DISABLE_FILE_VALIDATION": "1",
@@ -61,79 +65,34 @@ import; altair's validation does not need IRI format checks).
 """
 
 
-KERNEL_LAUNCH = (
-    "import sys; "
-    f"sys.modules.update(dict.fromkeys({KERNEL_BLOCKED_MODULES!r})); "
-    "sys.path[:1] = [] if sys.path and sys.path[0] == '' else sys.path[:1]; "
-    "from ipykernel import kernelapp; kernelapp.launch_new_instance()"
-)
-"""What ``ipykernel_launcher`` does (drop the working folder from ``sys.path``, launch the
-kernel app), after marking :data:`KERNEL_BLOCKED_MODULES` as absent."""
+ALWAYS_PRELOADED: tuple[str, ...] = ("ipykernel.kernelapp", "ipykernel.ipkernel")
+"""Modules every kernel imports at start-up: the zygote imports them first."""
 
 
-KERNEL_STUB = r"""
-import ctypes, json, os, signal, socket, sys
-zygote, plain = sys.argv[1], sys.argv[3:]
-try:
-    ctypes.CDLL(None).prctl(1, signal.SIGKILL)
-except Exception:
-    pass
-try:
-    link = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    link.connect(zygote)
-    body = json.dumps(
-        dict(args=plain[plain.index("-f"):], cwd=os.getcwd(), env=dict(os.environ))
-    ).encode()
-    socket.send_fds(link, [len(body).to_bytes(8, "big") + body], [0, 1, 2])
-    reply = b""
-    while not reply.endswith(b"\n"):
-        chunk = link.recv(64)
-        if not chunk:
-            raise ValueError("no reply")
-        reply += chunk
-    child = int(reply)
-except (OSError, ValueError):
-    os.execv(plain[0], plain)
-
-def forward(signum, frame):
-    try:
-        os.kill(child, signum)
-    except OSError:
-        pass
-
-for name in ("SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2"):
-    signal.signal(getattr(signal, name), forward)
-while link.recv(4096):
-    pass
-"""
-"""The process jupyter_client starts when kernels are preloaded (stdlib only, ~20 ms).
-
-It asks the zygote (:func:`kernel_zygote`) to fork a kernel with its own arguments, working
-folder, environment and standard streams, forwards every signal jupyter_client sends (interrupt,
-terminate) to that kernel, and exits when the kernel exits; when killed, its kernel notices the
-closed link and exits too. Without a zygote it becomes an ordinary kernel (``execv``).
-"""
+LAUNCH_MODULE = "helpers.build.launch"
+PROVISIONER_NAME = "plan-report-zygote"
+"""Entry point (group ``jupyter_client.kernel_provisioners``) of
+:class:`helpers.build.provisioner.ZygoteProvisioner`."""
 
 
-def kernel_argv(python: str, zygote: str | None = None) -> list[str]:
-    """Command of a report kernel: :data:`KERNEL_LAUNCH` run by ``python``.
+def kernel_argv(python: str) -> list[str]:
+    """Command of a report kernel started the ordinary way (:mod:`helpers.build.launch`).
 
-    With a ``zygote`` socket the command is :data:`KERNEL_STUB`, which gets the kernel forked
-    from the preloaded zygote and falls back to the plain command. The kernel's own log (e.g.
-    the interrupt jupyter_client sends before every shutdown) stays out of the build log; cell
-    output and errors reach the notebook as usual.
+    The kernel's own log (e.g. the interrupt jupyter_client sends before every shutdown) stays
+    out of the build log; cell output and errors reach the notebook as usual. The zygote, when
+    there is one, receives the same arguments and forks the kernel instead.
     """
-    plain = [python, "-c", KERNEL_LAUNCH, "-f", "{connection_file}"]
-    plain.append("--IPKernelApp.log_level=CRITICAL")
-    if zygote is None:
-        return plain
-    return [python, "-I", "-S", "-c", KERNEL_STUB, zygote, "--", *plain]
+    return [
+        python,
+        "-m",
+        LAUNCH_MODULE,
+        "-f",
+        "{connection_file}",
+        "--IPKernelApp.log_level=CRITICAL",
+    ]
 
 
 ZYGOTE_SOCKET = "zygote"
-
-
-ALWAYS_PRELOADED: tuple[str, ...] = ("ipykernel.kernelapp", "ipykernel.ipkernel")
 
 
 def notebook_imports(text: str) -> list[str]:
@@ -159,7 +118,7 @@ def notebook_imports(text: str) -> list[str]:
     return sorted(names)
 
 
-def _thread_count() -> int:
+def thread_count() -> int:
     """Threads of this process, native ones included (BLAS pools are invisible to threading)."""
     try:
         return len(os.listdir("/proc/self/task"))
@@ -167,143 +126,19 @@ def _thread_count() -> int:
         return threading.active_count()
 
 
-def _reap_children() -> None:
-    """Collect every exited child of the zygote (no zombies)."""
-    with contextlib.suppress(ChildProcessError):
-        while os.waitpid(-1, os.WNOHANG)[0]:
-            pass
-
-
-def _read_request(link: socket.socket) -> tuple[dict[str, Any], list[int]]:
-    """A stub's request: 8-byte length, JSON (args, cwd, env), and its three standard fds."""
-    data, fds, _, _ = socket.recv_fds(link, 1 << 16, 3)
-    if len(data) < 8:
-        raise ValueError("short request")
-    size = int.from_bytes(data[:8], "big")
-    while len(data) < 8 + size:
-        chunk = link.recv(1 << 16)
-        if not chunk:
-            raise ValueError("truncated request")
-        data += chunk
-    return json.loads(data[8 : 8 + size]), list(fds)
-
-
-def _exit_when_closed(link: socket.socket) -> None:
-    """In a forked kernel: exit as soon as the stub that asked for it is gone."""
-    with contextlib.suppress(OSError):
-        while link.recv(4096):
-            pass
-    os._exit(1)
-
-
-def _run_forked_kernel(link: socket.socket, request: dict[str, Any], fds: list[int]) -> None:
-    """In the forked child: become the stub's kernel (its streams, folder and environment)."""
-    code = 1
-    try:
-        os.setsid()
-        for target, fd in enumerate(fds[:3]):
-            os.dup2(fd, target)
-        for fd in fds:
-            if fd > 2:
-                os.close(fd)
-        os.chdir(request["cwd"])
-        os.environ.clear()
-        os.environ.update(request["env"])
-        time.tzset()
-        signal.signal(signal.SIGTERM, signal.SIG_DFL)
-        signal.signal(signal.SIGINT, signal.default_int_handler)
-        import random
-
-        random.seed()
-        numpy_random = sys.modules.get("numpy.random")
-        if numpy_random is not None:
-            numpy_random.seed()
-        threading.Thread(target=_exit_when_closed, args=(link,), daemon=True).start()
-        from ipykernel.kernelapp import IPKernelApp
-
-        sys.argv = ["ipykernel", *request["args"]]
-        IPKernelApp.launch_instance(argv=list(request["args"]))
-        code = 0
-    except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else 1
-    except BaseException:
-        import traceback
-
-        traceback.print_exc()
-    finally:
-        with contextlib.suppress(Exception):
-            sys.stdout.flush()
-            sys.stderr.flush()
-        os._exit(code)
-
-
-def kernel_zygote(argv: Sequence[str] | None = None) -> None:
-    """The zygote: import what report kernels need once, then fork a kernel per request.
-
-    ``argv``: the socket path, then the modules to preload. Forked kernels start with those
-    modules imported and nothing else: no report code ever runs in the zygote, so reports share
-    no state. The zygote refuses to serve (stubs then start ordinary kernels) when a preloaded
-    module started a thread, which would make forking unsafe. It dies with the build.
-    """
-    args = list(sys.argv[1:] if argv is None else argv)
-    path, modules = args[0], args[1:]
-    die_with_parent(signal.SIGKILL)
-    sys.modules.update(dict.fromkeys(KERNEL_BLOCKED_MODULES))
-    if sys.path and sys.path[0] == "":
-        del sys.path[0]
-    for name in (*ALWAYS_PRELOADED, *modules):
-        with contextlib.suppress(Exception):
-            importlib.import_module(name)
-    threads = _thread_count()
-    if threads > 1:
-        print(f"plan-report: kernel zygote disabled ({threads} threads after preloading)")
-        return
-    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    listener.bind(path + ".new")
-    listener.listen(64)
-    os.rename(path + ".new", path)  # the socket appears only once it accepts
-    listener.settimeout(1.0)
-    while True:
-        _reap_children()
-        try:
-            link, _ = listener.accept()
-        except TimeoutError:
-            continue
-        link.settimeout(None)
-        try:
-            request, fds = _read_request(link)
-        except (OSError, ValueError):
-            link.close()
-            continue
-        child = os.fork()
-        if child == 0:
-            listener.close()
-            _run_forked_kernel(link, request, fds)
-        for fd in fds:
-            os.close(fd)
-        with contextlib.suppress(OSError):
-            link.sendall(f"{child}\n".encode())
-        link.close()
-
-
 @contextlib.contextmanager
 def zygote_process(
     socket_dir: Path, modules: Sequence[str], env: Mapping[str, str]
 ) -> Iterator[Callable[[], str | None]]:
-    """Run a kernel zygote for the duration of the block.
+    """Run a kernel zygote (:mod:`helpers.build.zygote`) for the duration of the block.
 
     It starts in the background (the driver warms up meanwhile); the block gets a function that
     waits (at most 60 s) for the zygote's socket, which appears once the modules are imported,
     and returns its path (None if the zygote failed: kernels then start the ordinary way).
     """
     path = socket_dir / ZYGOTE_SOCKET
-    command = [
-        sys.executable,
-        "-c",
-        "from helpers.build.kernels import kernel_zygote; kernel_zygote()",
-    ]
     process = subprocess.Popen(
-        [*command, str(path), *modules],
+        [sys.executable, "-m", "helpers.build.zygote", str(path), *modules],
         env={**os.environ, **env},
         stdin=subprocess.DEVNULL,
         start_new_session=True,
@@ -333,25 +168,36 @@ ENGINE_NAME = "plan_report"
 
 @cache
 def kernel_manager_class(
-    argv: tuple[str, ...], env: tuple[tuple[str, str], ...], socket_dir: str
+    argv: tuple[str, ...],
+    env: tuple[tuple[str, str], ...],
+    socket_dir: str,
+    zygote: str | None = None,
 ) -> type:
     """A kernel manager with a fixed kernel spec (``argv`` with ``env``) and IPC sockets.
 
     Fixing the spec means the kernel is always this interpreter, whatever kernelspecs the
     machine (or the user's home) has installed. The connection file and the Unix sockets live
     in ``socket_dir`` (short, private to the build) instead of the user's Jupyter runtime folder,
-    which a service account may not have.
+    which a service account may not have. With a ``zygote`` socket, the spec names the
+    :class:`~helpers.build.provisioner.ZygoteProvisioner`, which has the kernel forked there.
+    Its clients are :class:`ReportKernelClient`.
     """
     from jupyter_client.kernelspec import KernelSpec, KernelSpecManager
     from jupyter_client.manager import AsyncKernelManager
     from traitlets import default
 
+    metadata: dict[str, Any] = {}
+    if zygote is not None:
+        metadata["kernel_provisioner"] = {
+            "provisioner_name": PROVISIONER_NAME,
+            "config": {"zygote_socket": zygote},
+        }
     spec = KernelSpec(
         argv=list(argv),
         env=dict(env),
         display_name="plan-report",
         language="python",
-        metadata={},
+        metadata=metadata,
     )
     numbers = itertools.count(1)
 
@@ -360,6 +206,9 @@ def kernel_manager_class(
             return spec
 
     class ReportKernelManager(AsyncKernelManager):
+        client_class = "helpers.build.kernels.ReportKernelClient"
+        client_factory = report_kernel_client_class()
+
         @default("kernel_spec_manager")
         def _report_kernel_spec_manager(self) -> KernelSpecManager:
             return ReportKernelSpecManager()
@@ -382,6 +231,49 @@ def kernel_manager_class(
             return str(self.report_stem)
 
     return ReportKernelManager
+
+
+@cache
+def report_kernel_client_class() -> type:
+    """The kernel client of report builds: jupyter_client's, without its idle waits.
+
+    ``wait_for_ready`` of jupyter_client ends by listening to the IOPub channel until it has
+    been quiet for 0.2 s: a fixed 0.2 s per report. Here it takes what has arrived and goes on
+    (nbclient ignores IOPub messages that answer no request of its own).
+    """
+    from jupyter_client.asynchronous import AsyncKernelClient
+
+    class ReportKernelClient(AsyncKernelClient):
+        async def wait_for_ready(self, timeout: float | None = None) -> None:
+            deadline = time.monotonic() + (float("inf") if timeout is None else timeout)
+            while True:
+                self.kernel_info()
+                try:
+                    reply = await self.shell_channel.get_msg(timeout=1)
+                except queue.Empty:
+                    reply = None
+                if reply is not None and reply["msg_type"] == "kernel_info_reply":
+                    try:  # IOPub is connected once the kernel's busy/idle status arrives
+                        await self.iopub_channel.get_msg(timeout=0.2)
+                    except queue.Empty:
+                        pass
+                    else:
+                        self._handle_kernel_info_reply(reply)
+                        break
+                if not await self._async_is_alive():
+                    raise RuntimeError("Kernel died before replying to kernel_info")
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"Kernel didn't respond in {timeout:.0f} seconds")
+            while await self.iopub_channel.msg_ready():
+                await self.iopub_channel.get_msg(timeout=0)
+
+    return ReportKernelClient
+
+
+def __getattr__(name: str) -> Any:
+    if name == "ReportKernelClient":  # the dotted name jupyter_client may import
+        return report_kernel_client_class()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 @cache

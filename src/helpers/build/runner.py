@@ -1,4 +1,12 @@
-"""Running report tasks: in this process, or in worker processes, one task at a time each."""
+"""Running report tasks: in this process, or in worker processes, one task at a time each.
+
+Worker processes are never forked from the driver, which may have other threads by then (the
+chart converter's runtime, BLAS pools, queue feeders): forking a process with threads can leave
+the child with a lock held forever. They come from multiprocessing's *forkserver*, a fresh
+single-threaded process that imports papermill, nbconvert and the exporter once (the forkserver
+``preload``) and forks a worker from that state; each worker records how many threads the
+process it was forked from had (:data:`forked_with_threads`), and the tests check it is one.
+"""
 
 from __future__ import annotations
 
@@ -10,8 +18,31 @@ import signal
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from helpers.build.kernels import die_with_parent
-from helpers.build.tasks import PDF_PRINTER, CellFailure, Task, TaskResult, run_task
+from helpers.build.kernels import SINGLE_THREADED, die_with_parent, thread_count
+from helpers.build.tasks import PDF_PRINTER, CellFailure, Task, TaskResult, run_task, warm_up
+
+WORKER_PRELOAD = [
+    "helpers.build.runner",
+    "helpers.build.tasks",
+    "helpers.publish.export",
+    "jupytext",
+    "nbformat",
+    "papermill",
+    "papermill.engines",
+    "jupyter_client.manager",
+]
+"""Modules the forkserver imports once, before it forks any worker."""
+
+forked_with_threads: int | None = None
+"""In a forked process: the threads of the process it was forked from, at the fork."""
+
+
+def _count_threads_before_fork() -> None:
+    global forked_with_threads
+    forked_with_threads = thread_count()
+
+
+os.register_at_fork(before=_count_threads_before_fork)
 
 
 def _raise_interrupt(signum: int, frame: Any) -> None:
@@ -22,8 +53,10 @@ def _worker_main(tasks: Any, results: Any) -> None:
     """Worker loop: run tasks until the ``None`` sentinel; report start and result of each."""
     die_with_parent()
     signal.signal(signal.SIGTERM, _raise_interrupt)
+    results.put(("ready", forked_with_threads, os.getpid()))
     try:
         with contextlib.suppress(KeyboardInterrupt):
+            warm_up()
             while (task := tasks.get()) is not None:
                 results.put(("start", task.name, os.getpid()))
                 results.put(("done", run_task(task), os.getpid()))
@@ -32,13 +65,13 @@ def _worker_main(tasks: Any, results: Any) -> None:
 
 
 class TaskRunner:
-    """Runs tasks in this process (``jobs == 1``) or in forked worker processes.
+    """Runs tasks in this process (``jobs == 1``) or in worker processes (see the module doc).
 
     ``with TaskRunner(tasks, jobs) as runner: for kind, payload in runner.events(): ...``
-    yields ``("start", name)`` and ``("done", TaskResult)`` as they happen. Workers are forked
-    on entering the block, before the driver starts any thread (queue feeders), and inherit
-    everything :func:`warm_up` loaded; a worker that dies fails the report it was running;
-    leaving the block stops them (and this process's PDF browser).
+    yields ``("start", name)`` and ``("done", TaskResult)`` as they happen. A worker that dies
+    fails the report it was running; leaving the block stops the workers (and this process's
+    PDF browser). :attr:`fork_threads` lists, per worker, the threads of the process it was
+    forked from.
     """
 
     def __init__(self, tasks: Sequence[Task], jobs: int) -> None:
@@ -47,10 +80,12 @@ class TaskRunner:
         self.workers: list[Any] = []
         self.task_queue: Any = None
         self.result_queue: Any = None
+        self.fork_threads: list[int | None] = []
 
     def __enter__(self) -> TaskRunner:
         if self.jobs > 1:
-            context = multiprocessing.get_context("fork")
+            context = multiprocessing.get_context("forkserver")
+            context.set_forkserver_preload(WORKER_PRELOAD)
             self.task_queue = context.Queue()
             self.result_queue = context.Queue()
             self.workers = [
@@ -59,8 +94,9 @@ class TaskRunner:
                 )
                 for _ in range(self.jobs)
             ]
-            for worker in self.workers:
-                worker.start()
+            with _environment(SINGLE_THREADED):  # the forkserver inherits it when it starts
+                for worker in self.workers:
+                    worker.start()
             for task in self.tasks:
                 self.task_queue.put(task)
             for _ in self.workers:
@@ -94,13 +130,30 @@ class TaskRunner:
                         yield ("done", TaskResult(name, False, failure=_lost()))
                     return
                 continue
-            if kind == "start":
+            if kind == "ready":
+                self.fork_threads.append(payload)
+            elif kind == "start":
                 running[pid] = payload
                 yield ("start", payload)
             else:
                 running.pop(pid, None)
                 remaining.discard(payload.name)
                 yield ("done", payload)
+
+
+@contextlib.contextmanager
+def _environment(values: dict[str, str]) -> Iterator[None]:
+    """Set environment variables for the duration of the block."""
+    saved = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 def _lost() -> CellFailure:

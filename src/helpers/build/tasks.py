@@ -161,7 +161,7 @@ def run_task(task: Task) -> TaskResult:
             execution_timeout=task.timeout,
             cwd=task.cwd,
             kernel_manager_class=kernel_manager_class(
-                tuple(kernel_argv(sys.executable, task.zygote)), task.env, task.socket_dir
+                tuple(kernel_argv(sys.executable)), task.env, task.socket_dir, task.zygote
             ),
             notebook_holder=holder,
             shutdown_kernel="immediate",  # kill, not the ~0.4 s polite shutdown
