@@ -24,9 +24,11 @@ from helpers.build.kernels import (
 
 
 def warm_up() -> None:
-    """Import papermill, nbconvert and the exporter, and make the Vega bundle, once per driver.
+    """Import papermill, nbconvert and the exporter once per driver.
 
-    Worker processes fork from the driver after this, so none of them pays it again.
+    Worker processes fork from the driver after this, so none of them pays it again. Charts are
+    drawn by vl-convert in the workers; it is not started here (its runtime does not survive a
+    fork, see ``helpers.publish.vlconvert``), and published pages need no Vega bundle.
     """
     import jupytext  # noqa: F401
     import nbformat
@@ -35,7 +37,6 @@ def warm_up() -> None:
     from helpers.publish import export
 
     register_engine()
-    export.vega_bundle()
     export.export_html(nbformat.v4.new_notebook(), title="warm-up")  # compiles the template
 
 
