@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import json
 import re
@@ -15,6 +16,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from helpers.publish import html as render
+from helpers.publish import svg
 from helpers.views import formatting
 
 EVIL = "<script>alert(1)</script>"
@@ -67,13 +69,91 @@ def script_spec(script_text: str) -> dict:
 # --- Figure -------------------------------------------------------------------------------
 
 
-def test_figure_structure() -> None:
-    markup = make_figure()._repr_html_()
-    soup = soup_of(markup)
+def live_markup(figure: render.Figure) -> str:
+    """What JupyterLab shows for a displayed figure (interactive mode)."""
+    render.set_mode(render.INTERACTIVE_MODE)
+    try:
+        return figure._repr_mimebundle_()["text/html"]
+    finally:
+        render.set_mode(render.REPORT_MODE)
+
+
+def fake_drawings(wide_width: float = 600, narrow: bool = True) -> svg.ChartDrawings:
+    def drawing(width: float) -> svg.Drawing:
+        text = f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="100"></svg>'
+        return svg.Drawing(text, width, 100)
+
+    return svg.ChartDrawings(drawing(wide_width), drawing(330) if narrow else None)
+
+
+def test_report_mode_output_is_the_figure_json_only() -> None:
+    """The kernel draws nothing: the exporter draws the spec (no HTML, no script, no bundle)."""
+    output = make_figure()._repr_mimebundle_()
+    assert set(output) == {render.FIGURE_MIMETYPE, "text/plain"}
+    assert render.FIGURE_MIMETYPE.endswith("+json")  # nbformat stores it as JSON
+    payload = output[render.FIGURE_MIMETYPE]
+    assert payload["id"] == "chart-1"
+    assert payload["title"] == "取組状況"
+    assert payload["description"] == "19項目中14項目が達成。"
+    assert payload["narrow_spec"] is None
+    assert "$schema" not in payload["spec"] and "title" not in payload["spec"]
+    assert payload["spec"]["encoding"]["x"]["field"] == "項目数"
+    assert json.loads(json.dumps(payload)) == payload
+    table = soup_of(payload["table_html"]).find("table")
+    assert table.caption.get_text() == "取組状況（データ表）"
+    assert output["text/plain"] == "取組状況: 19項目中14項目が達成。"
+
+
+def test_figure_with_a_chart_designed_for_phones() -> None:
+    data = counts_table()
+    narrow = alt.Chart(data).mark_bar().encode(y="項目数:Q", x="取組状況:N").properties(width=200)
+    figure = render.Figure(
+        chart=make_figure().chart, title="t", description="d", table=data, narrow_chart=narrow
+    )
+    payload = figure._repr_mimebundle_()[render.FIGURE_MIMETYPE]
+    assert payload["narrow_spec"]["width"] == 200
+    assert "$schema" not in payload["narrow_spec"]
+
+
+def test_static_figure_structure() -> None:
+    payload = make_figure()._repr_mimebundle_()[render.FIGURE_MIMETYPE]
+    soup = soup_of(render.static_figure_html(payload, fake_drawings()))
     figure = soup.find("figure")
-    assert figure is not None
     assert figure.figcaption.get_text() == "取組状況"
     assert figure["aria-labelledby"] == figure.figcaption["id"]
+    assert soup.find("script") is None
+    chart = figure.find("div", class_="chart")
+    assert chart["id"] == "chart-1"
+    # one text alternative: the image's alt; its visible copy is hidden from screen readers
+    image = chart.picture.img
+    assert image["alt"] == "19項目中14項目が達成。"
+    assert image["src"].startswith("data:image/svg+xml;base64,")
+    assert (image["width"], image["height"]) == ("600", "100")
+    description = figure.find("p", class_="figure-description")
+    assert description.get_text() == image["alt"]
+    assert description["aria-hidden"] == "true"
+    assert chart.get("role") is None and chart.get("aria-label") is None
+    # the phone drawing is chosen below the wide drawing's width plus the page padding
+    source = chart.picture.source
+    assert source["media"] == f"(max-width: {600 + render.PAGE_SIDE_PADDING}px)"
+    assert source["srcset"].startswith("data:image/svg+xml;base64,")
+    assert base64.b64decode(source["srcset"].split(",", 1)[1]).decode().count('width="330"')
+    details = figure.find("details")
+    assert details.summary.get_text() == "データ表（取組状況）"
+    first_row = [cell.get_text() for cell in details.tbody.tr.find_all(["th", "td"])]
+    assert first_row == ["達成", "14", "73.7%"]
+
+
+def test_static_figure_without_a_phone_drawing() -> None:
+    payload = make_figure()._repr_mimebundle_()[render.FIGURE_MIMETYPE]
+    soup = soup_of(render.static_figure_html(payload, fake_drawings(300, narrow=False)))
+    assert soup.find("source") is None
+    assert soup.find("img")["width"] == "300"
+
+
+def test_live_figure_structure() -> None:
+    soup = soup_of(live_markup(make_figure()))
+    figure = soup.find("figure")
     chart = figure.find("div", class_="chart")
     assert chart["id"] == "chart-1"
     assert chart["role"] == "img"
@@ -82,20 +162,11 @@ def test_figure_structure() -> None:
     assert len(scripts) == 1
     assert 'window.vegaEmbed("#chart-1",spec,opts)' in scripts[0].string
     assert figure.find("p", class_="figure-description").get_text() == "19項目中14項目が達成。"
-    details = figure.find("details")
-    assert details.summary.get_text() == "データ表（取組状況）"
-    table = details.find("table")
-    assert table.caption.get_text() == "取組状況（データ表）"
-    headers = [th.get_text() for th in table.thead.find_all("th")]
-    assert headers == ["取組状況", "項目数", "割合"]
-    assert all(th["scope"] == "col" for th in table.thead.find_all("th"))
-    first_row = [cell.get_text() for cell in table.tbody.tr.find_all(["th", "td"])]
-    assert first_row == ["達成", "14", "73.7%"]
+    assert figure.find("details").find("table").caption.get_text() == "取組状況（データ表）"
 
 
-def test_figure_spec_is_the_chart_without_schema() -> None:
-    markup = make_figure()._repr_html_()
-    spec = script_spec(soup_of(markup).find("script").string)
+def test_live_figure_spec_is_the_chart_without_schema() -> None:
+    spec = script_spec(soup_of(live_markup(make_figure())).find_all("script")[-1].string)
     assert "$schema" not in spec
     assert spec["mark"] == {"type": "bar"} or spec["mark"] == "bar"
     assert spec["encoding"]["x"]["field"] == "項目数"
@@ -106,39 +177,40 @@ def test_embed_options_forbid_eval_and_actions() -> None:
     assert options["ast"] is True
     assert options["actions"] is False
     assert options["mode"] == "vega-lite"
-    markup = make_figure()._repr_html_()
+    markup = make_figure().to_html("chart-9")
     opts = json.loads(re.search(r"var opts=(\{.*?\});function draw", markup).group(1))
     assert opts == options
 
 
 def test_figure_ids_count_up_and_repeat_after_reset() -> None:
-    first = [make_figure()._repr_html_() for _ in range(3)]
-    ids = [soup_of(m).find("div", class_="chart")["id"] for m in first]
-    assert ids == ["chart-1", "chart-2", "chart-3"]
+    def ids() -> list[str]:
+        return [make_figure()._repr_mimebundle_()[render.FIGURE_MIMETYPE]["id"] for _ in range(3)]
+
+    first = ids()
+    assert first == ["chart-1", "chart-2", "chart-3"]
     render.reset_state()
-    again = [make_figure()._repr_html_() for _ in range(3)]
-    assert again == first
+    assert ids() == first
 
 
 def test_same_figure_displayed_twice_gets_two_containers() -> None:
     figure = make_figure()
-    one, two = figure._repr_html_(), figure._repr_html_()
-    assert 'id="chart-1"' in one
-    assert 'id="chart-2"' in two
+    one, two = (figure._repr_mimebundle_()[render.FIGURE_MIMETYPE]["id"] for _ in range(2))
+    assert (one, two) == ("chart-1", "chart-2")
 
 
 def test_figure_text_is_escaped() -> None:
     data = pd.DataFrame({"取組項目": [EVIL], "件数": [1]})
     chart = alt.Chart(data).mark_bar().encode(x="件数:Q", y="取組項目:N")
     figure = render.Figure(chart=chart, title=EVIL, description=f'"{EVIL}"', table=data)
-    markup = figure._repr_html_()
-    soup = soup_of(markup)
-    # exactly one script element: the chart's own; the names only appear as text
-    assert len(soup.find_all("script")) == 1
+    payload = figure._repr_mimebundle_()[render.FIGURE_MIMETYPE]
+    soup = soup_of(render.static_figure_html(payload, fake_drawings()))
+    assert soup.find("script") is None  # the names only appear as text
     assert soup.figcaption.get_text() == EVIL
-    assert soup.find("div", class_="chart")["aria-label"] == f'"{EVIL}"'
+    assert soup.find("img")["alt"] == f'"{EVIL}"'
     assert soup.tbody.th.get_text() == EVIL
-    script = soup.find("script").string
+    live = soup_of(live_markup(figure))
+    assert len(live.find_all("script")) == 2  # the bundle (first figure), the chart's call
+    script = live.find_all("script")[-1].string
     assert "</script" not in script
     assert "<!--" not in script
     datasets = script_spec(script)["datasets"]
@@ -160,44 +232,43 @@ def test_figure_accepts_a_spec_dict() -> None:
         "encoding": {"x": {"field": "a", "type": "quantitative"}},
     }
     figure = render.Figure(chart=spec, title="t", description="d", table=pd.DataFrame({"a": [1]}))
-    markup = figure._repr_html_()
-    assert "https://" not in markup
-    assert script_spec(soup_of(markup).find("script").string)["mark"] == "point"
+    payload = figure._repr_mimebundle_()[render.FIGURE_MIMETYPE]
+    assert "https://" not in json.dumps(payload)
+    assert payload["spec"]["mark"] == "point"
 
 
-def test_mimebundle_has_html_and_plain_text() -> None:
-    bundle = make_figure()._repr_mimebundle_()
-    assert set(bundle) == {"text/html", "text/plain"}
-    assert bundle["text/plain"] == "取組状況: 19項目中14項目が達成。"
+def test_figure_has_no_html_repr_for_ipython_to_add() -> None:
+    """IPython calls ``_repr_html_`` for a mimetype missing from the bundle: there is none."""
+    assert not hasattr(make_figure(), "_repr_html_")
 
 
 # --- modes and the Vega bundle ------------------------------------------------------------
 
 
 def test_report_mode_never_emits_the_bundle() -> None:
-    markups = [make_figure()._repr_html_() for _ in range(2)]
-    assert all(FAKE_BUNDLE not in m for m in markups)
+    outputs = [json.dumps(make_figure()._repr_mimebundle_()) for _ in range(2)]
+    assert all("fake bundle" not in o for o in outputs)
 
 
 def test_interactive_mode_emits_the_bundle_once_per_kernel() -> None:
     render.set_mode(render.INTERACTIVE_MODE)
-    first, second = make_figure()._repr_html_(), make_figure()._repr_html_()
-    assert first.count(FAKE_BUNDLE) == 1
-    assert first.index(FAKE_BUNDLE) < first.index("<figure")
-    assert FAKE_BUNDLE not in second
+    first, second = (make_figure()._repr_mimebundle_() for _ in range(2))
+    assert first["text/html"].count(FAKE_BUNDLE) == 1
+    assert first["text/html"].index(FAKE_BUNDLE) < first["text/html"].index("<figure")
+    assert FAKE_BUNDLE not in second["text/html"]
+    assert render.FIGURE_MIMETYPE in first  # the exporter draws the same figure statically
     loader = render.load_vega()._repr_mimebundle_()
     assert FAKE_BUNDLE in loader["text/html"]
+    assert render.VEGA_LOADER_MIMETYPE in loader  # the exporter drops it
 
 
 def test_missing_library_note_depends_on_the_mode() -> None:
-    report_note = render.MISSING_LIBRARY_NOTES[render.REPORT_MODE]
     analyst_note = render.MISSING_LIBRARY_NOTES[render.INTERACTIVE_MODE]
-    in_report = make_figure()._repr_html_()
+    assert render.script_json(analyst_note) in live_markup(make_figure())
+    report_note = render.MISSING_LIBRARY_NOTES[render.REPORT_MODE]
+    in_report = make_figure().to_html("chart-9")  # live markup made in report mode
     assert render.script_json(report_note) in in_report
     assert "load_vega" not in in_report  # the council never reads developer advice
-    render.set_mode(render.INTERACTIVE_MODE)
-    in_lab = make_figure()._repr_html_()
-    assert render.script_json(analyst_note) in in_lab
 
 
 def test_mode_follows_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:

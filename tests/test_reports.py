@@ -14,6 +14,7 @@ from pathlib import Path
 
 import browser_kit as browser
 import pytest
+from bs4 import BeautifulSoup
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "tests" / "artifacts"
@@ -103,14 +104,21 @@ def test_report_shows_no_code_and_loads_nothing_remote(built: Path, name: str):
 
 
 @pytest.mark.parametrize("name", REPORTS)
-def test_the_chart_libraries_are_embedded_once_per_page(built: Path, name: str):
+def test_pages_hold_no_script_and_charts_are_drawings(built: Path, name: str):
+    """D1: charts are SVG drawn at build time; no chart library, no script at all, and a
+    policy that forbids scripts; every drawing has one Japanese text alternative."""
     page = (built / f"{name}.html").read_text(encoding="utf-8")
-    scripts = re.findall(r"<script>(.*?)</script>", page, re.S)
-    large = [s for s in scripts if len(s) > 100_000]
-    assert len(large) == 1, [len(s) for s in scripts]  # vega + vega-lite + vega-embed, once
-    charts = page.count('class="chart"')
-    small = [s for s in scripts if len(s) <= 100_000 and "vegaEmbed(" in s]
-    assert len(small) == charts  # one small call per chart container
+    assert "<script" not in page.lower()
+    assert "vegaEmbed" not in page
+    assert "script-src 'none'" in page
+    soup = BeautifulSoup(page, "html.parser")
+    charts = soup.select("div.chart")
+    assert len(charts) == page.count('class="chart')
+    for chart in charts:
+        images = chart.find_all("img")
+        assert len(images) == 1, chart["id"]
+        assert images[0]["src"].startswith("data:image/svg+xml;base64,")
+        assert re.search("[\u3040-\u30ff\u4e00-\u9fff]", images[0]["alt"]), chart["id"]
 
 
 def test_plan_2_report_matches_the_document(built: Path):

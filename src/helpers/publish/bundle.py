@@ -1,30 +1,23 @@
 """The Vega, Vega-Lite and vega-embed JavaScript bundle of vl-convert, cached on disk.
 
+Only charts drawn live in JupyterLab need it (published reports carry static SVG drawings).
 Building it costs about a second in every fresh process, so it is made once per vl-convert version
-and kept in ``$PLAN_REPORT_CACHE`` (default ``~/.cache/plan-report``).
+and kept in ``$PLAN_REPORT_CACHE`` (default ``~/.cache/plan-report``). Building it starts
+vl-convert in this process (see :mod:`helpers.publish.vlconvert`): never in a build driver.
 """
 
 from __future__ import annotations
 
 import functools
-import os
 from contextlib import suppress
 from pathlib import Path
 
 import vl_convert
 
-from helpers.publish.files import write_text_atomic
+from helpers.publish.files import CACHE_ENV_VAR, cache_dir, write_text_atomic
+from helpers.publish.vlconvert import converter
 
-CACHE_ENV_VAR = "PLAN_REPORT_CACHE"
-
-
-def cache_dir() -> Path:
-    """Return the cache directory: ``$PLAN_REPORT_CACHE``, else ``$XDG_CACHE_HOME/plan-report``."""
-    explicit = os.environ.get(CACHE_ENV_VAR)
-    if explicit:
-        return Path(explicit)
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "plan-report"
+__all__ = ["CACHE_ENV_VAR", "bundle_cache_path", "cache_dir", "vega_bundle"]
 
 
 def bundle_cache_path() -> Path:
@@ -51,7 +44,7 @@ def vega_bundle() -> str:
         cached = ""
     if _looks_like_bundle(cached):
         return cached
-    bundle = vl_convert.javascript_bundle()
+    bundle = converter(fonts=False).javascript_bundle()
     if not _looks_like_bundle(bundle):
         raise RuntimeError("vl_convert.javascript_bundle() returned an unexpected bundle")
     with suppress(OSError):  # a read-only cache only costs time

@@ -47,21 +47,40 @@ document.addEventListener("securitypolicyviolation", function (e) {
 """
 
 
-_CHART_STATUS = """
-() => {
+# A chart is drawn when its container holds a live drawing (svg, canvas) or a loaded image;
+# it failed when the container says so or its image cannot be decoded.
+_CHART_STATE = """
+const chartState = (el) => {
+  if (el.hasAttribute("data-chart-error")) return "failed";
+  if (el.querySelector("svg, canvas")) return "drawn";
+  const img = el.querySelector("img");
+  if (!img) return "pending";
+  if (!img.complete) return "pending";
+  return img.naturalWidth > 0 ? "drawn" : "failed";
+};
+"""
+
+_CHART_STATUS = (
+    "() => {"
+    + _CHART_STATE
+    + """
   const containers = Array.from(document.querySelectorAll("div.chart"));
-  const drawn = containers.filter((el) => el.querySelector("svg, canvas"));
-  const failed = containers.filter((el) => el.hasAttribute("data-chart-error"));
-  return {containers: containers.length, drawn: drawn.length,
-          failed: failed.map((el) => el.id)};
-}
-"""
+  const states = containers.map(chartState);
+  return {containers: containers.length,
+          drawn: states.filter((s) => s === "drawn").length,
+          failed: containers.filter((el, i) => states[i] === "failed").map((el) => el.id)};
+}"""
+)
 
 
-_ALL_SETTLED = """
-() => Array.from(document.querySelectorAll("div.chart")).every(
-  (el) => el.querySelector("svg, canvas") || el.hasAttribute("data-chart-error"))
-"""
+_ALL_SETTLED = (
+    "() => {"
+    + _CHART_STATE
+    + """
+  return Array.from(document.querySelectorAll("div.chart")).every(
+    (el) => chartState(el) !== "pending");
+}"""
+)
 
 
 class ChartRenderError(RuntimeError):

@@ -1,59 +1,100 @@
-"""Export executed report notebooks to self-contained offline HTML pages, and print them to PDF.
+"""Export executed report notebooks to self-contained offline HTML pages.
 
-* :func:`vega_bundle` returns the Vega/Vega-Lite/vega-embed JavaScript bundle of vl-convert,
-  cached on disk (``$PLAN_REPORT_CACHE`` or ``~/.cache/plan-report``) per vl-convert version,
-  because building it costs about a second in every fresh process.
 * :func:`html_exporter` returns an nbconvert ``HTMLExporter`` using the project template
-  ``helpers/templates/plan_report`` (it extends nbconvert's *base* template, not *lab*): no code,
-  no prompts, no stray outputs, no require.js / MathJax / mermaid / widgets, ``<html lang="ja">``,
-  a Content-Security-Policy that forbids every remote load, the project stylesheet, and the Vega
-  bundle inlined once in ``<head>`` (the charts' inline scripts, from
-  :mod:`helpers.publish.html`, call the global ``vegaEmbed``).
+  ``helpers/publish/templates/plan_report`` (it extends nbconvert's *base* template, not *lab*):
+  no code, no prompts, no stray outputs, no require.js / MathJax / mermaid / widgets, no script
+  at all, ``<html lang="ja">``, the project stylesheet, and a Content-Security-Policy that allows
+  nothing but that stylesheet (by its hash) and ``data:`` images.
+* :class:`StaticFigurePreprocessor` turns every figure output
+  (:data:`helpers.publish.html.FIGURE_MIMETYPE`) into static HTML with the chart drawn as SVG by
+  vl-convert (:mod:`helpers.publish.svg`, cached on disk). It runs here, in the process that
+  exports (the build's worker), never in a kernel. Outputs of ``load_vega()`` are dropped.
 * :func:`export_html` is deterministic: the same notebook gives the same bytes (no timestamps,
   no cell ids, no notebook metadata except the title).
-* :func:`write_pdf` / :class:`PdfPrinter` print pages to A4 PDF with Debian's Chromium, after
-  every chart has drawn.
 """
 
 from __future__ import annotations
 
+import base64
 import functools
+import hashlib
 import re
+import time
 from pathlib import Path
 from typing import Any
 
 import nbformat
 from nbconvert import HTMLExporter
+from nbconvert.preprocessors import Preprocessor
 from traitlets.config import Config
 
-from helpers.publish.bundle import vega_bundle
 from helpers.publish.files import write_text_atomic
-from helpers.publish.html import (
-    INTERACTIVE_MODE,
-    MISSING_LIBRARY_NOTES,
-    REPORT_MODE,
-    guarded_bundle,
-    script_json,
-)
+from helpers.publish.html import FIGURE_MIMETYPE, VEGA_LOADER_MIMETYPE, static_figure_html
 from helpers.publish.sections import DropInapplicableSections
+from helpers.publish.svg import chart_svgs
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 TEMPLATE_NAME = "plan_report"
 DEFAULT_TITLE = "報告書"
-BUNDLE_PLACEHOLDER = "/* plan-report: vega bundle */"
+CSP_PLACEHOLDER = "plan-report-content-security-policy"
 
-#: Every remote (and local-file) load is forbidden; inline scripts and styles are allowed and
-#: images may be data: URIs. No 'unsafe-eval': charts use Vega's expression interpreter.
+#: Nothing may load or run: no script at all, no remote or local file; the page's one
+#: stylesheet is allowed by its hash (``{style_hash}``), images only as ``data:`` URIs.
 CONTENT_SECURITY_POLICY = (
-    "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
-    "img-src data:; font-src data:; base-uri 'none'; form-action 'none'"
+    "default-src 'none'; script-src 'none'; style-src '{style_hash}'; img-src data:; "
+    "base-uri 'none'; form-action 'none'"
 )
 
 _HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(?P<text>.+?)\s*#*\s*$", re.MULTILINE)
+_STYLE = re.compile(r"<style>(.*?)</style>", re.S)
 _ENGLISH_ALT = 'alt="No description has been provided for this image"'
 
 
-# --- Vega bundle --------------------------------------------------------------------------
+def content_security_policy(style: str) -> str:
+    """The page's policy, allowing exactly the stylesheet *style* (the ``<style>`` content)."""
+    digest = base64.b64encode(hashlib.sha256(style.encode("utf-8")).digest()).decode("ascii")
+    return CONTENT_SECURITY_POLICY.format(style_hash=f"sha256-{digest}")
+
+
+# --- figures as static drawings -----------------------------------------------------------
+
+
+class StaticFigurePreprocessor(Preprocessor):
+    """Replace every figure output with its static HTML (SVG drawings); drop bundle outputs.
+
+    Counts the figures and the seconds spent drawing them in
+    ``resources["plan_report"]["figures"]`` and ``["figure_seconds"]``.
+    """
+
+    def preprocess_cell(
+        self, cell: Any, resources: dict[str, Any], index: int
+    ) -> tuple[Any, dict[str, Any]]:
+        if cell.get("cell_type") != "code" or not cell.get("outputs"):
+            return cell, resources
+        settings = resources.setdefault("plan_report", {})
+        outputs = []
+        for output in cell.outputs:
+            data = output.get("data", {})
+            if VEGA_LOADER_MIMETYPE in data:
+                continue
+            if FIGURE_MIMETYPE in data:
+                started = time.perf_counter()
+                payload = data[FIGURE_MIMETYPE]
+                drawings = chart_svgs(payload["spec"], payload.get("narrow_spec"))
+                output = nbformat.from_dict(
+                    {
+                        "output_type": "display_data",
+                        "metadata": {},
+                        "data": {"text/html": static_figure_html(payload, drawings)},
+                    }
+                )
+                settings["figures"] = settings.get("figures", 0) + 1
+                settings["figure_seconds"] = settings.get("figure_seconds", 0.0) + (
+                    time.perf_counter() - started
+                )
+            outputs.append(output)
+        cell.outputs = outputs
+        return cell, resources
 
 
 # --- HTML export --------------------------------------------------------------------------
@@ -100,22 +141,13 @@ class ReportHTMLExporter(HTMLExporter):
         resources = dict(resources or {})
         settings = dict(resources.get("plan_report", {}))
         settings.setdefault("title", notebook_title(nb))
-        settings.update(
-            csp=CONTENT_SECURITY_POLICY, css=_report_css(), bundle_placeholder=BUNDLE_PLACEHOLDER
-        )
+        settings.update(csp=CSP_PLACEHOLDER, css=_report_css())
         resources["plan_report"] = settings
         page, resources = super().from_notebook_node(nb, resources, **kw)
-        if page.count(BUNDLE_PLACEHOLDER) != 1:
-            raise RuntimeError("the report template must hold the Vega bundle placeholder once")
-        bundle = guarded_bundle(vega_bundle())
-        # figures displayed interactively: the head already has the bundle, and the council
-        # reads the report's note, not the analyst's
-        page = page.replace(f"<script>{bundle}</script>", "")
-        page = page.replace(
-            script_json(MISSING_LIBRARY_NOTES[INTERACTIVE_MODE]),
-            script_json(MISSING_LIBRARY_NOTES[REPORT_MODE]),
-        )
-        page = page.replace(BUNDLE_PLACEHOLDER, bundle)
+        styles = _STYLE.findall(page)
+        if len(styles) != 1 or page.count(CSP_PLACEHOLDER) != 1:
+            raise RuntimeError("the report template must hold one <style> and one policy")
+        page = page.replace(CSP_PLACEHOLDER, content_security_policy(styles[0]))
         page = page.replace(_ENGLISH_ALT, 'alt=""')
         return page, resources
 
@@ -133,7 +165,7 @@ def _exporter_config() -> Config:
 
 def html_exporter() -> ReportHTMLExporter:
     """Return a new exporter configured with the project template (see the module docstring)."""
-    return ReportHTMLExporter(
+    exporter = ReportHTMLExporter(
         config=_exporter_config(),
         extra_template_basedirs=[str(TEMPLATES_DIR)],
         template_name=TEMPLATE_NAME,
@@ -144,6 +176,8 @@ def html_exporter() -> ReportHTMLExporter:
         sanitize_html=False,
         language_code="ja",
     )
+    exporter.register_preprocessor(StaticFigurePreprocessor(), enabled=True)
+    return exporter
 
 
 @functools.cache
@@ -165,6 +199,3 @@ def export_html(nb: nbformat.NotebookNode, title: str | None = None) -> str:
 def write_html(nb: nbformat.NotebookNode, html_path: Path, title: str | None = None) -> Path:
     """Export *nb* and write the page atomically to *html_path*; return the path."""
     return write_text_atomic(Path(html_path), export_html(nb, title))
-
-
-# --- PDF ----------------------------------------------------------------------------------

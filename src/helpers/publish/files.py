@@ -2,7 +2,8 @@
 
 :func:`write_bytes_atomic` replaces one file; :func:`exchange_paths` swaps two folders in one
 step (how a whole report set is published); :func:`link_or_copy` carries unchanged files into a
-new folder without copying their bytes.
+new folder without copying their bytes. :func:`cache_dir` is where drawings and scripts that are
+expensive to make are kept between builds.
 """
 
 from __future__ import annotations
@@ -14,6 +15,17 @@ import shutil
 import tempfile
 from pathlib import Path
 from typing import Any
+
+CACHE_ENV_VAR = "PLAN_REPORT_CACHE"
+
+
+def cache_dir() -> Path:
+    """Return the cache directory: ``$PLAN_REPORT_CACHE``, else ``$XDG_CACHE_HOME/plan-report``."""
+    explicit = os.environ.get(CACHE_ENV_VAR)
+    if explicit:
+        return Path(explicit)
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "plan-report"
 
 
 def default_file_mode() -> int:

@@ -1,36 +1,37 @@
 """HTML for notebook outputs: charts with text alternative and data table, tables, headlines.
 
-Every chart in a report is a :class:`Figure`: a ``<figure>`` holding its title, a chart container
-``<div class="chart" id="chart-N" role="img" aria-label="...">``, a small inline ``<script>`` that
-calls the *global* ``vegaEmbed`` with the chart's Vega-Lite spec, a visible one-sentence
-description, and a collapsible ``<details>`` data table with the same numbers (for screen readers,
-for print and for anyone who prefers numbers). Containers are numbered by a per-process counter,
-so executing the same notebook in a fresh kernel yields byte-identical HTML (no ``uuid``).
+Every chart in a report is a :class:`Figure`: a ``<figure>`` holding its title, the chart, a
+visible one-sentence description, and a collapsible ``<details>`` data table with the same numbers
+(for screen readers, for print and for anyone who prefers numbers). Containers are numbered by a
+per-process counter (``chart-1``, ``chart-2``, ...), so executing the same notebook in a fresh
+kernel yields byte-identical output (no ``uuid``).
 
-How the Vega libraries reach the browser without any network access
---------------------------------------------------------------------
-The libraries (vega, vega-lite, vega-embed; about 0.9 MB) come from
-``vl_convert.javascript_bundle()``, cached on disk by :func:`helpers.publish.bundle.vega_bundle`.
+Published reports: static drawings, no JavaScript
+-------------------------------------------------
+A figure's display output always carries :data:`FIGURE_MIMETYPE`: its Vega-Lite spec, title,
+description and data table as JSON. The kernel draws nothing. When the report is exported
+(:mod:`helpers.publish.export`, in the long-lived build process), each such output becomes
+:func:`static_figure_html`: the chart drawn as SVG by vl-convert (:mod:`helpers.publish.svg`),
+embedded as ``<img>`` in a ``<picture>`` whose narrow variant serves phones. The image's ``alt``
+is the description, so the description is the one text alternative, and the same text becomes
+the figure's alternate text in the tagged PDF; the visible copy of it is hidden from assistive
+technology, which therefore meets neither chart internals nor the sentence twice. The page holds
+no script at all.
 
-* **Report mode** (the build sets the environment variable ``PLAN_REPORT_MODE=report``, or a
-  notebook calls ``set_mode("report")``): outputs hold only containers and the small scripts; the
-  project's nbconvert template (``helpers/templates/plan_report``) puts the bundle once in the
-  page ``<head>``, before any chart script runs.
-* **Interactive mode** (anything else, e.g. an analyst in JupyterLab): the first figure displayed
-  in a kernel also emits the bundle inline, once; JupyterLab runs the scripts of trusted outputs,
-  which defines ``vegaEmbed`` globally for every later chart in the page. If the page was
-  reloaded while the kernel kept running, the global is gone: the chart shows a short Japanese
-  note and waits; ``display(load_vega())`` brings the libraries back and draws the waiting charts
-  (a kernel restart works too).
-
-The bundle is always wrapped by :func:`guarded_bundle`: it only runs while ``vegaEmbed`` is
-undefined, so a second copy in a page is harmless; the exporter also removes copies emitted by
-figures, so a notebook executed interactively exports to the same page as in report mode.
-
-Charts are embedded with vega-embed's ``ast: true`` option, so Vega evaluates expressions with its
-interpreter instead of ``new Function``: the report's Content-Security-Policy needs no
-``'unsafe-eval'``. The ``$schema`` URL is dropped from each spec (``mode: "vega-lite"`` is passed
-instead), so pages carry no remote addresses.
+Interactive use (JupyterLab)
+----------------------------
+Outside report mode (``PLAN_REPORT_MODE=report`` or ``set_mode("report")``) a figure also
+carries ``text/html``: a container and a small inline script that calls the *global*
+``vegaEmbed`` with the spec (JupyterLab shows ``text/html``; it has no renderer for the figure
+JSON). The libraries (vega, vega-lite, vega-embed; about 0.9 MB) come from
+``vl_convert.javascript_bundle()``, cached on disk by :func:`helpers.publish.bundle.vega_bundle`:
+the first figure displayed in a kernel emits the bundle inline, once, wrapped by
+:func:`guarded_bundle` so a second copy is harmless. If the page was reloaded while the kernel
+kept running, the chart shows a short Japanese note and waits; ``display(load_vega())`` brings
+the libraries back and draws the waiting charts. The exporter ignores all of this and uses the
+figure JSON, so a notebook executed interactively exports to the same page as in report mode.
+Live charts are embedded with vega-embed's ``ast: true`` option (no ``new Function``) and without
+the ``$schema`` URL.
 
 Table cells are escaped and formatted for Japanese readers: thousands separators (``1,234``),
 percentages from fractions in the columns named in ``percent_columns`` (``0.737`` -> ``73.7%``),
@@ -39,6 +40,7 @@ percentages from fractions in the columns named in ``percent_columns`` (``0.737`
 
 from __future__ import annotations
 
+import base64
 import html
 import itertools
 import json
@@ -46,14 +48,23 @@ import numbers
 import os
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from helpers.views import theme
 from helpers.views.formatting import format_cell, format_number
 
+if TYPE_CHECKING:
+    from helpers.publish.svg import ChartDrawings, Drawing
+
 MODE_ENV_VAR = "PLAN_REPORT_MODE"
+#: The display output of a figure: its spec, title, description and table, drawn at export.
+FIGURE_MIMETYPE = "application/vnd.plan-report.figure+json"
+#: Marks the output of :func:`load_vega`, which the exporter drops (published pages need no bundle).
+VEGA_LOADER_MIMETYPE = "application/vnd.plan-report.vega-loader+json"
+#: The page's horizontal padding on both sides at its narrowest (see report.css).
+PAGE_SIDE_PADDING = 2 * 24
 REPORT_MODE = "report"
 INTERACTIVE_MODE = "interactive"
 #: Columns whose header and cells are all this short never wrap (status words, dates, codes).
@@ -336,7 +347,11 @@ class VegaLoader:
     def _repr_mimebundle_(self, include: object = None, exclude: object = None) -> dict[str, str]:
         global _bundle_emitted
         _bundle_emitted = True
-        return {"text/html": vega_bundle_script(), "text/plain": "Vega bundle loaded"}
+        return {
+            "text/html": vega_bundle_script(),
+            "text/plain": "Vega bundle loaded",
+            VEGA_LOADER_MIMETYPE: {},
+        }
 
     def _repr_html_(self) -> str:
         return self._repr_mimebundle_()["text/html"]
@@ -351,8 +366,9 @@ def load_vega() -> VegaLoader:
 class Figure:
     """A chart with its title, text alternative (*description*) and data table (same numbers).
 
-    Display it (last expression of a cell, or ``display(fig)``); :meth:`to_html` gives the markup
-    for a chosen container id. *percent_columns* name the table columns holding fractions.
+    Display it (last expression of a cell, or ``display(fig)``). *percent_columns* name the table
+    columns holding fractions. *narrow_chart*, if given, is the chart designed for phones;
+    without it the exporter derives one (:func:`helpers.publish.svg.narrow_spec`).
     """
 
     chart: Any
@@ -361,6 +377,7 @@ class Figure:
     table: pd.DataFrame
     percent_columns: Sequence[str] = field(default=())
     decimals: int = 1
+    narrow_chart: Any = None
 
     def __post_init__(self) -> None:
         if not self.title.strip():
@@ -368,39 +385,135 @@ class Figure:
         if not self.description.strip():
             raise ValueError(f"Figure {self.title!r} needs a description (its text alternative)")
 
-    def to_html(self, chart_id: str) -> str:
-        """Return the ``<figure>`` markup with container *chart_id* (no Vega bundle)."""
-        title_id = f"{chart_id}-title"
-        options = embed_options()  # first: importing the theme module enables the Altair theme
-        spec = chart_spec(self.chart)
-        spec.pop("title", None)  # the <figcaption> shows it, as text a screen reader finds
-        table = table_html(
+    def table_html(self) -> str:
+        """The figure's data table."""
+        return table_html(
             self.table,
             f"{self.title}（データ表）",
             percent_columns=self.percent_columns,
             decimals=self.decimals,
         )
-        return (
-            f'<figure class="report-figure" aria-labelledby="{title_id}">'
-            f'<figcaption id="{title_id}" class="figure-title">{esc(self.title)}</figcaption>'
+
+    def payload(self, chart_id: str) -> dict[str, Any]:
+        """The figure as JSON for :data:`FIGURE_MIMETYPE` (drawn by the exporter)."""
+        spec = chart_spec(self.chart)
+        spec.pop("title", None)  # the <figcaption> shows it, as text a screen reader finds
+        narrow = None
+        if self.narrow_chart is not None:
+            narrow = chart_spec(self.narrow_chart)
+            narrow.pop("title", None)
+        return {
+            "id": chart_id,
+            "title": self.title,
+            "description": self.description,
+            "spec": spec,
+            "narrow_spec": narrow,
+            "table_html": self.table_html(),
+        }
+
+    def to_html(self, chart_id: str) -> str:
+        """Return the live (vegaEmbed) ``<figure>`` markup with container *chart_id* (no bundle)."""
+        options = embed_options()  # first: importing the theme module enables the Altair theme
+        spec = chart_spec(self.chart)
+        spec.pop("title", None)
+        graphic = (
             f'<div class="chart" id="{chart_id}" role="img" aria-label="{esc(self.description)}">'
             "</div>"
             f"{chart_script(chart_id, spec, options, MISSING_LIBRARY_NOTES[current_mode()])}"
-            f'<p class="figure-description">{esc(self.description)}</p>'
-            f'<details class="figure-data"><summary>データ表（{esc(self.title)}）</summary>'
-            f"{table}</details></figure>"
         )
+        return figure_html(chart_id, self.title, self.description, graphic, self.table_html())
 
-    def _repr_mimebundle_(self, include: object = None, exclude: object = None) -> dict[str, str]:
+    def _repr_mimebundle_(self, include: object = None, exclude: object = None) -> dict[str, Any]:
         global _bundle_emitted
-        markup = self.to_html(next_chart_id())
-        if current_mode() != REPORT_MODE and not _bundle_emitted:
-            markup = vega_bundle_script() + markup
-            _bundle_emitted = True
-        return {"text/html": markup, "text/plain": f"{self.title}: {self.description}"}
+        chart_id = next_chart_id()
+        output: dict[str, Any] = {
+            FIGURE_MIMETYPE: self.payload(chart_id),
+            "text/plain": f"{self.title}: {self.description}",
+        }
+        if current_mode() != REPORT_MODE:
+            markup = self.to_html(chart_id)
+            if not _bundle_emitted:
+                markup = vega_bundle_script() + markup
+                _bundle_emitted = True
+            output["text/html"] = markup
+        return output
 
-    def _repr_html_(self) -> str:
-        return self._repr_mimebundle_()["text/html"]
+    # No ``_repr_html_``: IPython would call it for the missing text/html of report mode.
+
+
+def figure_html(
+    chart_id: str,
+    title: str,
+    description: str,
+    graphic: str,
+    table: str,
+    *,
+    description_hidden: bool = False,
+) -> str:
+    """A ``<figure>``: title, *graphic*, the description, and the data table in ``<details>``.
+
+    With *description_hidden* the visible description is hidden from assistive technology,
+    because the graphic's text alternative already says it.
+    """
+    title_id = f"{chart_id}-title"
+    hidden = ' aria-hidden="true"' if description_hidden else ""
+    return (
+        f'<figure class="report-figure" aria-labelledby="{title_id}">'
+        f'<figcaption id="{title_id}" class="figure-title">{esc(title)}</figcaption>'
+        f"{graphic}"
+        f'<p class="figure-description"{hidden}>{esc(description)}</p>'
+        f'<details class="figure-data"><summary>データ表（{esc(title)}）</summary>'
+        f"{table}</details></figure>"
+    )
+
+
+def svg_data_uri(svg: str) -> str:
+    """An SVG drawing as a ``data:`` URI (base64: safe in ``src`` and ``srcset``)."""
+    return "data:image/svg+xml;base64," + base64.b64encode(svg.encode("utf-8")).decode("ascii")
+
+
+def _size_attrs(drawing: Drawing) -> str:
+    return f'width="{round(drawing.width)}" height="{round(drawing.height)}"'
+
+
+def picture_html(drawings: ChartDrawings, alt: str) -> str:
+    """The chart's drawings as ``<picture>``: the narrow one where the wide one would shrink.
+
+    The narrow drawing is chosen while the viewport is narrower than the wide drawing plus the
+    page's side padding, so a drawing is never scaled below its own size where a narrower one
+    exists; print uses the page width (A4) and normally the wide drawing.
+    """
+    wide, narrow = drawings.wide, drawings.narrow
+    source = ""
+    if narrow is not None:
+        breakpoint_px = round(wide.width) + PAGE_SIDE_PADDING
+        source = (
+            f'<source media="(max-width: {breakpoint_px}px)" '
+            f'srcset="{svg_data_uri(narrow.svg)}" {_size_attrs(narrow)}>'
+        )
+    return (
+        f"<picture>{source}"
+        f'<img src="{svg_data_uri(wide.svg)}" {_size_attrs(wide)} alt="{esc(alt)}">'
+        "</picture>"
+    )
+
+
+def static_figure_html(payload: Mapping[str, Any], drawings: ChartDrawings) -> str:
+    """The published figure of a :data:`FIGURE_MIMETYPE` payload, with the chart's drawings."""
+    chart_id = str(payload["id"])
+    description = str(payload["description"])
+    graphic = (
+        f'<div class="chart chart-static" id="{esc(chart_id)}">'
+        f"{picture_html(drawings, description)}</div>"
+    )
+    return figure_html(
+        chart_id,
+        str(payload["title"]),
+        description,
+        graphic,
+        str(payload["table_html"]),
+        description_hidden=True,
+    )
 
 
 # --- headline figures ---------------------------------------------------------------------

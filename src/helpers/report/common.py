@@ -51,6 +51,14 @@ class Stack:
 
     parts: tuple[Any, ...]
 
+    def _ipython_display_(self) -> None:
+        """In a notebook each part is its own output: a figure stays a figure (its JSON is
+        drawn at export, see ``helpers.publish.html``), not HTML glued to a sentence."""
+        from IPython.display import display
+
+        for part in self.parts:
+            display(part)
+
     def _repr_mimebundle_(self, include: object = None, exclude: object = None) -> dict[str, str]:
         html_parts, texts = [], []
         for part in self.parts:

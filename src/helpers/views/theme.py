@@ -1,9 +1,13 @@
 """The one Altair theme of the reports, status colours and vega-embed options.
 
 Importing this module registers and enables the theme ``plan_report``: Japanese font stack,
-the Okabe-Ito colour-blind-safe palette and sizes that fit an A4 page. Status colours derive
-from a level's generic class (and its order within the class), so any rating scale works;
-charts never rely on colour alone (bars carry text labels).
+the Okabe-Ito colour-blind-safe palette and sizes that fit an A4 page. Text is at least 13 px
+and never rotated: published charts are drawn at their own size (a narrower drawing serves
+phones, see ``helpers.publish.svg``), so these sizes are the sizes readers get. The font stack
+starts with the font the build measures labels with (Noto Sans CJK JP; the Digital Agency
+design system recommends Noto Sans JP), then the Japanese fonts of Windows and macOS.
+Status colours derive from a level's generic class (and its order within the class), so any
+rating scale works; charts never rely on colour alone (bars carry text labels).
 """
 
 from __future__ import annotations
@@ -17,7 +21,10 @@ import altair as alt
 import pandas as pd
 
 THEME_NAME: Final = "plan_report"
-FONT: Final = "Meiryo, 'Yu Gothic', 'Hiragino Sans', 'Noto Sans CJK JP', sans-serif"
+FONT: Final = (
+    "'Noto Sans JP', 'Noto Sans CJK JP', 'BIZ UDPGothic', Meiryo, 'Yu Gothic', "
+    "'Hiragino Sans', sans-serif"
+)
 LOCALE: Final = "ja-JP"
 
 # Okabe & Ito (2008), "Color Universal Design": distinguishable with common colour-vision
@@ -49,7 +56,7 @@ INK: Final = "#222222"
 WIDTH: Final = 520
 HEIGHT: Final = 280
 BAND_STEP: Final = 26
-FONT_SIZES: Final[dict[str, int]] = {"label": 11, "title": 12, "chart_title": 15, "text": 11}
+FONT_SIZES: Final[dict[str, int]] = {"label": 13, "title": 13, "chart_title": 16, "text": 13}
 
 
 def class_colour(cls: str | None, rank: int = 0) -> str:
@@ -113,13 +120,25 @@ def theme_config() -> dict[str, Any]:
             },
             "range": {"category": list(OKABE_ITO)},
             "axis": axis,
+            # Japanese reads horizontally: the y title sits above the axis, not turned 90°
+            "axisY": {
+                "titleAngle": 0,
+                "titleAlign": "left",
+                "titleAnchor": "end",
+                "titleBaseline": "bottom",
+                "titleY": -10,
+            },
             "legend": {
                 "labelFontSize": sizes["label"],
                 "titleFontSize": sizes["title"],
                 "orient": "bottom",
                 "labelLimit": 260,
             },
-            "header": {"labelFontSize": sizes["title"], "titleFontSize": sizes["title"]},
+            "header": {
+                "labelFontSize": sizes["title"],
+                "titleFontSize": sizes["title"],
+                "labelFontWeight": "bold",
+            },
             "title": {
                 "fontSize": sizes["chart_title"],
                 "subtitleFontSize": sizes["label"],
@@ -152,6 +171,12 @@ def _locales() -> tuple[dict[str, Any], dict[str, Any]]:
     import vl_convert
 
     return vl_convert.get_format_locale(LOCALE), vl_convert.get_time_format_locale(LOCALE)
+
+
+def format_locales() -> tuple[dict[str, Any], dict[str, Any]]:
+    """Fresh copies of the ja-JP number and time format locales (d3-format, d3-time-format)."""
+    number, time = _locales()
+    return copy.deepcopy(number), copy.deepcopy(time)
 
 
 def vega_embed_options() -> dict[str, Any]:
