@@ -13,8 +13,11 @@
 #     name: python3
 # ---
 
-# %% [markdown]
+# %% [markdown] tags=["remove-cell"]
 # # 評価報告書の一覧
+#
+# 公開する報告書では、このタイトルの代わりに city.yaml の題名を見出しに表示します
+# (setup セルの出力)。
 
 # %% tags=["parameters"]
 data_dir: str = "data/higashiyamato"  # データフォルダ (リポジトリからの相対パスまたは絶対パス)
@@ -30,7 +33,7 @@ index.heading()
 # %% [markdown]
 # ## 計画ごとの評価
 #
-# 各計画の評価報告書と、その要点(達成率と分母、評価時点)です。
+# 各計画の評価報告書と、その要点（達成率と分母、評価時点）です。
 
 # %%
 index.report_list()
@@ -50,3 +53,11 @@ index.comparison_figure()
 
 # %%
 index.open_data()
+
+# %% [markdown]
+# ## この報告書について
+#
+# 発行者、公表日、問い合わせ先、利用条件と、引用するときの書き方です。
+
+# %%
+index.about()

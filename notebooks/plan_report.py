@@ -22,11 +22,15 @@
 plan_id: str = "2"  # 評価する計画の計画ID (plans.csv の「計画ID」)
 data_dir: str = "data/higashiyamato"  # データフォルダ (リポジトリからの相対パスまたは絶対パス)
 as_of: str = ""  # 評価時点 (例: 平成24年度末)。空欄なら最新の評価
+pdf: bool = True  # PDF 版へのリンクを載せる (plan-report build が設定)
+report_output: str = ""  # 公開するファイル名 (plan-report build が設定)。空欄ならリンクなし
 
 # %%
 from helpers import report
 
-plan = report.plan_context(plan_id=plan_id, data_dir=data_dir, as_of=as_of)
+plan = report.plan_context(
+    plan_id=plan_id, data_dir=data_dir, as_of=as_of, pdf=pdf, report_output=report_output
+)
 plan.heading()
 
 # %% [markdown]
@@ -105,7 +109,23 @@ plan.timeline_figure()
 plan.comparison_figure()
 
 # %% [markdown]
+# ## 用語の説明
+#
+# この報告書に出てくる用語の意味です。
+
+# %%
+plan.glossary()
+
+# %% [markdown]
 # ## 出典と方法
 
 # %%
 plan.sources()
+
+# %% [markdown]
+# ## この報告書について
+#
+# 発行者、公表日、問い合わせ先、利用条件と、引用するときの書き方です。
+
+# %%
+plan.about()

@@ -13,22 +13,26 @@
 #     name: python3
 # ---
 
-# %% [markdown]
-# # 主な情報化施策の年表
+# %% [markdown] tags=["remove-cell"]
+# # 年表
+#
+# 公開する報告書では、このタイトルの代わりに市の名前入りの見出しを表示します(setup セルの出力)。
 
 # %% tags=["parameters"]
 data_dir: str = "data/higashiyamato"  # データフォルダ (リポジトリからの相対パスまたは絶対パス)
+pdf: bool = True  # PDF 版へのリンクを載せる (plan-report build が設定)
+report_output: str = ""  # 公開するファイル名 (plan-report build が設定)。空欄ならリンクなし
 
 # %%
 from helpers import report
 
-timeline = report.timeline_context(data_dir=data_dir)
+timeline = report.timeline_context(data_dir=data_dir, pdf=pdf, report_output=report_output)
 timeline.heading()
 
 # %% [markdown]
 # ## 年表
 #
-# 年度(4月から翌年3月まで)ごとに、システムの稼働や計画の策定などの出来事を示します。
+# 年度（4月から翌年3月まで）ごとに、システムの稼働や計画の策定などの出来事を示します。
 # 帯は各計画の計画期間です。
 
 # %%
@@ -51,7 +55,23 @@ timeline.golive_figure()
 timeline.event_table()
 
 # %% [markdown]
+# ## 用語の説明
+#
+# この年表に出てくる用語の意味です。
+
+# %%
+timeline.glossary()
+
+# %% [markdown]
 # ## 出典と方法
 
 # %%
 timeline.sources()
+
+# %% [markdown]
+# ## この報告書について
+#
+# 発行者、公表日、問い合わせ先、利用条件と、引用するときの書き方です。
+
+# %%
+timeline.about()

@@ -274,3 +274,99 @@ def test_index_with_a_broken_report_set_names_it(tmp_path: Path) -> None:
     config = write_set(tmp_path, "  - name: x\n    notebook: missing.py\n")
     with pytest.raises(report.ReportParameterError, match=r"missing\.py"):
         report.index_context(data_dir=str(DATA), report_set=str(config))
+
+
+# --- publication metadata, navigation, glossary ------------------------------------------------
+
+FIXTURE = ROOT / "tests" / "fixtures" / "sample_city"
+
+
+def test_each_page_links_to_the_index_its_pdf_and_its_data():
+    plan = report.plan_context("2", str(DATA), pdf=True, report_output="plan-2")
+    links = re.findall(r'<a href="([^"]+)">', html_of(plan.heading()))
+    assert links == ["index.html", "plan-2.pdf", "data/items.csv", "data/achievement.csv"]
+    nested = report.plan_context("2", str(DATA), pdf=False, report_output="plans/plan-2")
+    links = re.findall(r'<a href="([^"]+)">', html_of(nested.heading()))
+    assert links == ["../index.html", "../data/items.csv", "../data/achievement.csv"]
+    timeline = report.timeline_context(str(DATA), pdf=True, report_output="timeline")
+    links = re.findall(r'<a href="([^"]+)">', html_of(timeline.heading()))
+    assert links == ["index.html", "timeline.pdf", "data/events.csv"]
+    # in JupyterLab (no output name) there is nothing to link to
+    assert "<nav" not in html_of(report.plan_context("2", str(DATA)).heading())
+
+
+def test_publication_metadata_comes_from_the_data_folder():
+    plan = report.plan_context("2", str(DATA))
+    about = text_of(plan.about())
+    for label in (
+        "評価を行った者",
+        "発行",
+        "公表日",
+        "問い合わせ先",
+        "利用条件",
+        "出典",
+        "引用するとき",
+    ):
+        assert label in about, label
+    assert "令和8年11月30日（2026年11月30日）" in about  # publication.published, both forms
+    assert "『第二次東大和市情報化推進計画 評価報告書』" in about  # how to cite this report
+    assert "9～18頁" in about
+    fictional = report.plan_context("k2", str(FIXTURE))
+    page = html_of(fictional.about())
+    assert "総務部 デジタル推進課" in page and "電話 000-000-0000" in page
+    assert '<a href="https://creativecommons.org/licenses/by/4.0/deed.ja">' in page
+    assert '<a href="https://www.city.kakuu.example/digital/plan-review.html">' in page
+    assert "発行：架空市（総務部 デジタル推進課）" in text_of(fictional.heading())
+
+
+def test_glossary_explains_the_terms_each_page_uses():
+    plan_1 = report.plan_context("1", str(DATA)).glossary()
+    plan_2 = report.plan_context("2", str(DATA)).glossary()
+    assert isinstance(plan_1, Table) and isinstance(plan_2, Table)
+    terms_1 = " ".join(plan_1.df["用語"])
+    terms_2 = " ".join(plan_2.df["用語"])
+    assert "LGWAN" in terms_1 and "公的個人認証サービス" in terms_1  # plan 1's measures
+    assert "GIS" in terms_2 and "グループウェア" in terms_2 and "CMS" not in terms_2
+    assert "例規集" in terms_1 and "例規集" not in terms_2  # only terms the page uses
+    for definition in plan_2.df["説明"]:
+        assert definition.endswith("。")  # sentences for citizens, です・ます
+    assert "RPA" in " ".join(report.plan_context("k2", str(FIXTURE)).glossary().df["用語"])
+
+
+def test_index_says_what_the_plans_are_who_evaluated_them_and_when(tmp_path: Path):
+    timeline = f"  - name: timeline\n    notebook: {ROOT / 'notebooks' / 'timeline_report.py'}\n"
+    index = report.index_context(str(DATA), str(write_set(tmp_path, timeline + INDEX_ENTRY)))
+    heading = html_of(index.heading())
+    assert re.search(r"<h1[^>]*>東大和市 情報化推進計画の評価</h1>", heading)
+    lead = re.search(r'<p class="report-lead">(.*?)</p>', heading).group(1)
+    assert "第一次計画（平成16年度～平成20年度）と第二次計画（平成21年度～平成25年度）" in lead
+    assert "東大和市が「第三次東大和市情報化推進計画 第3章 東大和市の情報化」で" in lead
+    assert "第二次計画は平成24年度末時点" in lead and lead.count("。") == 1
+
+
+def test_another_citys_words_come_from_its_config(tmp_path: Path):
+    timeline = report.timeline_context(str(FIXTURE))
+    assert timeline.title == "架空市 主なデジタル化の取組の年表"
+    config = tmp_path / "reports.yaml"
+    config.write_text(f"data: {FIXTURE}\nreports:\n{INDEX_ENTRY}", encoding="utf-8")
+    index = report.index_context(str(FIXTURE), str(config))
+    assert index.title == "架空市 デジタル推進計画の評価"
+    lead = text_of(index.heading())
+    assert "架空市のデジタル推進計画のうち" in lead and "情報化推進計画" not in lead
+    assert "架空市 デジタル推進本部が" in lead
+
+
+def test_the_build_tells_each_report_its_own_output(tmp_path: Path):
+    from helpers.publish import reportset
+
+    report_set = reportset.load_report_set(ROOT / "notebooks" / "reports.yaml")
+    by_name = {spec.name: spec for spec in report_set.reports}
+    assert by_name["plan-2"].parameters["report_output"] == "plan-2"
+    assert by_name["timeline"].parameters["report_output"] == "timeline"
+    assert "report_output" not in by_name["index"].parameters  # the index does not declare it
+    entry = (
+        f"  - name: t\n    notebook: {ROOT / 'notebooks' / 'timeline_report.py'}\n"
+        "    parameters:\n      report_output: other\n"
+    )
+    with pytest.raises(reportset.ConfigError, match="set by the build"):
+        reportset.load_report_set(write_set(tmp_path, entry))

@@ -326,6 +326,7 @@ def check_config(data: object) -> tuple[CityConfig, list[Problem]]:
         directions=directions,
         departments=departments,
         round_settings=round_settings,
+        publication=_mapping_of_text(data.get("publication"), "publication", problems),
     )
     return config, problems
 

@@ -18,6 +18,7 @@ from helpers.data.checks import CheckedTables, TypedTable, check_tables
 from helpers.data.contracts import (
     ACTUALS,
     CONFIG_FILE,
+    GLOSSARY,
     INDICATOR_TARGETS,
     INDICATORS,
     OPINIONS,
@@ -102,6 +103,8 @@ class CityData:
     directions: pd.DataFrame = field(default_factory=lambda: _levels_frame(()))
     departments: pd.DataFrame = field(default_factory=lambda: _departments_frame(()))
     round_settings: dict[str, str] = field(default_factory=dict)
+    glossary: pd.DataFrame = field(default_factory=lambda: empty_frame(GLOSSARY))
+    publication: dict[str, str] = field(default_factory=dict)
 
     def scale_of(self, plan_id: str) -> Scale | None:
         """The scale of plan ``plan_id``, ``None`` if it has none; KeyError for an unknown plan."""
@@ -253,6 +256,8 @@ def _city_data(checked: CheckedTables, folder: Path, warnings: Sequence[Problem]
         directions=_levels_frame(config.directions),
         departments=_departments_frame(config.departments),
         round_settings=dict(config.round_settings),
+        glossary=frames["glossary"],
+        publication=dict(config.publication),
     )
 
 

@@ -717,6 +717,32 @@ OPINIONS = TableSpec(
     references=(_plan_ref(),),
 )
 
+GLOSSARY = TableSpec(
+    name="glossary",
+    title="用語集",
+    columns=(
+        Column("term", "用語", "text", True, example="LGWAN"),
+        Column("reading", "読み", "text", description="用語の読み", example="エルジーワン"),
+        Column(
+            "definition",
+            "説明",
+            "text",
+            True,
+            description="市民向けの短い説明 (です・ます)",
+            example="全国の自治体や国の機関を結ぶ、行政専用のネットワークです。",
+        ),
+        Column(
+            "aliases",
+            "別表記",
+            "text",
+            description="本文で使われる別の書き方 (「、」区切り)",
+            example="総合行政ネットワーク",
+        ),
+    ),
+    key=("term",),
+    required_file=False,
+)
+
 TABLES: tuple[TableSpec, ...] = (
     PLANS,
     GOALS,
@@ -729,6 +755,7 @@ TABLES: tuple[TableSpec, ...] = (
     INDICATOR_TARGETS,
     ACTUALS,
     OPINIONS,
+    GLOSSARY,
 )
 """All table contracts, in the order tables are read and reported."""
 
@@ -856,3 +883,4 @@ class CityConfig:
     directions: tuple[DirectionConfig, ...] = ()
     departments: tuple[DepartmentConfig, ...] = ()
     round_settings: dict[str, str] = field(default_factory=dict)
+    publication: dict[str, str] = field(default_factory=dict)

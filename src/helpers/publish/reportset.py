@@ -45,7 +45,9 @@ INJECTED_DATA_DIR = "data_dir"
 
 INJECTED_REPORT_SET = "report_set"
 INJECTED_PDF = "pdf"
-INJECTED = (INJECTED_DATA_DIR, INJECTED_REPORT_SET, INJECTED_PDF)
+INJECTED_OUTPUT = "report_output"
+"""The report's own output stem (``plan-2``), for links to its PDF and back to the index."""
+INJECTED = (INJECTED_DATA_DIR, INJECTED_REPORT_SET, INJECTED_PDF, INJECTED_OUTPUT)
 """Parameters the build sets in every notebook that declares them."""
 
 
@@ -338,7 +340,7 @@ def _expand_entry(
     if not isinstance(raw_parameters, dict):
         raise ConfigError(f"{where}: parameters must be a mapping")
     for name in raw_parameters:
-        if name in injected:
+        if name in injected or name == INJECTED_OUTPUT:
             raise ConfigError(f"{where}: parameter {name!r} is set by the build")
         if name not in declared:
             raise ConfigError(
@@ -351,7 +353,10 @@ def _expand_entry(
     for values in rows:
         name = check_report_name(fill(str(entry["name"]), values, f"{where}: name"), where)
         output = fill(str(entry.get("output") or entry["name"]), values, f"{where}: output")
+        output = check_output_stem(output, where)
         parameters = {k: v for k, v in injected.items() if k in declared}
+        if INJECTED_OUTPUT in declared:
+            parameters[INJECTED_OUTPUT] = output
         parameters.update(
             {k: _fill_value(v, values, f"{where}: {k}") for k, v in raw_parameters.items()}
         )
@@ -359,7 +364,7 @@ def _expand_entry(
             ReportSpec(
                 name=name,
                 notebook=notebook,
-                output=check_output_stem(output, where),
+                output=output,
                 title=fill(str(entry.get("title") or name), values, f"{where}: title"),
                 parameters=parameters,
             )

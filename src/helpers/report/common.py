@@ -154,7 +154,8 @@ def timeline_figure_or_note(events: pd.DataFrame, plans: pd.DataFrame) -> Figure
 def source_lines(city: CityData) -> list[str]:
     """How to read the figures: the source, fiscal years, rates and reported figures."""
     src = city.source
-    lines = [f"出典：{src.get('title', '')}（{src.get('pages', '')}頁）。"]
+    pages = str(src.get("pages", "")).replace("-", "～")
+    lines = [f"出典：{src.get('title', '')}（{pages}頁）。"]
     if src.get("note"):
         lines.append(str(src["note"]))
     lines += [
@@ -172,12 +173,15 @@ def sources_markup(lines: Sequence[str], extra: str = "") -> Markup:
     return Markup(f'<ul class="sources">{body}</ul>{extra}', "\n".join(lines))
 
 
-def heading_markup(lines: Sequence[str], title: str | None = None) -> Markup:
-    """The report's own ``<h1>`` (when *title* is given) and the lines under it."""
+def heading_markup(
+    lines: Sequence[str], title: str | None = None, lead: str | None = None
+) -> Markup:
+    """The report's own ``<h1>`` (when *title* is given), a lead sentence and the lines under it."""
     body = "".join(f"<p>{esc(line)}</p>" for line in lines)
     h1 = f'<h1 class="report-title">{esc(title)}</h1>' if title else ""
-    text = "\n".join([title or "", *lines]).strip()
-    return Markup(f'{h1}<div class="report-meta">{body}</div>', text)
+    lead_html = f'<p class="report-lead">{esc(lead)}</p>' if lead else ""
+    text = "\n".join([title or "", lead or "", *lines]).strip()
+    return Markup(f'{h1}{lead_html}<div class="report-meta">{body}</div>', text)
 
 
 def with_city(city: CityData, name: str) -> str:

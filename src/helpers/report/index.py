@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from helpers.data.city import CityData
+from helpers.data.dates import era_year_label
 from helpers.publish.html import Figure, esc
 from helpers.publish.reportset import (
     INJECTED_REPORT_SET,
@@ -17,15 +18,18 @@ from helpers.publish.reportset import (
     read_report_set,
     relative_href,
 )
+from helpers.report import publication
 from helpers.report.common import (
     Markup,
     ReportParameterError,
     comparison_figure_or_note,
     heading_markup,
     load_report_data,
+    plan_display_name,
     resolve_path,
 )
 from helpers.views import metrics, sentences
+from helpers.views.formatting import text_or_none
 
 
 @dataclass(frozen=True)
@@ -41,8 +45,47 @@ class IndexReport:
     achievement_df: pd.DataFrame
     pdf: bool = True
 
+    @property
+    def title(self) -> str:
+        """The set's title (this page's ``<h1>``), from city.yaml ``publication.title``."""
+        return publication.set_title(self.city)
+
+    def _overview(self) -> str:
+        """One sentence: which plans, who evaluated them, where and as of when."""
+        city = self.city
+        plans = city.plans.sort_values(["start_fy", "plan_id"], kind="stable")
+        names = "と".join(
+            f"{plan_display_name(p)}（{era_year_label(int(p['start_fy']))}～"
+            f"{era_year_label(int(p['end_fy']))}）"
+            for _, p in plans.iterrows()
+        )
+        overall = self.achievement_df.loc[self.achievement_df["breakdown"] == "all"]
+        when = "、".join(
+            f"{row['plan_name']}は{row['as_of']}時点"
+            for _, row in overall.iterrows()
+            if text_or_none(row["as_of"])
+        )
+        evaluator = (
+            city.publication.get("evaluator")
+            or city.source.get("publisher")
+            or city.city.get("name", "")
+        )
+        where = f"「{city.source['title']}」で" if city.source.get("title") else ""
+        timing = f"（{when}）" if when else ""
+        return (
+            f"{city.city.get('name', '')}の{publication.plan_kind(city)}のうち{names}について、"
+            f"{evaluator}が{where}行った評価{timing}をまとめています。"
+        )
+
     def heading(self) -> Markup:
-        return heading_markup([f"{self.city.city.get('name', '')} 情報化推進計画の評価報告書"])
+        lines = []
+        if (publisher := publication.publisher_line(self.city)) is not None:
+            lines.append(publisher)
+        return heading_markup(lines, title=self.title, lead=self._overview())
+
+    def about(self) -> Markup:
+        """Publisher, date, contact, licence, source document and how to cite the reports."""
+        return publication.about(self.city, self.title)
 
     def _listed(self) -> list[ReportSpec]:
         """The reports this page links to: all but index pages (those given the report set)."""
@@ -58,7 +101,7 @@ class IndexReport:
                     figures = sentences.headline_from_achievement(self.achievement_df, plan_id)
                     summary = figures["summary"]
                 except KeyError:
-                    summary = "評価の記録なし。"
+                    summary = "評価の記録はありません。"
             href = esc(relative_href(f"{spec.output}.html"))
             pdf_href = esc(relative_href(f"{spec.output}.pdf"))
             pdf = (

@@ -10,6 +10,7 @@ import pandas as pd
 from helpers.data.city import CityData
 from helpers.publish.html import Figure, Headline, Headlines, Table
 from helpers.publish.sections import NotApplicable, not_applicable
+from helpers.report import publication
 from helpers.report.common import (
     Markup,
     comparison_figure_or_note,
@@ -31,6 +32,11 @@ from helpers.views import labels, metrics, sentences, tables
 from helpers.views.formatting import is_missing, text_or_none
 
 REPORT_TITLE_SUFFIX = "評価報告書"
+#: Open data files a plan report links to (paths relative to the report set's folder).
+PLAN_DATA_FILES = (
+    ("data/items.csv", "項目と取組状況のデータ（CSV）"),
+    ("data/achievement.csv", "達成率のデータ（CSV）"),
+)
 
 
 @dataclass(frozen=True)
@@ -42,6 +48,8 @@ class PlanReport:
     as_of: pd.Timestamp | None = None
     as_of_text: str | None = None
     achievement_df: pd.DataFrame = field(default_factory=pd.DataFrame)
+    pdf: bool = True
+    report_output: str = ""
 
     @property
     def plan_id(self) -> str:
@@ -104,7 +112,11 @@ class PlanReport:
             lines.append(f"評価時点：{row['as_of']}" + (f"（{timing}）" if timing else ""))
         elif self.as_of_text:
             lines.append(f"評価時点：{self.as_of_text}")
-        return heading_markup(lines, title=self.title)
+        if (publisher := publication.publisher_line(self.city)) is not None:
+            lines.append(publisher)
+        nav = publication.navigation(self.report_output, self.pdf, PLAN_DATA_FILES)
+        heading = heading_markup(lines, title=self.title)
+        return Markup(heading.html + nav, heading.text)
 
     def _scale_definition(self, cls: str) -> str | None:
         """The definition the plan's scale gives its best level of class *cls*."""
@@ -313,6 +325,25 @@ class PlanReport:
         """Rates of every plan of the city, reported figures marked as such."""
         return comparison_figure_or_note(metrics.achievement(self.city, self.as_of))
 
+    def _texts(self) -> list[str]:
+        """The data texts this report shows (for the glossary)."""
+        items = self._items()
+        measures = self.city.measures.loc[self.city.measures["plan_id"] == self.plan_id]
+        events = self.city.events
+        fy = events["fiscal_year"]
+        start, end = int(self.plan["start_fy"]), int(self.plan["end_fy"])
+        in_period = events.loc[fy.notna() & (fy >= start) & (fy <= end), "event"]
+        columns = [items["name"], items["description"], measures["measure"], in_period]
+        return [str(t) for column in columns for t in column.dropna()]
+
+    def glossary(self) -> Table | NotApplicable:
+        """The terms of the city's glossary that this report uses, explained for citizens."""
+        return publication.glossary(self.city, self._texts(), self.name)
+
+    def about(self) -> Markup:
+        """Publisher, date, contact, licence, source document and how to cite this report."""
+        return publication.about(self.city, self.title)
+
     def sources(self) -> Markup:
         """Source document, page references, definitions and the check of reported figures."""
         lines = source_lines(self.city)
@@ -325,15 +356,24 @@ class PlanReport:
             comparable = check.loc[check["consistent"].notna()]
             extra = paragraph_markup(sentence).html if sentence else ""
             if not comparable.empty:
-                table = Table(tables.reconciliation_table(comparable), "出典の報告値と計算値の照合")
+                table = Table(
+                    tables.reconciliation_table(comparable, with_plan=False),
+                    f"出典の報告値と計算値の照合（{self.name}）",
+                )
                 extra += table.to_html()
         return sources_markup(lines, extra)
 
 
-def plan_context(plan_id: str, data_dir: str, as_of: str = "") -> PlanReport:
-    """Load and validate the data, check the parameters, and return the plan's report."""
+def plan_context(
+    plan_id: str, data_dir: str, as_of: str = "", pdf: bool = True, report_output: str = ""
+) -> PlanReport:
+    """Load and validate the data, check the parameters, and return the plan's report.
+
+    *pdf* and *report_output* (set by the build) give the links to this report's PDF and back
+    to the index; in JupyterLab they are left at their defaults and no links are shown.
+    """
     city = load_report_data(data_dir)
     plan = plan_row(city, str(plan_id).strip())
     when, when_text = parse_as_of(as_of)
     achievement_df = metrics.achievement(city, when)
-    return PlanReport(city, plan, when, when_text, achievement_df)
+    return PlanReport(city, plan, when, when_text, achievement_df, bool(pdf), str(report_output))

@@ -9,6 +9,8 @@ import pandas as pd
 from helpers.data.city import CityData
 from helpers.data.dates import fiscal_year_label
 from helpers.publish.html import Figure, Table
+from helpers.publish.sections import NotApplicable
+from helpers.report import publication
 from helpers.report.common import (
     Markup,
     heading_markup,
@@ -17,9 +19,13 @@ from helpers.report.common import (
     source_lines,
     sources_markup,
     timeline_figure_or_note,
+    with_city,
 )
 from helpers.views import labels, metrics
 from helpers.views.formatting import is_missing
+
+#: Open data files the timeline links to (paths relative to the report set's folder).
+TIMELINE_DATA_FILES = (("data/events.csv", "出来事のデータ（CSV）"),)
 
 
 @dataclass(frozen=True)
@@ -27,16 +33,26 @@ class TimelineReport:
     """Sections of the timeline report across all plans."""
 
     city: CityData
+    pdf: bool = True
+    report_output: str = ""
+
+    @property
+    def title(self) -> str:
+        """The report's own title, e.g. "東大和市 主な情報化施策の年表"."""
+        return with_city(self.city, f"主な{publication.measure_kind(self.city)}の年表")
 
     def heading(self) -> Markup:
         events = self.city.events
         dated = events.loc[events["fiscal_year"].notna()]
-        first = int(dated["fiscal_year"].min()) if not dated.empty else None
-        last = int(dated["fiscal_year"].max()) if not dated.empty else None
-        lines = [f"{self.city.city.get('name', '')} 情報化施策の歩み"]
-        if first is not None:
+        lines = []
+        if not dated.empty:
+            first, last = int(dated["fiscal_year"].min()), int(dated["fiscal_year"].max())
             lines.append(f"対象：{metrics.period_label(first, last)}、出来事{len(events)}件")
-        return heading_markup(lines)
+        if (publisher := publication.publisher_line(self.city)) is not None:
+            lines.append(publisher)
+        nav = publication.navigation(self.report_output, self.pdf, TIMELINE_DATA_FILES)
+        heading = heading_markup(lines, title=self.title)
+        return Markup(heading.html + nav, heading.text)
 
     def timeline_figure(self) -> Figure | Markup:
         return timeline_figure_or_note(self.city.events, self.city.plans)
@@ -80,10 +96,21 @@ class TimelineReport:
         )
         return Table(df, "出来事の一覧（時期順）")
 
+    def glossary(self) -> Table | NotApplicable:
+        """The glossary terms the events use, explained for citizens."""
+        events = self.city.events
+        texts = [str(t) for t in [*events["event"], *events["note"].dropna()]]
+        return publication.glossary(self.city, texts, "年表")
+
     def sources(self) -> Markup:
         return sources_markup(source_lines(self.city))
 
+    def about(self) -> Markup:
+        """Publisher, date, contact, licence, source document and how to cite this report."""
+        return publication.about(self.city, self.title)
 
-def timeline_context(data_dir: str) -> TimelineReport:
-    """Load and validate the data for the timeline report."""
-    return TimelineReport(load_report_data(data_dir))
+
+def timeline_context(data_dir: str, pdf: bool = True, report_output: str = "") -> TimelineReport:
+    """Load and validate the data for the timeline report (*pdf* and *report_output* as for
+    :func:`helpers.report.plan.plan_context`)."""
+    return TimelineReport(load_report_data(data_dir), bool(pdf), str(report_output))

@@ -51,10 +51,11 @@ def _tolerance_text(tolerance: float) -> str:
     return f"±{tolerance * 100:.4g}ポイント"
 
 
-def reconciliation_table(check: pd.DataFrame) -> pd.DataFrame:
+def reconciliation_table(check: pd.DataFrame, *, with_plan: bool = True) -> pd.DataFrame:
     """The reported-vs-computed check (:func:`helpers.views.metrics.reconcile_reported`) for
-    readers: plan, as-of, what is measured, the document's words and value, the computed rate
-    with its counts, the difference in points, the allowed gap and the verdict."""
+    readers: plan and as-of (unless *with_plan* is false, as in one plan's report), what is
+    measured, the document's words and value, the computed rate with its counts, the
+    difference in points, the allowed gap and the verdict."""
     rows = []
     for _, row in check.iterrows():
         difference = row["difference"]
@@ -84,6 +85,8 @@ def reconciliation_table(check: pd.DataFrame) -> pd.DataFrame:
         "照合の結果",
         "出典頁",
     ]
+    if not with_plan:
+        columns = columns[2:]
     return pd.DataFrame(rows, columns=columns)
 
 
@@ -103,3 +106,33 @@ def reconciliation_sentence(check: pd.DataFrame) -> str:
                 f"{points(row['difference']).lstrip('+')}の差があり、整合しません。"
             )
     return "".join(parts)
+
+
+def _glossary_names(row: pd.Series) -> list[str]:
+    aliases = text_or_none(row.get("aliases")) or ""
+    return [str(row["term"]), *(a.strip() for a in aliases.split("、") if a.strip())]
+
+
+def glossary_terms_in(glossary: pd.DataFrame, texts: list[str]) -> pd.DataFrame:
+    """The glossary entries whose term (or one of its other spellings) occurs in *texts*,
+    in the glossary's own order."""
+    if glossary.empty:
+        return glossary
+    joined = "\n".join(t for t in texts if t)
+    used = [any(name in joined for name in _glossary_names(row)) for _, row in glossary.iterrows()]
+    return glossary.loc[used]
+
+
+def glossary_table(glossary: pd.DataFrame) -> pd.DataFrame:
+    """Term (with its reading) and definition, for readers."""
+    rows = []
+    for _, row in glossary.iterrows():
+        term = str(row["term"])
+        reading = text_or_none(row.get("reading"))
+        aliases = [a for a in _glossary_names(row)[1:] if a != term]
+        shown = f"{term}（{reading}）" if reading else term
+        definition = str(row["definition"])
+        if aliases:
+            definition += f"別の呼び方：{'、'.join(aliases)}。"
+        rows.append({"用語": shown, "説明": definition})
+    return pd.DataFrame(rows, columns=["用語", "説明"])
