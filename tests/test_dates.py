@@ -468,3 +468,10 @@ def test_label_parses_back_to_the_same_date(day: date, precision: str) -> None:
     parsed = parse_jp_date(text)
     again = parse_jp_date(parsed.label)
     assert (again.precision, again.start, again.end) == (precision, parsed.start, parsed.end)
+
+
+def test_label_of_the_last_fiscal_year_end_parses_back() -> None:
+    """2999年度末 is 3000-03-31: its label's western form lies one year past MAX_YEAR."""
+    last = parse_jp_date("2999年度末")
+    assert parse_jp_date(last.label) == parse_jp_date(last.label)
+    assert parse_jp_date(last.label).end == last.end

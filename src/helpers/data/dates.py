@@ -333,8 +333,12 @@ def _unrecognised(text: str, core: str) -> JpDateError:
     return _error(text, f"日付として読めません (not a recognised date form; e.g. {_EXAMPLES})")
 
 
-def _parse_core(text: str, core: str) -> JpDate:
-    """Parse one date without a bracketed alternative; `text` is kept as written."""
+def _parse_core(text: str, core: str, max_year: int = MAX_YEAR) -> JpDate:
+    """Parse one date without a bracketed alternative; `text` is kept as written.
+
+    *max_year* is raised by one for the bracketed western form of a label: the last day of
+    fiscal year 2999 (2999年度末) is 3000-03-31.
+    """
     match = _CORE.fullmatch(core)
     if match is None:
         raise _unrecognised(text, core)
@@ -366,7 +370,7 @@ def _parse_core(text: str, core: str) -> JpDate:
     else:
         year = int(groups["western"])
 
-    if not MIN_YEAR <= year <= MAX_YEAR:
+    if not MIN_YEAR <= year <= max_year:
         raise _error(text, f"{year}年は対象外です (year outside {MIN_YEAR}..{MAX_YEAR})")
     if month is not None and not 1 <= month <= 12:
         raise _error(text, f"{month}月はありません (month must be 1..12)")
@@ -450,7 +454,7 @@ def parse_jp_date(text: str) -> JpDate:
     parsed = _parse_core(written, match.group("main"))
     alt_text = match.group("alt")
     if alt_text is not None:
-        alternative = _parse_core(written, alt_text)
+        alternative = _parse_core(written, alt_text, max_year=MAX_YEAR + 1)
         if not _agrees(parsed, alternative):
             raise _error(
                 written,
