@@ -191,6 +191,7 @@ def cmd_build(args: argparse.Namespace) -> int:
         pdf=not args.no_pdf,
         timeout=args.timeout if args.timeout and args.timeout > 0 else None,
         preload=not args.no_preload,
+        scheduler=args.scheduler,
     )
     previous = signal.signal(signal.SIGTERM, _raise_interrupt)
     try:
@@ -317,6 +318,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--no-preload",
         action="store_true",
         help="start every kernel from scratch instead of forking it from a preloaded one",
+    )
+    build_cmd.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="run the reports on the workers of a Dask cluster (e.g. tcp://host:8786); "
+        "this process keeps the checks, the lock, skipping and publishing",
     )
     build_cmd.add_argument(
         "--timeout",

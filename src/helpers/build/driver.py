@@ -34,7 +34,7 @@ from helpers.build import release
 from helpers.build.inputs import SharedInputs, report_hash, shared_inputs
 from helpers.build.kernels import kernel_env, notebook_imports, zygote_process
 from helpers.build.lock import LockHeldError, LockPathError, build_lock
-from helpers.build.runner import TaskRunner
+from helpers.build.runner import ExecutorError, TaskRunner
 from helpers.build.tasks import CellFailure, Task, TaskResult, first_message_line, warm_up
 from helpers.publish import files
 from helpers.publish.reportset import (
@@ -184,6 +184,8 @@ class BuildOptions:
     pdf: bool = True
     timeout: float | None = DEFAULT_TIMEOUT
     preload: bool = True
+    scheduler: str | None = None
+    """Address of a Dask scheduler (``tcp://host:8786``): run the reports on its workers."""
 
 
 def inspect_data(data_dir: Path, report: Reporter) -> Any | None:
@@ -328,7 +330,8 @@ def _finish_report(
         outcome="built",
     )
     spent = ", ".join(f"{k} {v:.2f} s" for k, v in result.timings.items())
-    report(Event("built", f"built {spec.output}.html ({spent})", name=spec.name))
+    where = f" on {result.worker}" if result.worker else ""
+    report(Event("built", f"built {spec.output}.html{where} ({spent})", name=spec.name))
 
 
 def _open_data_hash(shared: SharedInputs) -> str:
@@ -461,9 +464,26 @@ def _kernel_source(run: _Run, tasks: list[Task]) -> Iterator[Callable[[], list[T
     if not tasks or not run.options.preload:
         yield lambda: tasks
         return
-    modules = sorted({m for t in {t.notebook_text for t in tasks} for m in notebook_imports(t)})
+    modules = _preloaded_modules(tasks)
     with zygote_process(run.socket_dir, modules, dict(tasks[0].env)) as wait:
         yield lambda: [replace(t, zygote=wait()) for t in tasks]
+
+
+def _preloaded_modules(tasks: Sequence[Task]) -> list[str]:
+    return sorted({m for t in {t.notebook_text for t in tasks} for m in notebook_imports(t)})
+
+
+def _run_tasks(run: _Run, runner: Any, hashes: dict[str, str], report: Reporter) -> None:
+    specs = {s.name: s for s in run.report_set.reports}
+    with runner:
+        # Workers (if any) are busy now: the driver makes the open data meanwhile.
+        _stage_open_data(run, report)
+        for kind, payload in runner.events():
+            if kind == "start":
+                report(Event("start", f"building {payload}", name=payload))
+                continue
+            spec = specs[payload.name]
+            _finish_report(run, spec, payload, hashes[spec.name], report)
 
 
 def _execute(run: _Run, selected: Sequence[ReportSpec], report: Reporter) -> None:
@@ -471,21 +491,24 @@ def _execute(run: _Run, selected: Sequence[ReportSpec], report: Reporter) -> Non
     count = len(planned)
     total = len(selected)
     report(Event("plan", f"{count} of {total} reports to build", count=count, total=total))
-    specs = {s.name: s for s in selected}
+    if run.options.scheduler:
+        from helpers.build.cluster import ClusterRunner
+
+        runner = ClusterRunner(
+            planned,
+            run.options.scheduler,
+            must_see=[str(run.report_set.data_dir), str(run.report_set.config)],
+            preload=_preloaded_modules(planned) if run.options.preload else [],
+            env=dict(planned[0].env) if planned else {},
+        )
+        _run_tasks(run, runner, hashes, report)
+        return
     with _kernel_source(run, planned) as ready:
         runner = TaskRunner(planned, run.options.jobs)
         if runner.jobs == 1 and planned:
             warm_up()  # tasks run in this process; meanwhile the zygote imports
         runner.tasks = ready()
-        with runner:
-            # Workers (if any) are busy now: the driver makes the open data meanwhile.
-            _stage_open_data(run, report)
-            for kind, payload in runner.events():
-                if kind == "start":
-                    report(Event("start", f"building {payload}", name=payload))
-                    continue
-                spec = specs[payload.name]
-                _finish_report(run, spec, payload, hashes[spec.name], report)
+        _run_tasks(run, runner, hashes, report)
 
 
 def _check_owner(run: _Run) -> None:
@@ -568,6 +591,9 @@ def build(options: BuildOptions, report: Reporter = _silent) -> ExitCode:
     except release.PublishError as exc:
         code = ExitCode.REPORT_FAILED
         report(Event("failed", f"cannot publish: {exc}; the previous set is unchanged"))
+    except ExecutorError as exc:
+        code = ExitCode.INVALID
+        report(Event("failed", f"cannot build on the cluster: {exc}; nothing was published"))
     except KeyboardInterrupt:
         code = ExitCode.INTERRUPTED
         report(Event("failed", "interrupted: nothing was published; the previous set is unchanged"))

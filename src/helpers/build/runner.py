@@ -33,6 +33,12 @@ WORKER_PRELOAD = [
 ]
 """Modules the forkserver imports once, before it forks any worker."""
 
+
+class ExecutorError(RuntimeError):
+    """The tasks cannot be run where the build was asked to run them (e.g. an unreachable
+    cluster); nothing ran."""
+
+
 forked_with_threads: int | None = None
 """In a forked process: the threads of the process it was forked from, at the fork."""
 

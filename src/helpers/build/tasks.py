@@ -85,6 +85,8 @@ class TaskResult:
     timings: dict[str, float] = field(default_factory=dict)
     failure: CellFailure | None = None
     failed_notebook: str | None = None
+    worker: str | None = None
+    """Where it ran, when not in the build's own processes (``host:pid`` of a cluster worker)."""
 
 
 def _first_line(source: str) -> str:
