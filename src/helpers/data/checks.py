@@ -150,7 +150,10 @@ def _config_int(value: object, path: str, problems: list[Problem]) -> int | None
     if not _INT_RE.fullmatch(text):
         problems.append(_config_problem(path, value, f"{path} は整数で書いてください"))
         return None
-    return int(float(text))
+    number = _exact_int(text)
+    if number is None:
+        problems.append(_config_problem(path, value, f"{path} の整数が大きすぎます"))
+    return number
 
 
 def _check_level(entry: object, path: str, problems: list[Problem]) -> LevelConfig | None:
@@ -334,9 +337,23 @@ def check_config(data: object) -> tuple[CityConfig, list[Problem]]:
 # --- typing the cells of one table -----------------------------------------------------------
 
 
+MAX_INTEGER = 2**53
+"""Largest integer a cell may hold (any page, number or count is far below it)."""
+
+
+def _exact_int(text: str) -> int | None:
+    """``text`` (matching ``_INT_RE``) as an exact int, ``None`` beyond :data:`MAX_INTEGER`."""
+    whole = text.split(".")[0]
+    digits = whole.lstrip("+-")
+    if len(digits.lstrip("0")) > len(str(MAX_INTEGER)):
+        return None
+    number = int(whole)
+    return number if abs(number) <= MAX_INTEGER else None
+
+
 def _parse_int(text: str) -> int | None:
     norm = unicodedata.normalize("NFKC", text).replace(",", "")
-    return int(float(norm)) if _INT_RE.fullmatch(norm) else None
+    return _exact_int(norm) if _INT_RE.fullmatch(norm) else None
 
 
 def _parse_float(text: str) -> float | None:
@@ -385,7 +402,10 @@ def _coerce_cell(text: str, column: Column) -> tuple[Any, Any, tuple[str, str] |
     if kind == "int":
         number = _parse_int(text)
         if number is None:
-            return None, None, (f"{head}は整数で書いてください (integer expected)", "not_integer")
+            msg = f"{head}は整数で書いてください (integer expected)"
+            if _INT_RE.fullmatch(unicodedata.normalize("NFKC", text).replace(",", "")):
+                msg = f"{head}の整数が大きすぎます (integer beyond ±{MAX_INTEGER:,})"
+            return None, None, (msg, "not_integer")
         return number, None, None
     if kind == "float":
         real = _parse_float(text)

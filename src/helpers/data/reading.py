@@ -326,6 +326,7 @@ def _workbook_size_problem(path: Path) -> Problem | None:
 def _sheet_records(sheet: Any) -> tuple[list[list[str | None]], bool]:
     """The rows of a sheet as text cells (at most ``MAX_ROWS`` + 1); True when cut."""
     records: list[list[str | None]] = []
+    sheet.reset_dimensions()  # read to the real end, not to a (possibly stale) stated size
     for row in sheet.iter_rows(min_row=1, values_only=True):
         if len(records) > MAX_ROWS:
             return records, True
@@ -371,6 +372,7 @@ def read_workbook(path: Path) -> tuple[dict[str, RawTable], list[Problem], set[s
                 if spec.required_file:
                     msg = f"シート「{spec.name}」がありません (required sheet is missing)"
                     problems.append(Problem(file, None, None, None, msg, "missing_file"))
+                    unreadable.add(spec.name)  # rows referring to it are not checked
                 continue
             try:
                 records, cut = _sheet_records(book[spec.name])
@@ -486,6 +488,20 @@ def _expanded_size(
     return size, height
 
 
+def yaml_error_text(err: yaml.YAMLError) -> str:
+    """One line for a YAML error: what is wrong and where (line, column)."""
+    if isinstance(err, YamlLimitError):
+        return str(err)
+    problem = getattr(err, "problem", None)
+    context = getattr(err, "context", None)
+    mark = getattr(err, "problem_mark", None)
+    text = " ".join(str(part) for part in (context, problem) if part) or str(err)
+    text = text.splitlines()[0] if text else type(err).__name__
+    if mark is not None:
+        text += f" (line {mark.line + 1}, column {mark.column + 1})"
+    return text
+
+
 def load_yaml(text: str) -> Any:
     """Parse YAML text safely and within the limits of :mod:`helpers.data.limits`.
 
@@ -534,7 +550,7 @@ def read_config(folder: Path) -> tuple[CityConfig, list[Problem]]:
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         row = None if mark is None else mark.line + 1
-        msg = f"city.yaml の書式が正しくありません (invalid YAML): {err}"
+        msg = f"city.yaml の書式が正しくありません (invalid YAML): {yaml_error_text(err)}"
         config, _ = check_config({})
         return config, [Problem(CONFIG_FILE, row, None, None, msg, "bad_config")]
     return check_config(data)
@@ -543,7 +559,8 @@ def read_config(folder: Path) -> tuple[CityConfig, list[Problem]]:
 def read_tables(folder: Path) -> tuple[dict[str, RawTable], list[Problem], set[str]]:
     """Read the tables of ``folder`` from its CSV files or its ``workbook.xlsx`` (module doc).
 
-    Returns the tables, the problems and the names of tables present but unreadable.
+    Returns the tables, the problems and the names of tables present but unreadable, or
+    required and missing.
     """
     csv_present = [spec for spec in TABLES if (folder / spec.file_name).is_file()]
     workbook = folder / WORKBOOK_FILE
@@ -574,7 +591,10 @@ def read_tables(folder: Path) -> tuple[dict[str, RawTable], list[Problem], set[s
         problems.extend(found)
         if raw is not None:
             tables[spec.name] = raw
-    unreadable = {s.name for s in TABLES if (folder / s.file_name).is_file()} - set(tables)
+    present = {s.name for s in TABLES if (folder / s.file_name).is_file()}
+    missing = {s.name for s in TABLES if s.required_file and s.name not in present}
+    # Rows referring to a missing or unreadable table are not checked: its problem says it all.
+    unreadable = (present - set(tables)) | missing
     return tables, problems, unreadable
 
 

@@ -145,9 +145,12 @@ class ReportHTMLExporter(HTMLExporter):
         resources["plan_report"] = settings
         page, resources = super().from_notebook_node(nb, resources, **kw)
         styles = _STYLE.findall(page)
-        if len(styles) != 1 or page.count(CSP_PLACEHOLDER) != 1:
+        # The placeholder in its attribute: data text can hold the placeholder's words, never
+        # this markup (text and attributes are escaped, quotes included).
+        slot = f'content="{CSP_PLACEHOLDER}"'
+        if len(styles) != 1 or page.count(slot) != 1:
             raise RuntimeError("the report template must hold one <style> and one policy")
-        page = page.replace(CSP_PLACEHOLDER, content_security_policy(styles[0]))
+        page = page.replace(slot, f'content="{content_security_policy(styles[0])}"')
         page = page.replace(_ENGLISH_ALT, 'alt=""')
         return page, resources
 

@@ -25,7 +25,7 @@ from typing import Any
 from urllib.parse import quote
 
 from helpers.data.limits import MAX_YAML_BYTES, is_safe_name
-from helpers.data.reading import load_yaml
+from helpers.data.reading import load_yaml, yaml_error_text
 
 
 class ConfigError(ValueError):
@@ -290,7 +290,7 @@ def read_report_set(config: str | Path) -> ReportSetFile:
             f"{path} is not UTF-8 (byte {exc.start}); save the report set as UTF-8"
         ) from exc
     except yaml.YAMLError as exc:
-        raise ConfigError(f"{path} is not valid YAML: {exc}") from exc
+        raise ConfigError(f"{path} is not valid YAML: {yaml_error_text(exc)}") from exc
     if not isinstance(data, dict) or not isinstance(data.get("reports"), list):
         raise ConfigError(f"{path}: expected a mapping with a 'reports' list")
     root = project_root(path)
