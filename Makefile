@@ -8,6 +8,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 LAB_VENV := .venv-lab
 LAB_STAMP := $(LAB_VENV)/.installed
+WORK_DIR := work
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  make %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -40,17 +41,21 @@ test: compile system-deps ## Lint, check the import layers and run the whole tes
 	$(BIN)/lint-imports
 	$(BIN)/pytest
 
-$(LAB_STAMP): pyproject.toml constraints.txt
+# JupyterLab for analysts, apart from the lean build environment (.venv): its dependencies add
+# about a second of imports to every process. `helpers.lab install` writes its settings
+# (Japanese, offline charts in every kernel, root allowed, jupytext pairing); see src/helpers/lab.py.
+$(LAB_STAMP): pyproject.toml constraints.txt src/helpers/lab.py
 	@test -x $(LAB_VENV)/bin/python || $(PYTHON) -m venv $(LAB_VENV)
 	$(LAB_VENV)/bin/python -m pip install --quiet -c constraints.txt -e ".[lab]"
-	@# open the jupytext notebooks (notebooks/*.py) as notebooks by default
-	@mkdir -p $(LAB_VENV)/share/jupyter/lab/settings
-	@printf '%s\n' '{"@jupyterlab/docmanager-extension:plugin": {"defaultViewers": {"python": "Jupytext Notebook"}}}' \
-		> $(LAB_VENV)/share/jupyter/lab/settings/overrides.json
+	$(LAB_VENV)/bin/python -m helpers.lab install >/dev/null
+	@$(LAB_VENV)/bin/python -m compileall -q src
 	@touch $@
 
-lab: $(LAB_STAMP) ## Open JupyterLab on notebooks/ (its Python 3 kernel has the project installed)
-	cd notebooks && ../$(LAB_VENV)/bin/jupyter lab
+lab-venv: $(LAB_STAMP) ## Create .venv-lab (JupyterLab in Japanese, the project installed) without starting it
+
+lab: $(LAB_STAMP) ## Open JupyterLab on work/ (your working copies of the notebooks; charts offline)
+	@$(LAB_VENV)/bin/python -m helpers.lab prepare --root .
+	$(LAB_VENV)/bin/jupyter lab --ServerApp.root_dir="$(CURDIR)" --LabApp.default_url=/lab/tree/$(WORK_DIR)
 
 bench: compile ## Time the build against the stock papermill + nbconvert CLIs
 	$(BIN)/python scripts/bench.py
@@ -66,4 +71,4 @@ clean: ## Remove build output and caches (keeps the virtual environments)
 distclean: clean ## Also remove the virtual environments
 	rm -rf $(VENV) $(LAB_VENV)
 
-.PHONY: help venv compile report validate system-deps test lab bench format clean distclean
+.PHONY: help venv compile report validate system-deps test lab lab-venv bench format clean distclean

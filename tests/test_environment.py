@@ -26,13 +26,15 @@ def pyproject_packages() -> dict[str, str]:
 
 
 def conda_packages() -> dict[str, str]:
-    """Package name -> pinned version from environment.yml, python and pip left out."""
+    """Package name -> pinned version from environment.yml (conda and pip sections; python and pip
+    themselves left out)."""
     env = yaml.safe_load((ROOT / "environment.yml").read_text(encoding="utf-8"))
     out: dict[str, str] = {}
-    for dep in env["dependencies"]:
-        if not isinstance(dep, str):
+    pip = [d for dep in env["dependencies"] if isinstance(dep, dict) for d in dep.get("pip", [])]
+    for dep in [d for d in env["dependencies"] if isinstance(d, str)] + pip:
+        if "==" not in dep:  # "-e ." installs the project itself
             continue
-        name, _, version = dep.partition("==")
+        name, _, version = dep.split("#")[0].strip().partition("==")
         if normalise(name) in {"python", "pip"} or name.startswith("python="):
             continue
         out[normalise(name)] = version

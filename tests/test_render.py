@@ -440,3 +440,75 @@ def test_headlines_row() -> None:
     row = soup.find("div", class_="headlines")
     values = [v.get_text() for v in row.find_all(class_="headline-value")]
     assert values == ["1,234", "約4割"]
+
+
+# --- interactive charts in JupyterLab ---------------------------------------------------------
+
+
+def test_plain_charts_draw_with_the_local_bundle_and_an_export_menu() -> None:
+    render.set_mode(render.INTERACTIVE_MODE)
+    chart = alt.Chart(counts_table()).mark_bar().encode(x="項目数:Q", y="取組状況:N")
+    first = render.altair_renderer(chart.to_dict())["text/html"]
+    second = render.altair_renderer(chart.to_dict())["text/html"]
+    assert FAKE_BUNDLE in first and FAKE_BUNDLE not in second  # inline, once per kernel
+    soup = soup_of(second)
+    assert soup.find("div", class_="chart")["id"] == "chart-2"
+    opts = json.loads(re.search(r"var opts=(\{.*?\});function", second).group(1))
+    assert opts["actions"] == render.NOTEBOOK_ACTIONS and opts["ast"] is True
+    assert "$schema" not in script_spec(soup.find("script").string)
+
+
+def test_served_bundle_puts_a_small_loader_in_every_chart_output() -> None:
+    render.set_mode(render.INTERACTIVE_MODE)
+    render.serve_bundle()
+    try:
+        outputs = [
+            make_figure()._repr_html_(),
+            make_figure()._repr_html_(),
+            render.chart_markup(alt.Chart(counts_table()).mark_point().encode(x="項目数:Q")),
+        ]
+    finally:
+        render.serve_bundle(False)
+    for markup in outputs:
+        assert FAKE_BUNDLE not in markup
+        assert f'"static/{render.SERVED_BUNDLE_NAME}"' in markup
+        assert render.LOADING_NOTE in markup  # shown until the bundle arrives
+        assert "https:" not in markup and "http:" not in markup
+    ids = [soup_of(m).find("div", class_="chart")["id"] for m in outputs]
+    token = ids[0].split("-")[1]
+    assert ids == [f"chart-{token}-1", f"chart-{token}-2", f"chart-{token}-3"]
+
+
+def test_report_mode_ignores_the_served_bundle() -> None:
+    render.serve_bundle()
+    try:
+        markup = make_figure()._repr_html_()
+    finally:
+        render.serve_bundle(False)
+    assert (
+        "static/" not in markup and soup_of(markup).find("div", class_="chart")["id"] == "chart-1"
+    )
+
+
+def test_charts_with_missing_and_infinite_numbers_display() -> None:
+    data = pd.DataFrame({"x": ["a", "b", "c"], "y": [1.0, float("nan"), float("inf")]})
+    chart = (
+        alt.Chart(data)
+        .mark_bar()
+        .encode(x="x:N", y=alt.Y("y:Q", scale=alt.Scale(domain=[0, float("nan")])))
+    )
+    figure = render.Figure(chart, "欠けた値", "値の一部がありません。", data)
+    markup = figure._repr_html_()
+    spec = script_spec(soup_of(markup).find("script").string)
+    assert spec["encoding"]["y"]["scale"]["domain"] == [0, None]
+    cells = [td.text for td in soup_of(markup).find_all("td")]
+    assert cells == ["1", "—", "∞"]
+
+
+def test_headline_cards_bring_their_style_only_to_notebooks() -> None:
+    cards = render.Headlines(
+        [render.Headline("達成率", 0.5, "%", "2項目中1項目", "半分です。", True)]
+    )
+    assert "<style>" not in cards._repr_html_()  # report mode: the template styles them
+    render.set_mode(render.INTERACTIVE_MODE)
+    assert cards._repr_html_().startswith(render.NOTEBOOK_HEADLINE_CSS)

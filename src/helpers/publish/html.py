@@ -33,6 +33,13 @@ figure JSON, so a notebook executed interactively exports to the same page as in
 Live charts are embedded with vega-embed's ``ast: true`` option (no ``new Function``) and without
 the ``$schema`` URL.
 
+In the project's JupyterLab (``make lab``; :mod:`helpers.lab` turns it on in every kernel) the
+bundle is *served*: the Jupyter server has the guarded bundle among its static files
+(:data:`SERVED_BUNDLE_NAME`) and every chart output, figures and plain Altair charts alike
+(:func:`altair_renderer`), carries a small loader script (:func:`vega_loader_script`) instead of
+the bundle. Charts then draw after a page reload, when a saved notebook is reopened, and whichever
+cell ran first; no request leaves the machine, and the saved notebook stays small.
+
 Table cells are escaped and formatted for Japanese readers: thousands separators (``1,234``),
 percentages from fractions in the columns named in ``percent_columns`` (``0.737`` -> ``73.7%``),
 ``—`` for missing values.
@@ -44,8 +51,10 @@ import base64
 import html
 import itertools
 import json
+import math
 import numbers
 import os
+import secrets
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -76,6 +85,13 @@ _DEFAULT_EMBED_OPTIONS: dict[str, Any] = {"renderer": "svg"}
 _mode_override: str | None = None
 _chart_ids: Iterator[int] = itertools.count(1)
 _bundle_emitted = False
+#: The guarded bundle's file name among the Jupyter server's static files (``{baseUrl}static/``).
+SERVED_BUNDLE_NAME = "plan-report-vega.js"
+#: Set (to any value) in the kernels of the project's JupyterLab by :mod:`helpers.lab`.
+SERVED_ENV_VAR = "PLAN_REPORT_SERVED_BUNDLE"
+#: Set by :func:`serve_bundle`: chart outputs load the bundle from the Jupyter server, and their
+#: container ids carry a token of this kernel (several notebooks share one JupyterLab page).
+_served_token: str | None = f"k{secrets.token_hex(4)}" if os.environ.get(SERVED_ENV_VAR) else None
 
 
 # --- mode and ids -------------------------------------------------------------------------
@@ -98,8 +114,26 @@ def current_mode() -> str:
 
 
 def next_chart_id() -> str:
-    """Return the next container id of this process: ``chart-1``, ``chart-2``, ..."""
-    return f"chart-{next(_chart_ids)}"
+    """Return the next container id of this process: ``chart-1``, ``chart-2``, ...
+
+    With a served bundle (JupyterLab) the ids also name the kernel (``chart-k3f9a1c2-1``): a page
+    may show several notebooks, or outputs of an earlier kernel, and ids must not collide there.
+    """
+    number = next(_chart_ids)
+    if _served_token is None or current_mode() == REPORT_MODE:
+        return f"chart-{number}"
+    return f"chart-{_served_token}-{number}"
+
+
+def serve_bundle(on: bool = True) -> None:
+    """Make interactive chart outputs load the bundle from the Jupyter server (``make lab``)."""
+    global _served_token
+    _served_token = f"k{secrets.token_hex(4)}" if on else None
+
+
+def bundle_is_served() -> bool:
+    """True when chart outputs load the bundle from the Jupyter server (:func:`serve_bundle`)."""
+    return _served_token is not None
 
 
 def forget_bundle() -> None:
@@ -255,11 +289,25 @@ class Table:
 # --- charts -------------------------------------------------------------------------------
 
 
+def _finite(value: Any) -> Any:
+    """*value* with every NaN or infinite float replaced by ``None`` (JSON has neither)."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, Mapping):
+        return {key: _finite(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(item) for item in value]
+    return value
+
+
 def chart_spec(chart: Any) -> dict[str, Any]:
-    """Return the Vega-Lite spec of an Altair chart (or a spec dict) without ``$schema``."""
+    """Return the Vega-Lite spec of an Altair chart (or a spec dict) without ``$schema``.
+
+    Missing numbers (NaN) and infinities become ``null``, so data with gaps always displays.
+    """
     spec = dict(chart) if isinstance(chart, Mapping) else chart.to_dict()
     spec.pop("$schema", None)
-    return spec
+    return _finite(spec)
 
 
 def embed_options() -> dict[str, Any]:
@@ -362,6 +410,111 @@ def load_vega() -> VegaLoader:
     return VegaLoader()
 
 
+#: Shown while a served bundle loads, and in its place when the server does not have it.
+LOADING_NOTE = "グラフを描画しています…"
+SERVED_BUNDLE_MISSING_NOTE = (
+    "グラフ描画ライブラリを読み込めませんでした。make lab で起動した JupyterLab で開いてください"
+    "(または helpers.publish.html.load_vega() を表示してください)。"
+)
+
+
+def vega_loader_script() -> str:
+    """Return ``<script>`` that loads the served bundle once per page (unless already there).
+
+    The bundle's address is ``{baseUrl}static/`` + :data:`SERVED_BUNDLE_NAME` on the Jupyter
+    server that shows the page (``baseUrl`` from JupyterLab's page configuration): a request to
+    the local server only. Charts waiting for the bundle draw once it has run; if it cannot be
+    loaded, they say how to get it.
+    """
+    return (
+        "<script>(function(){"
+        'if(typeof window.vegaEmbed==="function"||window.planReportVegaLoading)return;'
+        "window.planReportVegaLoading=true;"
+        'var base="/";'
+        'try{var c=document.getElementById("jupyter-config-data");'
+        'if(c){base=JSON.parse(c.textContent).baseUrl||"/";}}catch(e){}'
+        'if(base.charAt(base.length-1)!=="/")base+="/";'
+        'var s=document.createElement("script");'
+        f's.src=base+"static/{SERVED_BUNDLE_NAME}";'
+        "s.onerror=function(){window.planReportVegaLoading=false;"
+        'document.querySelectorAll("[data-chart-error=no-library]").forEach(function(el){'
+        f"el.textContent={script_json(SERVED_BUNDLE_MISSING_NOTE)};}});"
+        'console.error("plan-report: cannot load "+s.src);};'
+        "document.head.appendChild(s);"
+        "})();</script>"
+    )
+
+
+def served_bundle_source() -> str:
+    """Return the file the Jupyter server serves as :data:`SERVED_BUNDLE_NAME`."""
+    from helpers.publish.bundle import vega_bundle
+
+    return guarded_bundle(vega_bundle())
+
+
+def _library_markup() -> str:
+    """What an interactive chart output carries to get the libraries: the loader when the bundle
+    is served, else the inline bundle with the first chart of the kernel."""
+    global _bundle_emitted
+    if current_mode() == REPORT_MODE:
+        return ""
+    if _served_token is not None:
+        return vega_loader_script()
+    if _bundle_emitted:
+        return ""
+    _bundle_emitted = True
+    return vega_bundle_script()
+
+
+def _missing_note() -> str:
+    if current_mode() != REPORT_MODE and _served_token is not None:
+        return LOADING_NOTE
+    return MISSING_LIBRARY_NOTES[current_mode()]
+
+
+#: vega-embed options of plain charts in notebooks: the export menu (PNG / SVG files made in the
+#: browser) without the entries that open remote editors.
+NOTEBOOK_ACTIONS: dict[str, bool] = {
+    "export": True,
+    "source": False,
+    "compiled": False,
+    "editor": False,
+}
+
+
+def chart_markup(chart: Any, embed_opts: Mapping[str, Any] | None = None) -> str:
+    """Return a chart container with its drawing script, for any Altair chart or spec dict.
+
+    Unlike :class:`Figure`, no title, description or table is needed: this is how analysts'
+    own charts are shown (:func:`altair_renderer`). Embed options: the theme's, the export
+    menu, then *embed_opts* (``alt.renderers.set_embed_options``); ``ast`` and ``mode`` forced.
+    """
+    chart_id = next_chart_id()
+    spec = chart_spec(chart)
+    options = embed_options()
+    options["actions"] = dict(NOTEBOOK_ACTIONS)
+    options.update(embed_opts or {})
+    options.update({key: _REQUIRED_EMBED_OPTIONS[key] for key in ("ast", "mode")})
+    title = spec.get("title")
+    label = title.get("text") if isinstance(title, Mapping) else title
+    label = label if isinstance(label, str) and label.strip() else "グラフ"
+    return (
+        f'<div class="chart" id="{chart_id}" role="img" aria-label="{esc(label)}"></div>'
+        f"{chart_script(chart_id, spec, options, _missing_note())}"
+        f"{_library_markup()}"
+    )
+
+
+def altair_renderer(spec: dict[str, Any], **metadata: Any) -> dict[str, str]:
+    """An Altair renderer (``alt.renderers.register``) that draws offline with the local bundle.
+
+    Altair's own ``html`` renderer loads the libraries from a CDN; this one uses
+    :func:`chart_markup`. *metadata* may hold ``embed_options``.
+    """
+    markup = chart_markup(spec, metadata.get("embed_options"))
+    return {"text/html": markup, "text/plain": "<Altair chart>"}
+
+
 @dataclass(frozen=True, eq=False)
 class Figure:
     """A chart with its title, text alternative (*description*) and data table (same numbers).
@@ -419,12 +572,11 @@ class Figure:
         graphic = (
             f'<div class="chart" id="{chart_id}" role="img" aria-label="{esc(self.description)}">'
             "</div>"
-            f"{chart_script(chart_id, spec, options, MISSING_LIBRARY_NOTES[current_mode()])}"
+            f"{chart_script(chart_id, spec, options, _missing_note())}"
         )
         return figure_html(chart_id, self.title, self.description, graphic, self.table_html())
 
     def _repr_mimebundle_(self, include: object = None, exclude: object = None) -> dict[str, Any]:
-        global _bundle_emitted
         chart_id = next_chart_id()
         output: dict[str, Any] = {
             FIGURE_MIMETYPE: self.payload(chart_id),
@@ -432,10 +584,8 @@ class Figure:
         }
         if current_mode() != REPORT_MODE:
             markup = self.to_html(chart_id)
-            if not _bundle_emitted:
-                markup = vega_bundle_script() + markup
-                _bundle_emitted = True
-            output["text/html"] = markup
+            library = _library_markup()
+            output["text/html"] = markup + library if bundle_is_served() else library + markup
         return output
 
     # No ``_repr_html_``: IPython would call it for the missing text/html of report mode.
@@ -563,6 +713,25 @@ def headlines_html(cards: Iterable[Headline]) -> str:
     return f'<div class="headlines">{"".join(card.to_html() for card in cards)}</div>'
 
 
+#: The cards' look in JupyterLab, where the report stylesheet is absent (interactive mode only;
+#: published pages take it from the template's report.css).
+NOTEBOOK_HEADLINE_CSS = (
+    "<style>"
+    ".headlines{display:grid;grid-template-columns:repeat(auto-fit,minmax(14rem,1fr));"
+    "gap:12px;margin:12px 0;}"
+    ".headline{border:1px solid #ccc;border-top:8px solid #0072B2;border-radius:8px;"
+    "padding:8px 16px 16px;background:#fff;color:#222;}"
+    ".headline p{margin:0;padding:0;}"
+    ".headline-label{font-weight:700;}"
+    ".headline-figure{line-height:1.2;margin:4px 0 !important;}"
+    ".headline-value{font-size:3rem;font-weight:700;font-variant-numeric:tabular-nums;}"
+    ".headline-unit{font-size:1.5rem;font-weight:700;margin-left:0.125em;}"
+    ".headline-denominator{color:#555;}"
+    ".headline-sentence{margin-top:4px !important;}"
+    "</style>"
+)
+
+
 @dataclass(frozen=True)
 class Headlines:
     """Display object for a row of :class:`Headline` cards."""
@@ -570,10 +739,13 @@ class Headlines:
     cards: Sequence[Headline]
 
     def _repr_html_(self) -> str:
-        return headlines_html(self.cards)
+        return self._repr_mimebundle_()["text/html"]
 
     def _repr_mimebundle_(self, include: object = None, exclude: object = None) -> dict[str, str]:
+        markup = headlines_html(self.cards)
+        if current_mode() != REPORT_MODE:
+            markup = NOTEBOOK_HEADLINE_CSS + markup
         return {
-            "text/html": headlines_html(self.cards),
+            "text/html": markup,
             "text/plain": " / ".join(card.label for card in self.cards),
         }

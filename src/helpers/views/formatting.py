@@ -6,6 +6,7 @@ show the same figure (1/16 is 6.3% in all three)."""
 from __future__ import annotations
 
 import datetime as dt
+import math
 import numbers
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -37,6 +38,8 @@ def format_number(value: float | int, *, percent: bool = False, decimals: int = 
     """
     if is_missing(value):
         return MISSING_TEXT
+    if not math.isfinite(value):
+        return "∞" if value > 0 else "−∞"
     if percent:
         return f"{_round_half_up(float(value) * 100, decimals):,.{decimals}f}%"
     if isinstance(value, numbers.Integral):
