@@ -35,7 +35,7 @@ validate: $(STAMP) ## Check the bundled data and report every problem
 system-deps: ## Install Debian's chromium and Japanese fonts for browser tests and PDFs (when missing)
 	@scripts/system-deps.sh
 
-test: compile system-deps ## Lint, check the import layers and run the whole test suite, browser tests included (set-up included)
+test: compile system-deps $(LAB_STAMP) ## Lint, check the import layers and run the whole test suite, browser tests included (set-up included)
 	$(BIN)/ruff check src tests notebooks scripts
 	$(BIN)/ruff format --check src tests notebooks scripts
 	$(BIN)/lint-imports

@@ -29,7 +29,12 @@ from nbconvert.preprocessors import Preprocessor
 from traitlets.config import Config
 
 from helpers.publish.files import write_text_atomic
-from helpers.publish.html import FIGURE_MIMETYPE, VEGA_LOADER_MIMETYPE, static_figure_html
+from helpers.publish.html import (
+    FIGURE_MIMETYPE,
+    NOTEBOOK_HEADLINE_CSS,
+    VEGA_LOADER_MIMETYPE,
+    static_figure_html,
+)
 from helpers.publish.sections import DropInapplicableSections
 from helpers.publish.svg import chart_svgs
 
@@ -144,6 +149,9 @@ class ReportHTMLExporter(HTMLExporter):
         settings.update(csp=CSP_PLACEHOLDER, css=_report_css())
         resources["plan_report"] = settings
         page, resources = super().from_notebook_node(nb, resources, **kw)
+        # headline cards of a notebook run in the project's JupyterLab bring their own style;
+        # the page has the report stylesheet
+        page = page.replace(NOTEBOOK_HEADLINE_CSS, "")
         styles = _STYLE.findall(page)
         # The placeholder in its attribute: data text can hold the placeholder's words, never
         # this markup (text and attributes are escaped, quotes included).
