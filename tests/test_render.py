@@ -463,8 +463,8 @@ def test_served_bundle_puts_a_small_loader_in_every_chart_output() -> None:
     render.serve_bundle()
     try:
         outputs = [
-            make_figure()._repr_html_(),
-            make_figure()._repr_html_(),
+            make_figure()._repr_mimebundle_()["text/html"],
+            make_figure()._repr_mimebundle_()["text/html"],
             render.chart_markup(alt.Chart(counts_table()).mark_point().encode(x="項目数:Q")),
         ]
     finally:
@@ -482,12 +482,10 @@ def test_served_bundle_puts_a_small_loader_in_every_chart_output() -> None:
 def test_report_mode_ignores_the_served_bundle() -> None:
     render.serve_bundle()
     try:
-        markup = make_figure()._repr_html_()
+        output = make_figure()._repr_mimebundle_()
     finally:
         render.serve_bundle(False)
-    assert (
-        "static/" not in markup and soup_of(markup).find("div", class_="chart")["id"] == "chart-1"
-    )
+    assert "text/html" not in output and output[render.FIGURE_MIMETYPE]["id"] == "chart-1"
 
 
 def test_charts_with_missing_and_infinite_numbers_display() -> None:
@@ -498,10 +496,10 @@ def test_charts_with_missing_and_infinite_numbers_display() -> None:
         .encode(x="x:N", y=alt.Y("y:Q", scale=alt.Scale(domain=[0, float("nan")])))
     )
     figure = render.Figure(chart, "欠けた値", "値の一部がありません。", data)
-    markup = figure._repr_html_()
-    spec = script_spec(soup_of(markup).find("script").string)
-    assert spec["encoding"]["y"]["scale"]["domain"] == [0, None]
-    cells = [td.text for td in soup_of(markup).find_all("td")]
+    payload = figure._repr_mimebundle_()[render.FIGURE_MIMETYPE]
+    json.dumps(payload, allow_nan=False)  # what a notebook stores must be valid JSON
+    assert payload["spec"]["encoding"]["y"]["scale"]["domain"] == [0, None]
+    cells = [td.text for td in soup_of(payload["table_html"]).find_all("td")]
     assert cells == ["1", "—", "∞"]
 
 
