@@ -475,3 +475,33 @@ def test_label_of_the_last_fiscal_year_end_parses_back() -> None:
     last = parse_jp_date("2999年度末")
     assert parse_jp_date(last.label) == parse_jp_date(last.label)
     assert parse_jp_date(last.label).end == last.end
+
+
+@pytest.mark.parametrize(
+    ("text", "end", "shown"),
+    [
+        ("平成26年3月末", date(2014, 3, 31), "平成26年3月末"),  # common in published sheets
+        ("平成26年3月末日", date(2014, 3, 31), "平成26年3月末日"),
+        ("2014年2月末", date(2014, 2, 28), "2014年2月末"),
+        ("平成24年度末現在", date(2013, 3, 31), "平成24年度末"),
+        ("平成26年3月31日時点", date(2014, 3, 31), "平成26年3月31日"),
+        ("平成32年度末", date(2021, 3, 31), "令和2年度末"),  # nominal: named in the era in force
+        ("平成31年5月1日", date(2019, 5, 1), "令和元年5月1日"),
+    ],
+)
+def test_as_of_forms_and_the_name_readers_see(text: str, end: date, shown: str) -> None:
+    parsed = parse_jp_date(text)
+    assert parsed.end == end
+    assert parsed.display_text == shown
+    assert parsed.text == text  # what was written is kept
+
+
+def test_month_end_is_the_last_day_of_that_month() -> None:
+    parsed = parse_jp_date("令和6年2月末")
+    assert (parsed.precision, parsed.start, parsed.end) == (
+        "day",
+        date(2024, 2, 29),
+        date(2024, 2, 29),
+    )
+    with pytest.raises(JpDateError):
+        parse_jp_date("平成26年13月末")

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import jupytext
 import nbformat
+import pandas as pd
 import papermill as pm
 import pytest
 
@@ -370,3 +371,76 @@ def test_the_build_tells_each_report_its_own_output(tmp_path: Path):
     )
     with pytest.raises(reportset.ConfigError, match="set by the build"):
         reportset.load_report_set(write_set(tmp_path, entry))
+
+
+# --- history ------------------------------------------------------------------------------
+
+
+def test_per_item_changes_name_each_move_between_evaluations():
+    plan = report.plan_context("k2", str(FIXTURE))
+    changes = plan.changes_figure()
+    page = html_of(changes)
+    assert 'class="report-figure"' in page  # the item-by-evaluation grid
+    tables_html = re.findall(r"<table.*?</table>", page, re.S)
+    listing = tables_html[-1]
+    assert listing.count("<tr>") - 1 == 8  # 8 moves over three evaluations, all improvements
+    assert "未達成→遅れはあるがおおむね達成" in listing and "令和3年度末→令和4年度末" in listing
+    assert "令和3年度末から令和5年度末までの評価で、6項目が改善しました" in text_of(changes)
+    # an earlier evaluation date shows only the moves up to that date
+    earlier = report.plan_context("k2", str(FIXTURE), as_of="令和4年度末").changes_figure()
+    assert "令和5年度末" not in text_of(earlier)
+    # plan 2 of the bundled data was evaluated once: the section is left out
+    assert isinstance(report.plan_context("2", str(DATA)).changes_figure(), NotApplicable)
+
+
+def test_changes_sentence_names_a_worsened_item():
+    from helpers.views import tables
+
+    history = pd.DataFrame(
+        {
+            "item_no": [1, 2],
+            "item_name": ["電子申請", "文書管理"],
+            "from_as_of": ["令和4年度末"] * 2,
+            "from_as_of_date": [pd.Timestamp("2023-03-31")] * 2,
+            "to_as_of": ["令和5年度末"] * 2,
+            "to_as_of_date": [pd.Timestamp("2024-03-31")] * 2,
+            "from_label": ["B", "A"],
+            "to_label": ["A", "C"],
+            "change": ["improved", "worsened"],
+            "change_label": ["改善", "後退"],
+        }
+    )
+    sentence = tables.status_changes_sentence(history)
+    assert sentence == (
+        "令和4年度末から令和5年度末までの評価で、「電子申請」の1項目が改善、"
+        "「文書管理」の1項目が後退しました。"
+    )
+
+
+def test_as_of_written_as_month_end_is_read():
+    plan = report.plan_context("2", str(DATA), as_of="平成25年3月末")
+    assert "19項目中14項目" in text_of(plan.headline())  # 平成25年3月末 = 平成24年度末
+
+
+def test_a_nominal_era_year_is_named_one_way_everywhere(tmp_path: Path):
+    import shutil
+
+    from helpers.data.city import inspect_folder
+
+    folder = tmp_path / "nominal"
+    shutil.copytree(FIXTURE, folder)
+    for name in ("statuses.csv", "reported.csv"):
+        path = folder / name
+        text = path.read_text(encoding="utf-8-sig").replace("令和2年度末", "平成32年度末")
+        path.write_text(text, encoding="utf-8")
+    warnings = [p for p in inspect_folder(folder).problems if p.code == "nominal_era_year"]
+    assert [(p.file, p.severity) for p in warnings] == [
+        ("statuses.csv", "warning"),  # once for the three rows that hold it
+        ("reported.csv", "warning"),
+    ]
+    assert "ほかに2行" in warnings[0].message
+    plan = report.plan_context("k1", str(folder))
+    shown = " ".join(
+        text_of(section()) for section in (plan.heading, plan.headline, plan.status_figure)
+    )
+    assert "令和2年度末" in shown and "平成32年度" not in shown

@@ -445,6 +445,21 @@ def _coerce_cell(text: str, column: Column) -> tuple[Any, Any, tuple[str, str] |
     return text, None, None
 
 
+def _nominal_problem(
+    raw: RawTable, index: int, header: str, text: str, date: JpDate, others: int
+) -> Problem:
+    """A warning for an era year past the end of its era, read in the era in force; one per
+    value and column, naming how many more rows hold the same value."""
+    more = f"（同じ値がほかに{others}行）" if others else ""
+    msg = (
+        f"「{text}」の{date.era}{date.era_year}年は実在しません。{date.display_text}として読み、"
+        f"報告書にも{date.display_text}と表示します{more} "
+        f"(era year past the end of its era; read and shown as {date.display_text})"
+    )
+    row = raw.row_numbers[index]
+    return Problem(raw.file, row, header, text, msg, "nominal_era_year", "warning")
+
+
 def coerce_table(raw: RawTable) -> tuple[TypedTable, list[Problem]]:
     """Type every cell of ``raw`` by its column contract; report empty required and bad cells."""
     problems: list[Problem] = []
@@ -458,6 +473,7 @@ def coerce_table(raw: RawTable) -> tuple[TypedTable, list[Problem]]:
         if column.name in raw.headers:
             idx = raw.headers.index(column.name)
             header = raw.header_text[idx]
+            nominal: dict[str, tuple[int, JpDate, list[int]]] = {}
             for i, row in enumerate(raw.rows):
                 text = row[idx]
                 if text is not None and column.kind == "quantity" and is_no_value(text):
@@ -483,8 +499,15 @@ def coerce_table(raw: RawTable) -> tuple[TypedTable, list[Problem]]:
                 value, date, bad = _coerce_cell(text, column)
                 if bad is not None:
                     problems.append(Problem(raw.file, raw.row_numbers[i], header, text, *bad))
+                if date is not None and date.display_text != text:
+                    # one name per date in every report: 平成32年度末 is shown as 令和2年度末
+                    value = date.display_text
+                    if date.nominal:
+                        nominal.setdefault(text, (i, date, []))[2].append(i)
                 values[i] = value
                 parsed[i] = date
+            for written, (first, read, rows) in nominal.items():
+                problems.append(_nominal_problem(raw, first, header, written, read, len(rows) - 1))
         columns[column.name] = values
         if column.kind == "date":
             dates[column.name] = parsed

@@ -118,12 +118,14 @@ _CORE = re.compile(
     (?:(?P<era>明治|大正|昭和|平成|令和|[MTSHR])(?P<era_year>元|\d{1,3})|(?P<western>\d{4}))
     (?:
         (?P<fiscal>年度)(?P<fiscal_end>末)?
-      | 年(?:(?P<month_k>\d{1,2})月(?:(?P<day_k>\d{1,2})日)?)?
+      | 年(?:(?P<month_k>\d{1,2})月(?:(?P<day_k>\d{1,2})日|(?P<month_end>末日?))?)?
       | (?P<sep>[./-])(?P<month_s>\d{1,2})(?:(?P=sep)(?P<day_s>\d{1,2}))?
     )?
     """,
     re.VERBOSE,
 )
+_AS_OF_SUFFIX = re.compile(r"(?:現在|時点)$")
+"""Words evaluation dates are often written with ("平成24年度末現在"): they change nothing."""
 _WITH_ALTERNATIVE = re.compile(r"(?P<main>[^()]+)(?:\((?P<alt>[^()]+)\))?")
 _ERA_LIKE = re.compile(r"(?P<prefix>[^\W\d_]+?)(?:元|\d)")
 
@@ -266,6 +268,15 @@ class JpDate:
         return f"{self.era}{_era_year_text(self.era_year)}{suffix}"
 
     @property
+    def display_text(self) -> str:
+        """The date as a reader should see it: as written (without a trailing 現在 or 時点),
+        except an era year past the end of its era (平成32年度末), which is named in the era in
+        force (令和2年度末)."""
+        if self.nominal:
+            return self._derived_era_text() or self.western
+        return _AS_OF_SUFFIX.sub("", self.text.strip()) or self.text
+
+    @property
     def label(self) -> str:
         """Both forms for display: 平成23年1月 (2011年1月), 平成24年度 (2012).
 
@@ -356,6 +367,8 @@ def _parse_core(text: str, core: str, max_year: int = MAX_YEAR) -> JpDate:
         precision = "year"
     month = int(month_text) if month_text else None
     day = int(day_text) if day_text else None
+    if groups["month_end"] and month is not None:
+        precision = "day"  # 3月末: the last day of that month
 
     era: _Era | None = None
     era_year: int | None = None
@@ -374,6 +387,8 @@ def _parse_core(text: str, core: str, max_year: int = MAX_YEAR) -> JpDate:
         raise _error(text, f"{year}年は対象外です (year outside {MIN_YEAR}..{MAX_YEAR})")
     if month is not None and not 1 <= month <= 12:
         raise _error(text, f"{month}月はありません (month must be 1..12)")
+    if groups["month_end"] and month is not None and 1 <= month <= 12:
+        day = _month_end(year, month).day
     try:
         start, end = _span(precision, year, month, day)
     except ValueError as exc:
@@ -445,7 +460,7 @@ def parse_jp_date(text: str) -> JpDate:
     if not isinstance(text, str):
         raise TypeError(f"parse_jp_date expects str, got {type(text).__name__}")
     written = text.strip()
-    normalised = _normalise(text)
+    normalised = _AS_OF_SUFFIX.sub("", _normalise(text))
     if not normalised:
         raise _error(text, "日付が空です (empty date)")
     match = _WITH_ALTERNATIVE.fullmatch(normalised)

@@ -53,6 +53,7 @@ PROBLEM_CODES: dict[str, str] = {
     "not_boolean": "a 1/0 column holds something else",
     "bad_fiscal_year": "a fiscal year cannot be read",
     "bad_date": "a date cannot be read or does not exist",
+    "nominal_era_year": "an era year past its era's end (平成32年度), read in the era in force",
     "not_allowed": "a value outside the column's allowed values",
     "cell_too_long": "a cell is longer than the documented limit",
     "bad_identifier": "a plan ID holds a character a file name or link cannot (space, :, / …)",

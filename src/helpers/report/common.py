@@ -46,25 +46,28 @@ def paragraph_markup(text: str) -> Markup:
 
 @dataclass(frozen=True)
 class Stack:
-    """Several display objects shown as one section output, in order (e.g. a sentence that
-    explains the city's own levels, then the figure)."""
+    """Several display objects shown as one section's outputs, in order (e.g. a sentence that
+    explains the city's own levels, then the figure).
+
+    As the result of a cell, IPython calls :meth:`_ipython_display_`, which displays every part
+    as its own output, so a figure keeps its own output type (drawn as SVG by the exporter).
+    """
 
     parts: tuple[Any, ...]
 
     def _ipython_display_(self) -> None:
-        """In a notebook each part is its own output: a figure stays a figure (its JSON is
-        drawn at export, see ``helpers.publish.html``), not HTML glued to a sentence."""
         from IPython.display import display
 
         for part in self.parts:
             display(part)
 
     def _repr_mimebundle_(self, include: object = None, exclude: object = None) -> dict[str, str]:
+        """The parts' HTML joined (for tests and tools outside IPython; interactive mode)."""
         html_parts, texts = [], []
         for part in self.parts:
             bundle = part._repr_mimebundle_()
             data = bundle[0] if isinstance(bundle, tuple) else bundle
-            html_parts.append(data["text/html"])
+            html_parts.append(data.get("text/html", ""))
             texts.append(data.get("text/plain", ""))
         return {"text/html": "".join(html_parts), "text/plain": "\n".join(texts)}
 
@@ -113,7 +116,7 @@ def parse_as_of(value: str | None) -> tuple[pd.Timestamp | None, str | None]:
         written = parse_jp_date(text)
     except JpDateError as error:
         raise ReportParameterError(f"評価時点 as_of: {error}") from error
-    return pd.Timestamp(written.end), text
+    return pd.Timestamp(written.end), written.display_text
 
 
 def plan_row(city: CityData, plan_id: str) -> pd.Series:

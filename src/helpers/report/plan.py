@@ -28,7 +28,7 @@ from helpers.report.common import (
     timeline_figure_or_note,
     with_city,
 )
-from helpers.views import labels, metrics, sentences, tables
+from helpers.views import charts, labels, metrics, sentences, tables
 from helpers.views.formatting import is_missing, text_or_none
 
 REPORT_TITLE_SUFFIX = "評価報告書"
@@ -73,6 +73,13 @@ class PlanReport:
 
     def _statuses(self) -> pd.DataFrame:
         return self.city.statuses.loc[self.city.statuses["plan_id"] == self.plan_id]
+
+    def _statuses_until(self) -> pd.DataFrame:
+        """The plan's evaluations on or before the report's evaluation date."""
+        statuses = self._statuses()
+        if self.as_of is None:
+            return statuses
+        return statuses.loc[statuses["as_of_date"] <= self.as_of]
 
     def _rows(self) -> pd.DataFrame:
         return self.achievement_df.loc[self.achievement_df["plan_id"] == self.plan_id]
@@ -265,11 +272,35 @@ class PlanReport:
         """Rates at each evaluation date, when the plan was evaluated more than once."""
         if (skip := self._not_evaluated()) is not None:
             return skip
-        dates = self._statuses()["as_of"].dropna().unique()
+        statuses = self._statuses_until()
+        dates = statuses["as_of"].dropna().unique()
         if len(dates) < 2:
             return not_applicable(f"{self.name}の評価は{dates[0]}の1回だけです。")
-        rates = metrics.rates_over_time(self._items(), self._statuses(), self.scale)
+        rates = metrics.rates_over_time(self._items(), statuses, self.scale)
         return figure_of("rates_over_time", rates)
+
+    def changes_figure(self) -> Any:
+        """Which items moved from which level to which between evaluations: a grid of every
+        item's status at each evaluation (↑/↓ where it changed) and a list of the changes."""
+        if (skip := self._not_evaluated()) is not None:
+            return skip
+        statuses = self._statuses_until()
+        snapshots = metrics.status_snapshots(self._items(), statuses, self.scale)
+        if not charts.has_history(snapshots):
+            return not_applicable(f"{self.name}の項目は1回しか評価されていません。")
+        history = metrics.status_history(self._items(), statuses, self.scale)
+        changes = tables.status_changes_table(history)
+        listing: Table | Markup = (
+            Table(changes, f"{self.name}：前回の評価から取組状況が変わった項目")
+            if not changes.empty
+            else note_markup("前回の評価から取組状況が変わった項目はありません。")
+        )
+        legend = "図の↑は直前の評価より良くなった区分、↓は悪くなった区分を表します。"
+        return stack(
+            paragraph_markup(tables.status_changes_sentence(history) + legend),
+            figure_of("status_history", snapshots),
+            listing,
+        )
 
     def item_table(self) -> Table | Markup:
         """Every item with its target, status and description (or plan 1's measures)."""

@@ -136,3 +136,40 @@ def glossary_table(glossary: pd.DataFrame) -> pd.DataFrame:
             definition += f"別の呼び方：{'、'.join(aliases)}。"
         rows.append({"用語": shown, "説明": definition})
     return pd.DataFrame(rows, columns=["用語", "説明"])
+
+
+def status_changes_table(history: pd.DataFrame) -> pd.DataFrame:
+    """Items whose status changed between two consecutive evaluations
+    (:func:`helpers.views.metrics.status_history` rows), one row per change."""
+    changed = history.loc[history["change"] != "unchanged"]
+    rows = [
+        {
+            "項目": f"{int(row['item_no'])} {row['item_name']}",
+            "評価の時点": f"{row['from_as_of']}→{row['to_as_of']}",
+            "取組状況": f"{row['from_label']}→{row['to_label']}",
+            "変化": row["change_label"],
+        }
+        for _, row in changed.iterrows()
+    ]
+    return pd.DataFrame(rows, columns=["項目", "評価の時点", "取組状況", "変化"])
+
+
+def status_changes_sentence(history: pd.DataFrame) -> str:
+    """One sentence: how many items moved up or down between the first and last evaluation,
+    naming them when few."""
+    if history.empty:
+        return "評価が1回だけのため、取組状況の変化はありません。"
+    first = history.sort_values("from_as_of_date", kind="stable").iloc[0]["from_as_of"]
+    last = history.sort_values("to_as_of_date", kind="stable").iloc[-1]["to_as_of"]
+    parts = []
+    for change in ("improved", "worsened"):
+        items = history.loc[history["change"] == change, "item_name"].drop_duplicates()
+        if items.empty:
+            continue
+        label = labels.CHANGE_LABELS[change]
+        names = "".join(f"「{name}」" for name in items) if len(items) <= 3 else ""
+        names = f"{names}の" if names else ""
+        parts.append(f"{names}{len(items)}{labels.ITEMS_UNIT}が{label}")
+    if not parts:
+        return f"{first}から{last}までの評価で、取組状況が変わった項目はありません。"
+    return f"{first}から{last}までの評価で、{'、'.join(parts)}しました。"
