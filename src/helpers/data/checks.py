@@ -499,7 +499,7 @@ def coerce_table(raw: RawTable) -> tuple[TypedTable, list[Problem]]:
                 value, date, bad = _coerce_cell(text, column)
                 if bad is not None:
                     problems.append(Problem(raw.file, raw.row_numbers[i], header, text, *bad))
-                if date is not None and date.display_text != text:
+                if isinstance(date, JpDate) and date.display_text != text:
                     # one name per date in every report: 平成32年度末 is shown as 令和2年度末
                     value = date.display_text
                     if date.nominal:
