@@ -139,6 +139,7 @@ def test_plan_2_report_matches_the_document(built: Path):
         "概ね9割",
     ):
         assert expected in text, expected
+    assert "指標の達成状況" not in text  # a plan without indicators shows no indicator section
     statuses = re.findall(r"(?<![一未])(達成|一部達成|未達成)", text)
     assert statuses  # the item table names every status
 

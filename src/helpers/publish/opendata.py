@@ -9,6 +9,10 @@
   and evaluation; an item never evaluated has one row with an empty status).
 * ``events.csv``: the timeline, with the fiscal year derived from each date and the plan period
   the event falls in.
+* ``indicators.csv`` (only for data with indicators): one row per indicator and fiscal year with
+  an actual, with the computed rating (by the plan's own rule), the published one where the
+  source gives it, and why; an indicator measured in series has a row for the whole indicator
+  (``row_kind`` ``indicator``, ``series`` empty) and one per series.
 * ``columns.csv``: what every column of the files above means, in Japanese.
 
 Files are UTF-8 with a byte order mark (Excel on Japanese Windows then reads them correctly),
@@ -33,6 +37,7 @@ import pandas as pd
 
 from helpers.data.dates import fiscal_year_label
 from helpers.publish.files import write_bytes_atomic
+from helpers.views import indicators as indicator_views
 from helpers.views import labels, metrics
 
 ACHIEVEMENT_LEADING: tuple[str, ...] = metrics.ACHIEVEMENT_COLUMNS[:8]
@@ -71,6 +76,37 @@ EVENT_COLUMNS: tuple[str, ...] = (
     "note",
 )
 
+INDICATOR_COLUMNS: tuple[str, ...] = (
+    "plan_id",
+    "indicator_id",
+    "series",
+    "row_kind",
+    "name",
+    "unit",
+    "direction",
+    "goal_no",
+    "item_no",
+    "rule",
+    "fiscal_year",
+    "fiscal_year_label",
+    "baseline",
+    "baseline_fy",
+    "target",
+    "target_fy",
+    "year_target",
+    "value",
+    "value_status",
+    "progress",
+    "ratio",
+    "rating",
+    "rating_label",
+    "published_rating",
+    "agrees",
+    "reason",
+    "note",
+)
+"""The contract of indicators.csv, in order."""
+
 PUBLISHED_BREAKDOWNS: tuple[str, ...] = ("all", "target:")
 """Breakdowns published in achievement.csv: the whole plan and each target level."""
 
@@ -93,10 +129,42 @@ COLUMN_LABELS: dict[str, str] = {
     "period_plan_name": "計画期間(計画)",
     "in_chart": "年表に掲載",
     "plan_name": "計画",
+    "indicator_id": "指標ID",
+    "series": "系列(空欄は指標全体)",
+    "row_kind": "行の種類",
+    "name": "指標名",
+    "unit": "単位",
+    "direction": "方向",
+    "goal_no": "重点目標番号",
+    "rule": "評価基準",
+    "baseline": "基準値",
+    "baseline_fy": "基準年度(西暦)",
+    "target": "目標値",
+    "target_fy": "目標年度(西暦)",
+    "year_target": "その年度の目標値",
+    "value_status": "速報・確定",
+    "progress": "進捗(策定時から目標値までの割合)",
+    "ratio": "達成率",
+    "rating": "評価(計算)",
+    "rating_label": "評価(計算、表示名)",
+    "published_rating": "公表された評価",
+    "agrees": "計算と公表の一致",
+    "reason": "評価の理由",
 }
 """Japanese meaning of every published column (labels.COLUMNS plus the open-data extras)."""
 
 BREAKDOWN_NOTE = "all: 計画全体 / target:<取組目標>: 取組目標別"
+
+CODE_NOTES: dict[tuple[str, str], str] = {
+    ("indicators.csv", "direction"): "higher: 高いほど良い / lower: 低いほど良い",
+    ("indicators.csv", "value_status"): "final: 確定 / preliminary: 速報 (空欄は確定として扱う)",
+    ("indicators.csv", "row_kind"): "indicator: 指標全体の評価 / series: 系列ごとの値と評価",
+    ("indicators.csv", "rule"): "city.yaml の indicator_rules のID",
+    ("indicators.csv", "progress"): "(実績値−基準値)÷(目標値−基準値)。1 = 100%",
+    ("indicators.csv", "ratio"): "達成率の評価基準で計算した達成率。1 = 100%",
+    ("indicators.csv", "value"): "指標の単位での値。空欄は実績値なし",
+}
+"""What the codes and numbers of some published columns mean (columns.csv notes)."""
 
 FORMULA_TRIGGERS: frozenset[str] = frozenset("=+-@\t\r\n\0＝＋－＠")
 """First characters that make a spreadsheet read a cell as a formula (OWASP CSV injection)."""
@@ -189,6 +257,26 @@ def events_table(city: Any) -> pd.DataFrame:
     return events[list(EVENT_COLUMNS)].reset_index(drop=True)
 
 
+def indicators_table(city: Any) -> pd.DataFrame:
+    """indicators.csv: every plan's indicators rated in every fiscal year with an actual."""
+    frames = [
+        indicator_views.indicator_ratings(city, str(plan_id)) for plan_id in city.plans["plan_id"]
+    ]
+    frames = [f for f in frames if not f.empty]
+    if not frames:
+        return pd.DataFrame(columns=list(INDICATOR_COLUMNS))
+    rated = pd.concat(frames, ignore_index=True)
+    rated["fiscal_year_label"] = [fiscal_year_label(int(y)) for y in rated["fiscal_year"]]
+    for column in ("ratio", "progress"):
+        rated[column] = [
+            None if v is None or pd.isna(v) or v in (float("inf"), float("-inf")) else float(v)
+            for v in rated[column]
+        ]
+        rated[column] = rated[column].astype("float64")
+    rated["agrees"] = rated["agrees"].astype("boolean")
+    return rated[list(INDICATOR_COLUMNS)].reset_index(drop=True)
+
+
 def _is_text_column(series: pd.Series) -> bool:
     """Whether a column holds text (formulas are neutralised there), not numbers or flags."""
     dtype = series.dtype
@@ -199,8 +287,10 @@ def _is_text_column(series: pd.Series) -> bool:
     )
 
 
-def _column_note(column: str, series: pd.Series) -> str | None:
+def _column_note(column: str, series: pd.Series, file: str = "") -> str | None:
     notes = [BREAKDOWN_NOTE] if column == "breakdown" else []
+    if (file, column) in CODE_NOTES:
+        notes.append(CODE_NOTES[(file, column)])
     if _is_text_column(series):
         notes.append(FORMULA_NOTE)
     return " / ".join(notes) or None
@@ -216,7 +306,7 @@ def columns_table(tables: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
             "file": file,
             "column": column,
             "label": COLUMN_LABELS.get(column, ""),
-            "note": _column_note(column, frame[column]),
+            "note": _column_note(column, frame[column], file),
         }
         for file, frame in tables.items()
         for column in frame.columns
@@ -272,6 +362,8 @@ def open_data_tables(city: Any) -> dict[str, pd.DataFrame]:
         "items.csv": items_table(city),
         "events.csv": events_table(city),
     }
+    if not city.indicators.empty:
+        tables["indicators.csv"] = indicators_table(city)
     return {**tables, "columns.csv": columns_table(tables)}
 
 

@@ -28,6 +28,7 @@ from helpers.report.common import (
     timeline_figure_or_note,
     with_city,
 )
+from helpers.report.indicators import indicators_output
 from helpers.views import charts, labels, metrics, sentences, tables
 from helpers.views.formatting import is_missing, text_or_none
 
@@ -301,6 +302,10 @@ class PlanReport:
             figure_of("status_history", snapshots),
             listing,
         )
+
+    def indicators(self) -> Any:
+        """The plan's indicators rated by its own rule; nothing when the plan has none."""
+        return indicators_output(self.city, self.plan, self.name, self.as_of)
 
     def item_table(self) -> Table | Markup:
         """Every item with its target, status and description (or plan 1's measures)."""

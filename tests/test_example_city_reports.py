@@ -1,0 +1,133 @@
+"""The fictional example city (data/example-city, 架空市) built with the README's command and
+opened in Debian's Chromium with the network blocked, like the bundled reports: offline, every
+chart drawn, no serious accessibility violation, marked 架空 on every page, its indicator
+section and open data as documented."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import subprocess
+import sys
+from html.parser import HTMLParser
+from pathlib import Path
+
+import browser_kit as browser
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+ARTIFACTS = ROOT / "tests" / "artifacts"
+CONFIG = ROOT / "notebooks" / "example-city.yaml"
+REPORTS = ("index", "plan-1", "plan-2")
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    reports = tmp_path_factory.mktemp("example-city")
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "helpers",
+            "build",
+            "--config",
+            str(CONFIG),
+            "--reports-dir",
+            str(reports),
+            "--jobs",
+            "2",
+            "--no-pdf",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    return reports
+
+
+class _Text(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.parts: list[str] = []
+        self._skip = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in {"script", "style"}:
+            self._skip += 1
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in {"script", "style"}:
+            self._skip -= 1
+
+    def handle_data(self, data: str) -> None:
+        if not self._skip:
+            self.parts.append(data)
+
+
+def visible_text(path: Path) -> str:
+    parser = _Text()
+    parser.feed(path.read_text(encoding="utf-8"))
+    return re.sub(r"\s+", " ", " ".join(parser.parts))
+
+
+@pytest.mark.parametrize("name", REPORTS)
+def test_example_report_works_offline_in_chromium(built: Path, name: str) -> None:
+    check = browser.check_report(built / f"{name}.html")
+    assert check.ok, check.summary()
+    if name != "index":
+        assert check.chart_containers >= 3
+    for width in (1280, 375):
+        browser.screenshot(
+            built / f"{name}.html",
+            ARTIFACTS / f"example-city-{name}-{width}.png",
+            viewport={"width": width, "height": 900},
+        )
+
+
+@pytest.mark.parametrize("name", REPORTS)
+def test_every_page_says_the_city_is_fictional(built: Path, name: str) -> None:
+    page = (built / f"{name}.html").read_text(encoding="utf-8")
+    title = re.search(r"<title>(.*?)</title>", page, re.S)
+    assert title and "架空" in title.group(1)
+    assert "架空の例" in visible_text(built / f"{name}.html")
+
+
+def test_plan_2_shows_its_indicators_rated_and_the_disagreement(built: Path) -> None:
+    text = visible_text(built / "plan-2.html")
+    for expected in (
+        "指標の達成状況",
+        "令和6年度の実績値で、第2期計画の7つの指標を評価しました。",
+        "評価基準「目標の達成度(4段階)」の段階",
+        "評価基準「基準値からの変化(5段階)」の段階",
+        "指標の評価の内訳(令和6年度)",
+        "2-2 窓口の平均待ち時間(低いほど良い)",
+        "公表された評価と計算した評価が異なる指標",
+        "公表時の評価は速報値 23,800件による",
+        "この年度の実績値がないため「−」",
+        "系列の評価(小学生 B、中学生 C)のうち最も低い評価で「C」",
+        "重点目標別の指標の評価(令和6年度)",
+        "指標の推移(令和6年度まで)",
+    ):
+        assert expected in text, expected
+
+
+def test_plan_1_rates_by_movement_from_the_baseline(built: Path) -> None:
+    text = visible_text(built / "plan-1.html")
+    assert "策定時からの変化(4段階)" in text
+    assert "実績値 85.0% は基準値 92.0% から7.0ポイント悪化し" in text
+    assert "すべてこの報告書で計算した評価と一致しています" in text
+
+
+def test_open_data_holds_the_indicators(built: Path) -> None:
+    raw = (built / "data" / "indicators.csv").read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"))))
+    assert {r["plan_id"] for r in rows} == {"1", "2"}
+    columns = (built / "data" / "columns.csv").read_bytes().decode("utf-8-sig")
+    assert "indicators.csv,rating,評価(計算)" in columns

@@ -1,0 +1,292 @@
+"""Indicator charts (helpers.views.indicator_charts), the plan report's indicator section
+(helpers.report.indicators) and indicators.csv in the open data."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from helpers import report
+from helpers.data import load_city
+from helpers.publish import opendata
+from helpers.publish.html import Figure, Table
+from helpers.publish.sections import NotApplicable
+from helpers.report.common import Stack
+from helpers.views import indicator_charts as ic
+from helpers.views import indicators as iv
+from helpers.views import theme
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLE = ROOT / "data" / "example-city"
+BUNDLED = ROOT / "data" / "higashiyamato"
+GUNMA = ROOT / "tests" / "fixtures" / "gunma_indicators"
+
+
+@pytest.fixture(scope="module")
+def city():
+    return load_city(EXAMPLE)
+
+
+@pytest.fixture(scope="module")
+def ratings(city):
+    return iv.indicator_ratings(city, "2")
+
+
+def html_of(obj) -> str:
+    bundle = obj._repr_mimebundle_()
+    return (bundle[0] if isinstance(bundle, tuple) else bundle)["text/html"]
+
+
+def text_of(obj) -> str:
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html_of(obj)))
+
+
+def layers_of(spec: dict) -> list[dict]:
+    """Every unit spec of a (faceted, layered) chart spec."""
+    found, stack = [], [spec]
+    while stack:
+        node = stack.pop()
+        if "mark" in node:
+            found.append(node)
+        stack.extend(node.get("layer", []))
+        if "spec" in node:
+            stack.append(node["spec"])
+    return found
+
+
+# --- charts ---------------------------------------------------------------------------------
+
+
+def test_trend_has_a_panel_per_indicator_with_baseline_and_target(city) -> None:
+    points = iv.trend_points(city, "2", 2024)
+    spec = ic.trend_chart(points).to_dict()
+    panels = {row["panel"] for row in spec["datasets"][spec["data"]["name"]]}
+    assert (
+        len(panels)
+        == city.indicators.loc[city.indicators["plan_id"] == "2", "indicator_id"].nunique()
+    )
+    lower = [p for p in panels if p.startswith("2-2 ") or p.startswith("2-7 ")]
+    assert lower and all("低いほど良い" in p for p in lower)
+    assert spec["facet"]["field"] == "panel" and spec["columns"] == 2
+    assert spec["resolve"]["scale"]["y"] == "independent"
+    marks = [layer["mark"]["type"] for layer in layers_of(spec)]
+    assert marks.count("rule") == 1 and "line" in marks and "text" in marks
+    assert "reverse" not in json.dumps(spec)  # lower-is-better is not turned upside down
+    kinds = {row["kind"] for row in spec["datasets"][spec["data"]["name"]]}
+    assert kinds == {"actual", "baseline", "target", "year_target"}
+
+
+def test_trend_words_and_table(city) -> None:
+    points = iv.trend_points(city, "2", 2024)
+    assert ic.trend_title(points) == "指標の推移(令和6年度まで)"
+    sentence = ic.trend_description(points)
+    assert sentence.count("。") == 1
+    assert (
+        "8本の指標" in sentence
+        and "策定時より悪いものが1本(情報モラル学習の受講率(中学生))" in sentence
+    )
+    table = ic.trend_table(points)
+    assert list(table.columns[:4]) == ["指標", "系列", "方向", "基準値"]
+    assert {"令和4年度", "令和5年度", "令和6年度", "目標値", "年度目標"} <= set(table.columns)
+    telework = table.loc[table["指標"] == "2-6 テレワークを行った職員の割合"].iloc[0]
+    assert telework["令和6年度"] == "33.0%(速報)"
+    assert telework["基準値"] == "5.0%(令和3年度)"
+
+
+def test_distribution_lists_every_level_and_colours_missing_grey(city, ratings) -> None:
+    dist = iv.rating_distribution(ratings, city.indicator_rules, 2024)
+    spec = ic.distribution_chart(dist).to_dict()
+    data = spec["datasets"][spec["data"]["name"]]
+    assert [r["label"] for r in data if r["rule"] == "ratio4"] == ["A", "B", "C", "D", "−"]
+    colours = dict(
+        zip(
+            spec["spec"]["layer"][0]["encoding"]["color"]["scale"]["domain"],
+            spec["spec"]["layer"][0]["encoding"]["color"]["scale"]["range"],
+            strict=True,
+        )
+    )
+    assert colours["ratio4|−"] == theme.UNRATED_COLOUR
+    assert colours["ratio4|A"] != colours["ratio4|D"]
+    assert "row" in spec["facet"] or "row" in spec.get("encoding", {})  # one panel per rule
+    sentence = ic.distribution_description(dist)
+    assert sentence.startswith("令和6年度の7指標の評価は、")
+    assert "目標の達成度(4段階)で評価した6指標がA 0、B 4、C 1、D 0、− 1" in sentence
+    table = ic.distribution_table(dist)
+    assert list(table.columns) == ["評価基準", "評価", "指標数", "割合"]
+    assert table["指標数"].sum() == 7
+
+
+def test_text_labels_carry_every_level(city, ratings) -> None:
+    """Colour is never the only cue: every bar and segment names its level and count."""
+    by_goal = iv.ratings_by_goal(ratings, city.indicator_rules, 2024)
+    spec = ic.by_goal_chart(by_goal).to_dict()
+    data = spec["datasets"][spec["data"]["name"]]
+    assert sorted(r["text"] for r in data) == ["A 1", "B 2", "B 2", "C 1", "− 1"]
+    assert "行かない窓口" in ic.by_goal_description(by_goal)
+    table = ic.by_goal_table(by_goal)
+    assert table["指標数"].sum() == 7
+
+
+def test_level_colours_run_from_blue_to_vermillion() -> None:
+    assert ic.level_colour(0, 4) == "#0072B2" and ic.level_colour(3, 4) == "#D55E00"
+    assert ic.level_colour(0, 4, missing=True) == theme.UNRATED_COLOUR
+    assert ic.level_colour(6, 7) == "#D55E00"  # more levels than palettes still end in vermillion
+
+
+def test_charts_of_a_real_published_evaluation() -> None:
+    gunma = load_city(GUNMA)
+    points = iv.trend_points(gunma, "4", 2019)
+    assert ic.trend_title(points) == "指標の推移(令和元年度まで)"
+    ic.trend_chart(points).to_dict()  # valid Vega-Lite (Altair validates)
+    ratings = iv.indicator_ratings(gunma, "4")
+    dist = iv.rating_distribution(ratings, gunma.indicator_rules, 2019)
+    assert dist.set_index("level")["count"].to_dict() == {
+        "達成A": 0,
+        "前進B": 1,
+        "横ばいC": 3,
+        "後退D": 0,
+        "−": 0,
+    }
+
+
+# --- the report section ---------------------------------------------------------------------
+
+
+def parts_of(section) -> list:
+    out = []
+    for part in section.parts if isinstance(section, Stack) else (section,):
+        out.extend(parts_of(part) if isinstance(part, Stack) else [part])
+    return out
+
+
+def test_plan_report_indicator_section(tmp_path: Path) -> None:
+    plan = report.plan_context(plan_id="2", data_dir=str(EXAMPLE))
+    section = plan.indicators()
+    parts = parts_of(section)
+    figures = [p for p in parts if isinstance(p, Figure)]
+    assert [f.title for f in figures] == [
+        "指標の評価の内訳(令和6年度)",
+        "重点目標別の指標の評価(令和6年度)",
+        "指標の推移(令和6年度まで)",
+    ]
+    tables = {p.caption: p.df for p in parts if isinstance(p, Table)}
+    main = tables["第2期計画の指標の評価(令和6年度)"]
+    assert list(main.columns) == [
+        "指標",
+        "策定時",
+        "前年度",
+        "現状値",
+        "目標値",
+        "進捗",
+        "評価",
+        "公表評価",
+    ]
+    row = main.set_index("指標").loc["2-3 電子申請の件数"]
+    assert (row["現状値"], row["評価"], row["公表評価"]) == ("24,010件", "B", "C")
+    assert main.set_index("指標").loc["2-2 窓口の平均待ち時間(低いほど良い)", "評価"] == "A"
+    assert main.set_index("指標").loc["2-5 デジタル化に満足している市民の割合", "現状値"] == "—"
+    assert (
+        "年度目標 80.0%"
+        in main.set_index("指標").loc["2-1 オンラインで申請できる手続の割合", "目標値"]
+    )
+    differ = tables["公表された評価と計算した評価が異なる指標"]
+    assert differ[["年度", "指標", "公表された評価", "計算した評価"]].values.tolist() == [
+        ["令和6年度", "2-3 電子申請の件数", "C", "B"]
+    ]
+    assert "速報値" in differ.iloc[0]["備考(出典の注記)"]
+    text = text_of(section)
+    assert "令和6年度の実績値で、第2期計画の7つの指標を評価しました。" in text
+    assert "評価基準「目標の達成度(4段階)」の段階" in text
+    assert "1件がこの報告書で計算した評価と異なります" in text
+
+
+def test_plan_with_only_agreeing_published_ratings_says_so() -> None:
+    plan = report.plan_context(plan_id="1", data_dir=str(EXAMPLE))
+    text = text_of(plan.indicators())
+    assert "すべてこの報告書で計算した評価と一致しています" in text
+    assert "重点目標別" not in text  # plan 1's indicators name no goal
+
+
+def test_as_of_chooses_the_evaluation_year() -> None:
+    plan = report.plan_context(plan_id="2", data_dir=str(EXAMPLE), as_of="令和5年度末")
+    tables = {p.caption: p.df for p in parts_of(plan.indicators()) if isinstance(p, Table)}
+    main = tables["第2期計画の指標の評価(令和5年度)"]
+    assert main.set_index("指標").loc["2-1 オンラインで申請できる手続の割合", "評価"] == "A"
+
+
+def test_plan_without_indicators_shows_nothing() -> None:
+    for plan_id in ("1", "2"):
+        section = report.plan_context(plan_id=plan_id, data_dir=str(BUNDLED)).indicators()
+        assert isinstance(section, NotApplicable)
+
+
+def test_indicators_without_any_actual_yet(tmp_path: Path) -> None:
+    import shutil
+
+    folder = tmp_path / "city"
+    shutil.copytree(EXAMPLE, folder)
+    header = (folder / "actuals.csv").read_text(encoding="utf-8").splitlines()[0]
+    (folder / "actuals.csv").write_text(header + "\n", encoding="utf-8")
+    section = report.plan_context(plan_id="2", data_dir=str(folder)).indicators()
+    text = text_of(section)
+    assert "7つの指標には、まだ実績値の記録がありません。" in text
+    tables = [p for p in parts_of(section) if isinstance(p, Table)]
+    assert any(list(t.df.columns) == ["指標", "方向", "策定時", "目標値"] for t in tables)
+
+
+# --- open data ------------------------------------------------------------------------------
+
+
+def read_csv(data: bytes) -> list[dict[str, str]]:
+    return list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))
+
+
+def test_indicators_csv_contract(city) -> None:
+    files = opendata.open_data_files(city)
+    assert list(files) == [
+        "achievement.csv",
+        "items.csv",
+        "events.csv",
+        "indicators.csv",
+        "columns.csv",
+    ]
+    raw = files["indicators.csv"]
+    assert raw.startswith(b"\xef\xbb\xbf") and b"\r\n" in raw
+    head = next(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
+    assert tuple(head) == opendata.INDICATOR_COLUMNS
+    rows = read_csv(raw)
+    whole = [r for r in rows if r["row_kind"] == "indicator"]
+    keys = [(r["plan_id"], r["indicator_id"], r["fiscal_year"]) for r in whole]
+    assert len(keys) == len(set(keys))  # one row per indicator and fiscal year
+    assert len(whole) == 11 + 7 * 3  # plan 1: 11 indicator-years; plan 2: 7 indicators x 3 years
+    row = next(r for r in whole if r["indicator_id"] == "2-3" and r["fiscal_year"] == "2024")
+    assert (row["rating"], row["published_rating"], row["agrees"]) == ("B", "C", "False")
+    assert abs(float(row["ratio"]) - 24010 / 30000) < 1e-9
+    series = [r for r in rows if r["indicator_id"] == "2-4" and r["fiscal_year"] == "2024"]
+    assert [(r["series"], r["rating"]) for r in series] == [
+        ("", "C"),
+        ("小学生", "B"),
+        ("中学生", "C"),
+    ]
+    missing = next(r for r in whole if r["indicator_id"] == "2-5" and r["fiscal_year"] == "2024")
+    assert (missing["value"], missing["rating"]) == ("", "−")
+    described = {(r["file"], r["column"]): r for r in read_csv(files["columns.csv"])}
+    for column in opendata.INDICATOR_COLUMNS:
+        assert described[("indicators.csv", column)]["label"], column
+    assert "lower: 低いほど良い" in described[("indicators.csv", "direction")]["note"]
+
+
+def test_data_without_indicators_publishes_no_indicators_csv() -> None:
+    assert "indicators.csv" not in opendata.open_data_files(load_city(BUNDLED))
+
+
+def test_indicators_csv_is_deterministic(city) -> None:
+    assert opendata.open_data_files(city) == opendata.open_data_files(load_city(EXAMPLE))
+    frame = opendata.indicators_table(city)
+    assert isinstance(frame, pd.DataFrame) and not frame["rating"].isna().any()
