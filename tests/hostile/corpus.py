@@ -111,7 +111,7 @@ def read_records(path: Path) -> list[list[str]]:
 
 def write_records(path: Path, records: list[list[str]]) -> None:
     buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\n").writerows(records)
+    csv.writer(buffer, lineterminator="\r\n").writerows(records)  # quotes a lone CR too
     path.write_text(buffer.getvalue(), encoding="utf-8")
 
 
