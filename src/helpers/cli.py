@@ -4,7 +4,8 @@
 failed, 2 invalid data or report set, 3 another build holds the lock, 130 interrupted);
 ``plan-report list`` shows the set and the outcome of the last build; ``plan-report rollback``
 publishes the previous release again; ``plan-report validate`` checks a data folder and prints
-every problem (exit 1 on errors).
+every problem (exit 1 on errors); ``plan-report round start`` / ``round collect`` run the yearly
+evaluation round (:mod:`helpers.data.evaluations`).
 
 On a terminal the build draws one live progress line; otherwise (cron, systemd, CI) it writes
 plain timestamped log lines. Every line printed shows control characters escaped
@@ -260,6 +261,113 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return status
 
 
+def _say(text: str) -> None:
+    """Print ``text`` to stdout, one escaped line per line feed."""
+    for line in safe_lines(text):
+        print(line)
+
+
+def _round_data(args: argparse.Namespace) -> Any:
+    """The data folder of a round command, loaded; ``None`` (message printed) when invalid."""
+    from helpers.data.city import inspect_folder
+    from helpers.data.problems import format_problems, summary
+
+    folder = args.data
+    if folder is None:
+        try:
+            folder = reportset.read_report_set(args.config).data_dir
+        except reportset.ConfigError as exc:
+            _error(f"no data folder given (--data) and {exc}")
+            return None
+    inspection = inspect_folder(folder)
+    if inspection.city is None:
+        _error(format_problems(inspection.problems) + "\n" + summary(folder, inspection.problems))
+        _error("評価の取りまとめを始める前に、データの問題を直してください (invalid data folder)")
+    return inspection.city
+
+
+def cmd_round_start(args: argparse.Namespace) -> int:
+    """``plan-report round start AS_OF``: one workbook per department."""
+    from helpers.data.evaluation_workbook import write_round
+    from helpers.data.evaluations import RoundError, plan_round
+    from helpers.data.problems import format_problems
+    from helpers.data.round_messages import started
+
+    city = _round_data(args)
+    if city is None:
+        return ROUND_INVALID
+    try:
+        round_ = plan_round(city, args.as_of, tuple(args.plan or ()), args.deadline)
+    except RoundError as error:
+        _error(str(error))
+        if error.problems:
+            _error(format_problems(error.problems))
+        return ROUND_INVALID
+    out = args.out or Path("rounds") / f"{round_.city_id}-{round_.fiscal_year}"
+    if city.folder is not None and out.resolve() == city.folder.resolve():
+        _error("調査票はデータフォルダとは別のフォルダに作ってください (--out)")
+        return ROUND_INVALID
+    paths = write_round(round_, out)
+    _say(started(round_, paths, out))
+    return 0
+
+
+def cmd_round_collect(args: argparse.Namespace) -> int:
+    """``plan-report round collect FOLDER [--apply]``: check the returned workbooks."""
+    from helpers.data.evaluation_workbook import collect_workbooks
+    from helpers.data.evaluations import RoundError, apply_answers
+    from helpers.data.problems import format_problems
+    from helpers.data.round_messages import applied, collected
+
+    city = _round_data(args)
+    if city is None:
+        return ROUND_INVALID
+    collection = collect_workbooks(args.folder, city, args.as_of)
+    if collection.round is None:
+        _error(format_problems(collection.problems))
+        _error(
+            "この回の調査票を取り込めないため、データフォルダは変更していません (nothing changed)"
+        )
+        return ROUND_PROBLEMS
+    _say(collected(collection))
+    if collection.errors:
+        _error(
+            "調査票に問題があります。上の表の場所を直して、もう一度実行してください。"
+            "データフォルダは変更していません (problems found; nothing changed)"
+        )
+        return ROUND_PROBLEMS
+    if not args.apply:
+        _say("確認だけを行いました。データに追記するには --apply を付けてください (dry run)")
+        return 0
+    if not collection.complete:
+        _error(
+            "未提出の課か未記入の項目があるため、追記しません。"
+            "データフォルダは変更していません (incomplete; nothing changed)"
+        )
+        return ROUND_PROBLEMS
+    try:
+        files = apply_answers(
+            city.folder, collection.round, collection.item_answers(), collection.actual_answers()
+        )
+    except RoundError as error:
+        _error(str(error))
+        if error.problems:
+            _error(format_problems(error.problems))
+        return ROUND_PROBLEMS
+    _say(applied(collection, files, city.folder))
+    return 0
+
+
+ROUND_PROBLEMS = 1
+ROUND_INVALID = 2
+
+ROUND_HELP = """exit codes of round:
+  0    done (start: workbooks written; collect: no problem, answers appended with --apply)
+  1    collect: a returned workbook has problems, or --apply with answers missing
+       (the table says where); the data folder is unchanged
+  2    invalid data folder or arguments; nothing written"""
+
+
 EXIT_CODES_HELP = """exit codes of build:
   0    every report built or unchanged; the set published whole
   1    a report (or the open data, or publishing) failed; the previous set kept
@@ -356,6 +464,61 @@ def build_parser() -> argparse.ArgumentParser:
         "--format", choices=("table", "csv"), default="table", help="output format (default: table)"
     )
     validate.set_defaults(func=cmd_validate)
+
+    round_cmd = commands.add_parser(
+        "round",
+        help="the yearly evaluation round: workbooks out to departments, answers back in",
+        epilog=ROUND_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    steps = round_cmd.add_subparsers(dest="step", required=True)
+    round_common = argparse.ArgumentParser(add_help=False)
+    round_common.add_argument(
+        "--config",
+        type=Path,
+        default=reportset.DEFAULT_CONFIG,
+        help=f"report set whose data folder is used (default: {reportset.DEFAULT_CONFIG})",
+    )
+    round_common.add_argument(
+        "--data", type=Path, default=None, help="data folder (default: the report set's)"
+    )
+    start = steps.add_parser(
+        "start",
+        parents=[round_common],
+        help="write one evaluation workbook per department",
+        epilog=ROUND_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    start.add_argument("as_of", metavar="as-of", help="評価の時点 (e.g. 令和7年度末)")
+    start.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help="folder for the workbooks (default: rounds/<city id>-<fiscal year>)",
+    )
+    start.add_argument("--deadline", help="提出期限 shown in every workbook (e.g. 2026-05-29)")
+    start.add_argument(
+        "--plan",
+        action="append",
+        metavar="PLAN_ID",
+        help="plan to evaluate (repeatable; default: the plans in progress that fiscal year)",
+    )
+    start.set_defaults(func=cmd_round_start)
+    collect = steps.add_parser(
+        "collect",
+        parents=[round_common],
+        help="check the returned workbooks; --apply appends the answers to the data",
+        epilog=ROUND_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    collect.add_argument("folder", type=Path, help="folder holding the returned workbooks")
+    collect.add_argument(
+        "--apply", action="store_true", help="append the answers as a new evaluation"
+    )
+    collect.add_argument(
+        "--as-of", default=None, help="the round to collect when the folder holds several"
+    )
+    collect.set_defaults(func=cmd_round_collect)
     return parser
 
 

@@ -91,6 +91,16 @@ PROBLEM_CODES: dict[str, str] = {
     "unknown_direction": "a 今後の方向性 is not one of city.yaml's directions",
     "reason_required": "an evaluation below the top level has no 評価理由",
     "unknown_department": "an item's 担当課 is not one of city.yaml's departments",
+    # returned workbooks of an evaluation round (plan-report round collect)
+    "not_round_workbook": "a returned file is not a readable workbook of an evaluation round",
+    "other_round": "a workbook belongs to another round or city",
+    "unknown_round_department": "a workbook names a department the round does not ask",
+    "duplicate_department": "two workbooks for one department",
+    "edited_sheet": "a sheet of the workbook is missing, renamed or has edited headers",
+    "edited_key": "a row's key was edited, or names an item of another department, or repeats",
+    "missing_row": "a row of the department's items or indicators was deleted",
+    "not_in_list": "an answer is not one of its drop-down list's choices",
+    "edited_locked": "a locked cell such as an item name was edited (warning; not applied)",
 }
 """Every check's code (``Problem.code``) and what it means."""
 
