@@ -418,6 +418,11 @@ BAD_WORKBOOKS: dict[str, tuple[Callable[[Path], None], str, list[str]]] = {
         "not_in_list",
         ["速報・確定 (L2)", "allowed: 速報, 確定"],
     ),
+    "control character in an answer": (
+        _set("kyoiku", SHEET_ITEMS, "I2", "授業を行いました。\u202egnp.exe"),
+        "control_character",
+        ["evaluation-2025-kyoiku.xlsx [評価]", "実績 (I2)", "U+202E"],
+    ),
     "workbook of another round": (
         _set("somu", SHEET_META, "B3", "令和6年度末"),
         "other_round",

@@ -56,6 +56,7 @@ from helpers.data.evaluations import (
     RoundItem,
     plan_round,
 )
+from helpers.data.limits import MAX_CELL_CHARS, forbidden_character
 from helpers.data.problems import Problem
 
 FORMAT = "plan-report evaluation round 1"
@@ -789,6 +790,28 @@ class _Report:
         )
 
 
+def _bad_text(report: _Report, row: int, name: str, text: str | None) -> bool:
+    """Report a cell the data could not hold (too long, control characters); True if bad."""
+    if text is None:
+        return False
+    if len(text) > MAX_CELL_CHARS:
+        msg = (
+            f"{len(text):,} 文字あります。1つのセルは {MAX_CELL_CHARS:,} 文字までにしてください "
+            "(cell too long)"
+        )
+        report(row, name, text[:40], msg, "cell_too_long")
+        return True
+    character = forbidden_character(text, multiline=True)
+    if character is not None:
+        msg = (
+            f"見えない制御文字 (U+{ord(character):04X}) が入っています。削除してください "
+            "(control character not allowed)"
+        )
+        report(row, name, text, msg, "control_character")
+        return True
+    return False
+
+
 def _choice(text: str | None, code_of: Any) -> str | None:
     """The code a list answer names (as written, or NFKC-normalised)."""
     if text is None:
@@ -840,6 +863,9 @@ def _read_items(
             report(row, "name", cells["name"], msg, "edited_locked", "warning")
         plan = round_.plan(item.plan_id)
         answers: dict[str, str | None] = {name: _clean(cells[name]) for name in ANSWER_COLUMNS}
+        for name, text in answers.items():
+            if _bad_text(report, row, name, text):
+                answers[name] = None
         for name, code_of, allowed in (
             ("self_rating", plan.code_of, [level.code for level in plan.levels]),
             ("direction", round_.direction_code, [d.code for d in round_.directions]),
@@ -944,7 +970,10 @@ def _read_indicators(
             )
             report(row, "value_status", written, msg, "not_in_list")
             status = "final"
-        results[key] = IndicatorResult(indicator, value, status, _clean(cells["note"]))  # type: ignore[index]
+        note = _clean(cells["note"])
+        if _bad_text(report, row, "note", note):
+            note = None
+        results[key] = IndicatorResult(indicator, value, status, note)  # type: ignore[index]
     for key, indicator in expected.items():
         if key not in seen:
             msg = (
