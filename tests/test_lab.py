@@ -111,16 +111,23 @@ def lab_kernel():
     manager.shutdown_kernel(now=True)
 
 
-def run_cell(client, code: str) -> list[dict]:
-    """Execute *code*; return its display and result outputs (fail on an error)."""
+def run_cell(client, code: str, errors: list[dict] | None = None) -> list[dict]:
+    """Execute *code*; return its display and result outputs.
+
+    An error fails the test, unless *errors* is given: then the error outputs go there.
+    """
     outputs: list[dict] = []
 
     def keep(msg: dict) -> None:
         kind = msg["header"]["msg_type"]
         if kind in ("display_data", "execute_result"):
             outputs.append(msg["content"]["data"])
+        elif kind == "error" and errors is not None:
+            errors.append(msg["content"])
         elif kind == "error":
             pytest.fail("\n".join(msg["content"]["traceback"]))
+        elif kind == "stream" and errors is not None:
+            errors.append({"stream": msg["content"]["text"]})
 
     client.execute_interactive(code, timeout=120, output_hook=keep)
     return outputs
@@ -167,6 +174,26 @@ def test_project_chart_shown_directly_and_figures_load_the_served_bundle(lab_ker
     ids = re.findall(r'<div class="chart" id="([^"]+)"', chart + figure)
     assert len(ids) == 2 and len(set(ids)) == 2 and all(re.match(r"chart-k\w+-\d+", i) for i in ids)
     assert "<style>" in headline and ".headline{" in headline
+
+
+def test_input_errors_are_short_and_japanese_with_the_traceback_on_request(lab_kernel) -> None:
+    errors: list[dict] = []
+    run_cell(lab_kernel, "report.plan_context('99', 'data/higashiyamato')", errors)
+    (error,) = errors
+    assert error["ename"] == "ReportParameterError"
+    lines = "\n".join(error["traceback"]).splitlines()
+    assert len(lines) <= 5, lines
+    assert "パラメーターに問題があります" in lines[0] and "計画ID" in "\n".join(lines)
+    assert "%tb" in lines[-1] and "File " not in "\n".join(lines)
+
+    full: list[dict] = []
+    run_cell(lab_kernel, "%tb", full)
+    text = "\n".join(line for item in full for line in item.get("traceback", [item.get("stream")]))
+    assert "plan_context" in text and "plan_row" in text  # the whole traceback now
+
+    errors.clear()
+    run_cell(lab_kernel, "report.plan_context('2', 'data/no-such-city')", errors)
+    assert "データフォルダ" in "\n".join(errors[0]["traceback"])
 
 
 def test_an_analyst_can_choose_another_renderer(lab_kernel) -> None:

@@ -3,7 +3,7 @@
 The package is a pipeline; each subpackage imports only from the ones before it
 (``tests/test_layers.py`` checks it)::
 
-    data  →  views  →  publish  →  report  →  build  →  cli
+    data  →  views  →  publish  →  report  →  build | explore | lab  →  cli
 
 * :mod:`helpers.data`: table contracts, reading CSV / workbook files, checks, 和暦 dates;
 * :mod:`helpers.views`: metrics that only compute, the sentences that describe them, charts,
@@ -12,6 +12,8 @@ The package is a pipeline; each subpackage imports only from the ones before it
   the report set and atomic files;
 * :mod:`helpers.report`: what the report notebooks show, one call per section;
 * :mod:`helpers.build`: the build of a report set (tasks, kernels, workers, lock, manifest);
+* :mod:`helpers.explore`: the analysts' tables and quick charts (``from helpers import explore``);
+* :mod:`helpers.lab`: the analysts' JupyterLab (settings, the kernels' extension, working copies);
 * :mod:`helpers.cli`: the ``plan-report`` command.
 
 Importing ``helpers`` itself imports none of them.

@@ -31,6 +31,7 @@ from helpers.data.contracts import (
     TableSpec,
     TargetLevelConfig,
 )
+from helpers.data.errors import InputError
 from helpers.data.problems import Problem, printable
 from helpers.data.reading import read_config, read_tables
 
@@ -115,8 +116,10 @@ class CityData:
         return None if scale_id is None else self.scales[scale_id]
 
 
-class DataValidationError(ValueError):
+class DataValidationError(InputError):
     """A data folder has errors; ``problems`` lists all of them (and the warnings)."""
+
+    heading = "データに問題があります"
 
     def __init__(self, folder: str | Path, problems: Sequence[Problem]) -> None:
         self.folder = Path(folder)

@@ -24,11 +24,12 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+from helpers.data.errors import InputError
 from helpers.data.limits import MAX_YAML_BYTES, is_safe_name
 from helpers.data.reading import load_yaml, yaml_error_text
 
 
-class ConfigError(ValueError):
+class ConfigError(InputError):
     """The report set (or a notebook it names) cannot be built as written."""
 
 

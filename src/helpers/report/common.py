@@ -15,13 +15,16 @@ import pandas as pd
 
 from helpers.data.city import CityData, load_city
 from helpers.data.dates import JpDateError, parse_jp_date
+from helpers.data.errors import InputError
 from helpers.publish.html import Figure, esc, forget_bundle
 from helpers.views import charts, metrics
 from helpers.views.formatting import is_missing
 
 
-class ReportParameterError(ValueError):
+class ReportParameterError(InputError):
     """A notebook parameter has a value the report cannot use."""
+
+    heading = "パラメーターに問題があります"
 
 
 @dataclass(frozen=True)
