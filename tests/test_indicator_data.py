@@ -485,3 +485,28 @@ def test_cli_reports_indicator_problems(city: Path, capsys: pytest.CaptureFixtur
     assert cli.main(["validate", str(city)]) == 1
     out = capsys.readouterr().out
     assert "actuals.csv" in out and "24,010人" in out and "「件」" in out
+
+
+def test_workbook_percent_cells_read_as_shown(tmp_path: Path) -> None:
+    """A value typed as 92.9% in Excel is stored as 0.929 with a percent format: it is read as
+    92.9%, as a CSV saved by Excel holds it (only in indicator value columns)."""
+    from openpyxl import load_workbook
+
+    workbook = csv_to_workbook(EXAMPLE, tmp_path / "wb")
+    book = load_workbook(workbook)
+    sheet = book["actuals"]
+    header = [c.value for c in sheet[1]]
+    column = header.index("実績値") + 1
+    target = next(
+        r
+        for r in range(2, sheet.max_row + 1)
+        if sheet.cell(r, header.index("指標ID") + 1).value == "2-6"
+    )
+    cell = sheet.cell(target, column)
+    cell.value, cell.number_format = 0.12, "0.0%"
+    year = sheet.cell(target, header.index("年度") + 1).value
+    book.save(workbook)
+    actuals = load_city(workbook.parent).actuals
+    row = actuals.loc[(actuals["indicator_id"] == "2-6") & (actuals["fiscal_year"] == 2022)]
+    assert year == "令和4年度"
+    assert row["value"].tolist() == [12.0]

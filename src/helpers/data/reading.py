@@ -22,6 +22,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import re
 import unicodedata
 from collections.abc import Sequence
 from pathlib import Path
@@ -323,14 +324,53 @@ def _workbook_size_problem(path: Path) -> Problem | None:
     return None
 
 
-def _sheet_records(sheet: Any) -> tuple[list[list[str | None]], bool]:
-    """The rows of a sheet as text cells (at most ``MAX_ROWS`` + 1); True when cut."""
+def _percent_cell(value: Any, number_format: str) -> str | None:
+    """A number Excel shows as a percentage ("0.0%"), as typed: 0.929 -> "92.9%"."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    shown = re.sub(r'"[^"]*"|\\.', "", number_format or "")  # quoted text and escapes
+    if "%" not in shown:
+        return None
+    percent = round(float(value) * 100, 10)
+    return (str(int(percent)) if percent.is_integer() else repr(percent)) + "%"
+
+
+def _quantity_positions(spec: TableSpec, header: Sequence[Any]) -> set[int]:
+    """Positions of the ``quantity`` columns in a sheet's header row."""
+    mapping = spec.header_map()
+    positions = set()
+    for pos, value in enumerate(header):
+        if value is None:
+            continue
+        key = header_key(str(value))
+        name = mapping.get(key) or mapping.get(key.lower())
+        if name is not None and spec.column(name).kind == "quantity":
+            positions.add(pos)
+    return positions
+
+
+def _sheet_records(sheet: Any, spec: TableSpec) -> tuple[list[list[str | None]], bool]:
+    """The rows of a sheet as text cells (at most ``MAX_ROWS`` + 1); True when cut.
+
+    A number that Excel formats as a percentage in a ``quantity`` column (an indicator value typed
+    as 95% is stored as 0.95) is read as it is shown, "95%", like a CSV saved by Excel holds it.
+    """
     records: list[list[str | None]] = []
     sheet.reset_dimensions()  # read to the real end, not to a (possibly stale) stated size
-    for row in sheet.iter_rows(min_row=1, values_only=True):
+    percent_columns: set[int] = set()
+    for row in sheet.iter_rows(min_row=1):
         if len(records) > MAX_ROWS:
             return records, True
-        records.append([_xlsx_cell(v) for v in row])
+        values = [getattr(cell, "value", None) for cell in row]
+        if not records:
+            percent_columns = _quantity_positions(spec, values)
+        texts = []
+        for pos, (cell, value) in enumerate(zip(row, values, strict=True)):
+            percent = None
+            if pos in percent_columns:
+                percent = _percent_cell(value, getattr(cell, "number_format", ""))
+            texts.append(percent if percent is not None else _xlsx_cell(value))
+        records.append(texts)
     return records, False
 
 
@@ -375,7 +415,7 @@ def read_workbook(path: Path) -> tuple[dict[str, RawTable], list[Problem], set[s
                     unreadable.add(spec.name)  # rows referring to it are not checked
                 continue
             try:
-                records, cut = _sheet_records(book[spec.name])
+                records, cut = _sheet_records(book[spec.name], spec)
             except Exception as err:  # truncated or malformed sheet XML (ParseError …)
                 problems.append(_unreadable_sheet(file, err))
                 unreadable.add(spec.name)
