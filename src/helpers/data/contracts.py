@@ -859,10 +859,6 @@ class RuleConfig:
         """The level given for a movement condition or for a missing actual."""
         return next((level for level in self.levels if condition in level.when), None)
 
-    def find(self, text: str) -> RuleLevelConfig | None:
-        """The level whose code or label is ``text``."""
-        return next((lv for lv in self.levels if text in (lv.code, lv.label)), None)
-
 
 @dataclass(frozen=True)
 class CityConfig:
