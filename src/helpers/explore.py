@@ -305,19 +305,20 @@ def _channel(frame: pd.DataFrame, column: str, channel: str) -> Any:
     series = frame[column]
     kinds = {"x": alt.X, "y": alt.Y, "color": alt.Color}
     make = kinds[channel]
+    upright = {"axis": alt.Axis(labelAngle=0)} if channel == "x" else {}  # Japanese stays upright
     if isinstance(series.dtype, pd.CategoricalDtype):
         order = [str(c) for c in series.cat.categories]
         options: dict[str, Any] = {"sort": order}
         if channel == "color":
             options = {"scale": _colour_scale(frame, column, order), "sort": order}
-        return make(f"{column}:O", **options)
+        return make(f"{column}:O", **options, **upright)
     if channel == "x" and any(word in column for word in YEAR_WORDS):
-        return make(f"{column}:O")  # fiscal years: 2019, not 2,019
+        return make(f"{column}:O", **upright)  # fiscal years: 2019, not 2,019
     if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
         return make(f"{column}:Q")
     if pd.api.types.is_datetime64_any_dtype(series):
         return make(f"{column}:T")
-    return make(f"{column}:N")
+    return make(f"{column}:N", **upright)
 
 
 def _colour_scale(frame: pd.DataFrame, column: str, order: list[str]) -> alt.Scale:
