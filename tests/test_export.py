@@ -395,3 +395,104 @@ def test_pdf_refuses_a_page_whose_charts_do_not_draw(tmp_path: Path) -> None:
     with pytest.raises(ChartRenderError, match="1 of 1"):
         pdf.write_pdf(page, target)
     assert not target.exists()
+
+
+# --- print: running header, reproducible PDF ----------------------------------------------
+
+
+def test_running_header_names_the_report_and_its_evaluation_date() -> None:
+    css = export.running_header_css('題 "A" \\ </style>', "平成24年度末")
+    assert '@top-left { content: "題 \\22 A\\22  \\5c  \\3c /style>"' in css
+    assert '@top-right { content: "評価時点：平成24年度末"' in css
+    assert "@top-right" not in export.running_header_css("題", None)
+
+
+def test_page_carries_the_running_header_inside_the_hashed_stylesheet() -> None:
+    notebook = v4.new_notebook(metadata={"title": "第二次計画の評価"})
+    cell = v4.new_code_cell("heading")
+    cell.outputs = [
+        v4.new_output(
+            "display_data",
+            data={"text/html": '<div class="report-meta" data-report-as-of="平成24年度末"></div>'},
+        )
+    ]
+    notebook.cells.append(cell)
+    soup = BeautifulSoup(export.export_html(notebook), "html.parser")
+    style = soup.find("style").string
+    assert '@top-left { content: "第二次計画の評価"' in style
+    assert '@top-right { content: "評価時点：平成24年度末"' in style
+    digest = base64.b64encode(hashlib.sha256(style.encode()).digest()).decode()
+    assert f"'sha256-{digest}'" in soup.find("meta", attrs={"http-equiv": True})["content"]
+
+
+def fake_pdf(*objects: bytes) -> bytes:
+    """A PDF laid out as Chromium writes it: numbered objects, a classic xref table."""
+    data, offsets = b"%PDF-1.4\n", []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(data))
+        data += b"%d 0 obj\n%s\nendobj\n" % (number, body)
+    xref = len(data)
+    data += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    data += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    data += b"trailer\n<</Size %d\n/Info 1 0 R>>\nstartxref\n%d\n%%%%EOF\n" % (
+        len(objects) + 1,
+        xref,
+    )
+    return data
+
+
+def assert_valid_xref(data: bytes) -> None:
+    """Every offset of the cross-reference table, and startxref, points where it should."""
+    startxref = int(re.search(rb"startxref\n(\d+)\n%%EOF", data).group(1))
+    assert data[startxref:].startswith(b"xref\n")
+    entries = re.findall(rb"(\d{10}) \d{5} n", data[startxref:])
+    for number, offset in enumerate(entries, start=1):
+        assert data[int(offset) :].startswith(b"%d 0 obj" % number), number
+
+
+def chromium_pdf(folder: bytes = b"/tmp/build/work/out") -> bytes:
+    return fake_pdf(
+        b"<</Producer (Skia/PDF m156)\n/CreationDate (D:20261130210847+00'00')\n"
+        b"/ModDate (D:20261130210847+00'00')>>",
+        b"<</A <</S /URI\n/URI (file://" + folder + b"/plan-1.html)>>>>",
+        b"<</A <</S /URI\n/URI (file://" + folder + b"/data/items.csv)>>>>",
+        b"<</A <</S /URI\n/URI (file:///etc/passwd)>>>>",
+        b"<</Length 3>>\nstream\nabc\nendstream",
+    )
+
+
+FAKE_PDF = chromium_pdf()
+
+
+def test_pdf_dates_come_from_source_date_epoch_or_the_report(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    folder = Path("/tmp/build/work/out")
+    monkeypatch.delenv(pdf.SOURCE_DATE_EPOCH, raising=False)
+    dated = pdf.finish_pdf(FAKE_PDF, folder=folder, report_date="2026-11-30")
+    assert_valid_xref(FAKE_PDF)
+    assert_valid_xref(dated)
+    assert dated.count(b"(D:20261130000000+00'00')") == 2
+    undated = pdf.finish_pdf(FAKE_PDF, folder=folder)
+    assert_valid_xref(undated)
+    assert b"CreationDate" not in undated and b"ModDate" not in undated
+    monkeypatch.setenv(pdf.SOURCE_DATE_EPOCH, "1700000000")
+    fixed = pdf.finish_pdf(FAKE_PDF, folder=folder, report_date="2026-11-30")
+    assert fixed.count(b"(D:20231114221320+00'00')") == 2
+
+
+def test_pdf_links_are_relative_and_point_to_pdfs() -> None:
+    finished = pdf.finish_pdf(FAKE_PDF, folder=Path("/tmp/build/work/out"))
+    assert_valid_xref(finished)
+    elsewhere = chromium_pdf(b"/srv/a/longer/build/folder/out")
+    assert pdf.finish_pdf(elsewhere, folder=Path("/srv/a/longer/build/folder/out")) == finished
+    assert b"/URI (plan-1.pdf)" in finished
+    assert b"/URI (data/items.csv)" in finished
+    assert b"/tmp/build" not in finished
+    assert b"/URI (file:///etc/passwd)" in finished  # outside the set: left alone
+
+
+def test_a_pdf_not_laid_out_as_chromium_writes_it_is_refused() -> None:
+    broken = FAKE_PDF.replace(b"xref\n", b"xref-damaged\n")
+    with pytest.raises(pdf.PdfStructureError):
+        pdf.finish_pdf(broken, folder=Path("/tmp/build/work/out"))

@@ -335,7 +335,55 @@ def test_short_columns_do_not_wrap_long_ones_do() -> None:
     head = [th.get("class") for th in soup.thead.find_all("th")]
     assert head == [["short"], None, ["short"]]
     second = soup.tbody.find_all("tr")[1].find_all(["th", "td"])
-    assert [cell.get("class") for cell in second] == [["short"], None, ["short"]]
+    # a long value gets its own line under the column name on a phone card
+    assert [cell.get("class") for cell in second] == [["short"], ["long"], ["short"]]
+
+
+def test_columns_of_numbers_written_as_text_are_right_aligned() -> None:
+    df = pd.DataFrame(
+        {
+            "指標": ["達成率", "一部達成を含む"],
+            "報告値": ["約4割", "概ね9割（90%）"],
+            "計算値": ["73.7%（19項目中14項目）", "94.7%"],
+            "差": ["—", "+4.7ポイント"],
+        }
+    )
+    soup = soup_of(render.table_html(df, "照合"))
+    head = [th.get("class") or [] for th in soup.thead.find_all("th")]
+    assert ["num" in c for c in head] == [False, False, True, True]
+    cells = soup.tbody.find_all("tr")[1].find_all(["th", "td"])
+    assert ["num" in (c.get("class") or []) for c in cells] == [False, False, True, True]
+
+
+def test_wide_tables_become_cards_on_phones() -> None:
+    wide = pd.DataFrame({"番号": [1], "項目": ["電子申請"], "取組目標": ["実施"], "状況": ["達成"]})
+    soup = soup_of(render.table_html(wide, "一覧"))
+    assert soup.table["class"] == ["data-table", "stack"]
+    labels = [cell["data-label"] for cell in soup.tbody.tr.find_all(["th", "td"])]
+    assert labels == ["番号", "項目", "取組目標", "状況"]
+    narrow = soup_of(render.table_html(counts_table(), "状況"))
+    assert narrow.table["class"] == ["data-table"]
+    assert narrow.tbody.td.get("data-label") is None
+    forced = soup_of(render.table_html(counts_table(), "状況", stack=True))
+    assert "stack" in forced.table["class"]
+
+
+def test_long_tables_are_shortened_on_paper_with_a_pointer_to_the_data() -> None:
+    df = pd.DataFrame({"番号": range(1, 251), "項目": [f"項目{i}" for i in range(1, 251)]})
+    soup = soup_of(render.table_html(df, "一覧", print_rows=200, full_data="data/items.csv"))
+    rows = soup.tbody.find_all("tr")
+    assert len(rows) == 250  # the screen shows every row
+    assert [("print-omit" in (r.get("class") or [])) for r in rows].count(True) == 50
+    assert "print-omit" in rows[200]["class"] and rows[199].get("class") is None
+    note = soup.find("p", class_="print-only")
+    assert (
+        note.get_text()
+        == "印刷では先頭の200行を示しています（全250行）。全250行はdata/items.csvにあります。"
+    )
+    short = soup_of(render.table_html(df.head(5), "一覧", print_rows=200))
+    assert short.find(class_="print-only") is None
+    everything = soup_of(render.table_html(df, "一覧", print_rows=None))
+    assert everything.find(class_="print-omit") is None
 
 
 def test_table_html_without_row_headers() -> None:

@@ -213,9 +213,15 @@ def test_pdf_renders_japanese_glyphs(built: Path):
     assert "\ufffd" not in text
 
 
-def test_rebuilding_gives_byte_identical_html(built: Path, tmp_path: Path):
+def test_rebuilding_gives_byte_identical_html_and_pdf(built: Path, tmp_path: Path):
+    """Reproducible: another build (another folder, another time) gives the same bytes; the
+    PDFs carry the publication date of the data, and no link to a build folder."""
     again = tmp_path / "again"
     result = run_build(again)  # the same options as the first build (PDFs included)
     assert result.returncode == 0, result.stdout + result.stderr
     for name in REPORTS:
         assert (again / f"{name}.html").read_bytes() == (built / f"{name}.html").read_bytes(), name
+        pdf = (built / f"{name}.pdf").read_bytes()
+        assert (again / f"{name}.pdf").read_bytes() == pdf, name
+        assert b"/CreationDate (D:20261130000000+00'00')" in pdf  # city.yaml: published
+        assert b"file://" not in pdf and b".build" not in pdf, name

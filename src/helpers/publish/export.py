@@ -18,6 +18,7 @@ from __future__ import annotations
 import base64
 import functools
 import hashlib
+import html
 import re
 import time
 from pathlib import Path
@@ -53,6 +54,35 @@ CONTENT_SECURITY_POLICY = (
 _HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(?P<text>.+?)\s*#*\s*$", re.MULTILINE)
 _STYLE = re.compile(r"<style>(.*?)</style>", re.S)
 _ENGLISH_ALT = 'alt="No description has been provided for this image"'
+
+
+#: An element of the page carrying the evaluation date shown in the running header of print.
+AS_OF_ATTRIBUTE = "data-report-as-of"
+_AS_OF = re.compile(AS_OF_ATTRIBUTE + r'="([^"]*)"')
+
+
+def css_string(text: str) -> str:
+    """*text* as a CSS string literal (quotes, backslashes, line breaks and ``<`` escaped)."""
+    escaped = (
+        text.replace("\\", "\\5c ")
+        .replace('"', "\\22 ")
+        .replace("<", "\\3c ")
+        .replace("\n", "\\a ")
+    )
+    return f'"{escaped}"'
+
+
+def running_header_css(title: str, as_of: str | None) -> str:
+    """The printed page's running header: the report's title, and its evaluation date.
+
+    CSS page-margin boxes, so a page printed from the browser carries it as the PDF does; the
+    footer (page n / N) is in the stylesheet.
+    """
+    box = "font-family: 'Noto Sans JP', 'Noto Sans CJK JP', Meiryo, sans-serif; font-size: 8.5pt"
+    parts = [f"@top-left {{ content: {css_string(title)}; {box}; }}"]
+    if as_of:
+        parts.append(f"@top-right {{ content: {css_string('評価時点：' + as_of)}; {box}; }}")
+    return "\n@page { " + " ".join(parts) + " }\n"
 
 
 def content_security_policy(style: str) -> str:
@@ -152,6 +182,11 @@ class ReportHTMLExporter(HTMLExporter):
         # headline cards of a notebook run in the project's JupyterLab bring their own style;
         # the page has the report stylesheet
         page = page.replace(NOTEBOOK_HEADLINE_CSS, "")
+        as_of = _AS_OF.search(page)
+        header = running_header_css(
+            settings["title"], html.unescape(as_of.group(1)) if as_of else None
+        )
+        page = page.replace("</style>", header + "</style>", 1)
         styles = _STYLE.findall(page)
         # The placeholder in its attribute: data text can hold the placeholder's words, never
         # this markup (text and attributes are escaped, quotes included).

@@ -54,6 +54,7 @@ import json
 import math
 import numbers
 import os
+import re
 import secrets
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -200,10 +201,34 @@ def _is_numeric_cell(value: object) -> bool:
 
 # --- tables -------------------------------------------------------------------------------
 
+#: Tables of more than this many columns become one card per row on phones.
+STACK_COLUMNS = 3
+#: On paper a long table stops after this many rows, with a note naming the full data.
+PRINT_ROWS = 100
+#: Cells longer than this put their value on its own line under the column name (phone cards).
+LONG_TEXT_LENGTH = 24
 
-def _class_attr(*, numeric: bool = False, is_short: bool = False) -> str:
-    """Return a cell's ``class`` attribute (``num``: right-aligned, ``short``: no wrapping)."""
-    names = [name for name, on in (("num", numeric), ("short", is_short)) if on]
+# A number as text: "73.7%", "+4.7ポイント", "1,234件", "94.7%（19項目中18項目）".
+_NUMERIC_TEXT = re.compile(
+    r"^[+\-−±]?[0-9０-９][0-9０-９,，.．]*\s*(%|％|ポイント|項目|件|人|円|千円|倍)?"
+    r"\s*([（(][^）)]*[）)])?$"
+)
+_EMPTY_TEXTS = frozenset({"", "—", "-", "－"})
+
+
+def _is_numeric_text(text: str) -> bool:
+    return bool(_NUMERIC_TEXT.match(text.strip()))
+
+
+def _numeric_column(values: Sequence[object], texts: Sequence[str]) -> bool:
+    """True when every filled cell of a column is a number or reads as one (right-aligned)."""
+    filled = [(v, t) for v, t in zip(values, texts, strict=True) if t.strip() not in _EMPTY_TEXTS]
+    return bool(filled) and all(_is_numeric_cell(v) or _is_numeric_text(t) for v, t in filled)
+
+
+def _class_attr(*names_on: tuple[str, bool]) -> str:
+    """Return a ``class`` attribute of the names that are on (or nothing)."""
+    names = [name for name, on in names_on if on]
     return f' class="{" ".join(names)}"' if names else ""
 
 
@@ -214,48 +239,78 @@ def table_html(
     percent_columns: Iterable[str] = (),
     decimals: int = 1,
     row_headers: bool = True,
+    stack: bool | None = None,
+    print_rows: int | None = PRINT_ROWS,
+    full_data: str | None = None,
 ) -> str:
     """Render *df* as an accessible HTML table (no pandas index; every text escaped).
 
     The table has a ``<caption>``, ``<th scope="col">`` column headers and, with *row_headers*,
-    the first column as ``<th scope="row">``. Numbers get thousands separators and are
-    right-aligned; columns named in *percent_columns* hold fractions shown as percentages.
-    Columns of short texts (at most ``SHORT_TEXT_LENGTH`` characters) are marked ``short``
-    and do not wrap, so a long description column cannot squeeze 達成 into one glyph per line.
+    the first column as ``<th scope="row">``. Numbers get thousands separators; columns of
+    numbers, or of texts that read as numbers ("73.7%", "+4.7ポイント"), are right-aligned;
+    columns named in *percent_columns* hold fractions shown as percentages. Columns of short
+    texts (at most ``SHORT_TEXT_LENGTH`` characters) are marked ``short`` and do not wrap, so a
+    long description column cannot squeeze 達成 into one glyph per line.
+
+    On phones a table with *stack* (default: more than ``STACK_COLUMNS`` columns) shows one card
+    per row, each value under its column's name (``data-label``). On paper only the first
+    *print_rows* rows are printed (``None``: all), followed by a note that names *full_data*
+    (e.g. the open-data file) where the rest is.
     """
     percent = {str(name) for name in percent_columns}
     unknown = percent - {str(name) for name in df.columns}
     if unknown:
         raise KeyError(f"percent_columns not in the table: {sorted(unknown)}")
+    names = [str(name) for name in df.columns]
     texts = [
-        [format_cell(v, percent=str(name) in percent, decimals=decimals) for v in df.iloc[:, i]]
-        for i, name in enumerate(df.columns)
+        [format_cell(v, percent=name in percent, decimals=decimals) for v in df.iloc[:, i]]
+        for i, name in enumerate(names)
     ]
     short = [
-        max([len(str(name)), *map(len, column)]) <= SHORT_TEXT_LENGTH
-        for name, column in zip(df.columns, texts, strict=True)
+        max([len(name), *map(len, column)]) <= SHORT_TEXT_LENGTH
+        for name, column in zip(names, texts, strict=True)
     ]
+    numeric = [
+        _numeric_column(list(df.iloc[:, i]), texts[i]) or name in percent
+        for i, name in enumerate(names)
+    ]
+    stacked = len(names) > STACK_COLUMNS if stack is None else stack
     head = "".join(
-        f'<th scope="col"{_class_attr(is_short=flag)}>{esc(name)}</th>'
-        for name, flag in zip(df.columns, short, strict=True)
+        f'<th scope="col"{_class_attr(("num", num), ("short", flag))}>{esc(name)}</th>'
+        for name, flag, num in zip(names, short, numeric, strict=True)
     )
     rows = []
-    for row_number, record in enumerate(df.itertuples(index=False, name=None)):
+    n_rows = len(df)
+    for row_number in range(n_rows):
         cells = []
-        for position, value in enumerate(record):
-            text = esc(texts[position][row_number])
-            attrs = _class_attr(numeric=_is_numeric_cell(value), is_short=short[position])
+        for position, name in enumerate(names):
+            text = texts[position][row_number]
+            attrs = _class_attr(
+                ("num", numeric[position]),
+                ("short", short[position]),
+                ("long", len(text) > LONG_TEXT_LENGTH),
+            )
+            label = f' data-label="{esc(name)}"' if stacked else ""
             if row_headers and position == 0:
-                cells.append(f'<th scope="row"{attrs}>{text}</th>')
+                cells.append(f'<th scope="row"{attrs}{label}>{esc(text)}</th>')
             else:
-                cells.append(f"<td{attrs}>{text}</td>")
-        rows.append(f"<tr>{''.join(cells)}</tr>")
+                cells.append(f"<td{attrs}{label}>{esc(text)}</td>")
+        omitted = print_rows is not None and row_number >= print_rows
+        rows.append(f"<tr{_class_attr(('print-omit', omitted))}>{''.join(cells)}</tr>")
+    note = ""
+    if print_rows is not None and n_rows > print_rows:
+        where = f"全{n_rows:,}行は{full_data}にあります。" if full_data else ""
+        note = (
+            f'<p class="table-note print-only">印刷では先頭の{print_rows:,}行を示しています'
+            f"（全{n_rows:,}行）。{esc(where)}</p>"
+        )
+    table_class = "data-table stack" if stacked else "data-table"
     return (
-        # a wide table scrolls on a phone: keyboard users must be able to reach it (WCAG 2.1.1)
+        # a wide table scrolls on a screen: keyboard users must be able to reach it (WCAG 2.1.1)
         f'<div class="table-scroll" role="region" aria-label="{esc(caption)}" tabindex="0">'
-        f'<table class="data-table"><caption>{esc(caption)}</caption>'
+        f'<table class="{table_class}"><caption>{esc(caption)}</caption>'
         f"<thead><tr>{head}</tr></thead>"
-        f"<tbody>{''.join(rows)}</tbody></table></div>"
+        f"<tbody>{''.join(rows)}</tbody></table></div>{note}"
     )
 
 
@@ -268,6 +323,9 @@ class Table:
     percent_columns: Sequence[str] = ()
     decimals: int = 1
     row_headers: bool = True
+    stack: bool | None = None
+    print_rows: int | None = PRINT_ROWS
+    full_data: str | None = None
 
     def to_html(self) -> str:
         """Return the table's HTML."""
@@ -277,6 +335,9 @@ class Table:
             percent_columns=self.percent_columns,
             decimals=self.decimals,
             row_headers=self.row_headers,
+            stack=self.stack,
+            print_rows=self.print_rows,
+            full_data=self.full_data,
         )
 
     def _repr_html_(self) -> str:

@@ -1,19 +1,132 @@
-"""A4 PDF of the HTML reports, printed by headless Chromium once every chart has drawn."""
+"""A4 PDF of the HTML reports, printed by headless Chromium, reproducible byte for byte.
+
+The page's print stylesheet lays the PDF out (A4, 190 mm of text, a running header with the
+report's title and evaluation date, page n / N in the footer: CSS page-margin boxes, so a page
+printed from a browser looks the same). The PDF is tagged: each chart is a figure whose
+alternate text is the chart's one Japanese text alternative (the ``alt`` of its drawing).
+
+Chromium's PDF differs from build to build only in its dates and in the links, which point to
+the folder the page was printed from (a build's temporary folder). :func:`finish_pdf` fixes both
+and moves the cross-reference offsets with its edits:
+
+* ``/CreationDate`` and ``/ModDate`` become ``$SOURCE_DATE_EPOCH`` when set, else the report's
+  publication date (``data-report-date`` in the page), else they are left out;
+* a link to a file beside the page becomes relative, and a link to another report of the set
+  (``*.html``) points to that report's PDF: the PDF links work wherever the set is copied.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
+import os
+import re
 from contextlib import ExitStack
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from types import TracebackType
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 from helpers.publish.files import write_bytes_atomic
 
-PDF_FOOTER = (
-    '<div style="width:100%;font-size:9px;text-align:center;color:#000;'
-    "font-family:'Noto Sans CJK JP',sans-serif;\">"
-    '<span class="pageNumber"></span> / <span class="totalPages"></span></div>'
+SOURCE_DATE_EPOCH = "SOURCE_DATE_EPOCH"
+DATE_ATTRIBUTE = "data-report-date"
+_PDF_DATE = re.compile(rb"/(CreationDate|ModDate) \(D:\d{14}[^)]*\)")
+_URI = re.compile(rb"/URI \((file://[^)\\]*)\)")
+_REPORT_DATE = (
+    f"() => document.querySelector('[{DATE_ATTRIBUTE}]')?.getAttribute('{DATE_ATTRIBUTE}')"
 )
+
+
+def pdf_date(report_date: str | None) -> dt.datetime | None:
+    """The date a PDF carries: ``$SOURCE_DATE_EPOCH``, else *report_date* (ISO), else none."""
+    epoch = os.environ.get(SOURCE_DATE_EPOCH, "").strip()
+    if epoch:
+        return dt.datetime.fromtimestamp(int(epoch), tz=dt.UTC)
+    if report_date:
+        try:
+            day = dt.date.fromisoformat(report_date.strip())
+        except ValueError:
+            return None
+        return dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC)
+    return None
+
+
+def _relative_link(uri: bytes, folder: Path) -> bytes | None:
+    """A ``file://`` link as a path relative to *folder* (``.html`` -> ``.pdf``), or None."""
+    parts = urlsplit(uri.decode("ascii", "replace"))
+    if parts.scheme != "file" or parts.query:
+        return None
+    target = Path(unquote(parts.path))
+    try:
+        relative = PurePosixPath(os.path.relpath(target, folder))
+    except ValueError:
+        return None
+    if relative.parts and relative.parts[0] == "..":
+        return None  # outside the report set's folder
+    if relative.suffix == ".html":
+        relative = relative.with_suffix(".pdf")
+    href = str(relative).replace("%", "%25").replace("(", "%28").replace(")", "%29")
+    fragment = f"#{parts.fragment}" if parts.fragment else ""
+    return (href + fragment).encode("ascii", "backslashreplace")
+
+
+_XREF = re.compile(rb"\nxref\n0 (\d+)\n((?:\d{10} \d{5} [fn] ?\r?\n)+)trailer\b")
+_XREF_ENTRY = re.compile(rb"(\d{10}) (\d{5}) ([fn])")
+_STARTXREF = re.compile(rb"startxref\n(\d+)\n%%EOF\s*$")
+
+
+class PdfStructureError(ValueError):
+    """The PDF is not laid out as Chromium writes it (one classic cross-reference table)."""
+
+
+def _replace_keeping_offsets(data: bytes, edits: list[tuple[int, int, bytes]]) -> bytes:
+    """Apply *edits* (start, end, new bytes; in order, not overlapping) and move every object
+    offset of the cross-reference table, and ``startxref``, by what was inserted before it."""
+    xref = _XREF.search(data)
+    startxref = _STARTXREF.search(data)
+    if xref is None or startxref is None or xref.start() + 1 != int(startxref.group(1)):
+        raise PdfStructureError("no classic cross-reference table at startxref")
+    if any(end > xref.start() for _start, end, _new in edits):
+        raise PdfStructureError("an edit inside the cross-reference table")
+
+    def shifted(offset: int) -> int:
+        return offset + sum(len(new) - (end - start) for start, end, new in edits if end <= offset)
+
+    pieces, position = [], 0
+    for start, end, new in edits:
+        pieces += [data[position:start], new]
+        position = end
+    entries = [
+        b"%010d %s %s \n" % (shifted(int(o)) if kind == b"n" else int(o), gen, kind)
+        for o, gen, kind in _XREF_ENTRY.findall(xref.group(2))
+    ]
+    pieces.append(data[position : xref.start()])
+    pieces.append(b"\nxref\n0 " + xref.group(1) + b"\n" + b"".join(entries) + b"trailer")
+    tail = data[xref.end() : startxref.start()]
+    pieces += [tail, b"startxref\n%d\n%%%%EOF\n" % shifted(xref.start() + 1)]
+    return b"".join(pieces)
+
+
+def finish_pdf(data: bytes, *, folder: Path, report_date: str | None = None) -> bytes:
+    """Chromium's PDF with fixed dates and relative links (see the module docstring).
+
+    The objects' offsets in the cross-reference table are moved with the edits, so the file
+    stays valid and its bytes do not depend on the folder it was printed from.
+    """
+    when = pdf_date(report_date)
+    edits: list[tuple[int, int, bytes]] = []
+    for match in _PDF_DATE.finditer(data):
+        stamp = b""
+        if when is not None:
+            text = when.strftime("D:%Y%m%d%H%M%S+00'00'").encode("ascii")
+            stamp = b"/" + match.group(1) + b" (" + text + b")"
+        edits.append((match.start(), match.end(), stamp))
+    for match in _URI.finditer(data):
+        relative = _relative_link(match.group(1), folder)
+        if relative is not None:
+            edits.append((match.start(), match.end(), b"/URI (" + relative + b")"))
+    edits.sort()
+    return _replace_keeping_offsets(data, edits) if edits else data
 
 
 class PdfPrinter:
@@ -50,19 +163,19 @@ class PdfPrinter:
 
         if self._browser is None:
             raise RuntimeError("use PdfPrinter as a context manager")
-        pdf_path = Path(pdf_path)
-        with open_offline(Path(html_path), browser=self._browser) as offline:
+        html_path, pdf_path = Path(html_path), Path(pdf_path)
+        with open_offline(html_path, browser=self._browser) as offline:
             prepare_for_print(offline.page, timeout_ms=self.timeout_ms)
+            report_date = offline.page.evaluate(_REPORT_DATE)
             data = offline.page.pdf(
                 format="A4",
                 prefer_css_page_size=True,
                 print_background=False,
-                display_header_footer=True,
-                header_template="<span></span>",
-                footer_template=PDF_FOOTER,
+                display_header_footer=False,  # the stylesheet's page-margin boxes draw them
                 tagged=True,
                 outline=True,
             )
+        data = finish_pdf(data, folder=html_path.resolve().parent, report_date=report_date)
         write_bytes_atomic(pdf_path, data)
         return pdf_path
 

@@ -6,6 +6,7 @@ A bad parameter (missing data folder, unknown plan, unreadable ``as_of``) raises
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -180,14 +181,29 @@ def sources_markup(lines: Sequence[str], extra: str = "") -> Markup:
 
 
 def heading_markup(
-    lines: Sequence[str], title: str | None = None, lead: str | None = None
+    lines: Sequence[str],
+    title: str | None = None,
+    lead: str | None = None,
+    *,
+    as_of: str | None = None,
+    published: str | None = None,
 ) -> Markup:
-    """The report's own ``<h1>`` (when *title* is given), a lead sentence and the lines under it."""
+    """The report's own ``<h1>`` (when *title* is given), a lead sentence and the lines under it.
+
+    *as_of* (the evaluation date as written) is repeated in the running header of every printed
+    page, and *published* (the publication date) dates the PDF: both ride on the header block as
+    ``data-report-as-of`` and ``data-report-date`` (see ``helpers.publish.export`` and ``pdf``).
+    """
     body = "".join(f"<p>{esc(line)}</p>" for line in lines)
     h1 = f'<h1 class="report-title">{esc(title)}</h1>' if title else ""
     lead_html = f'<p class="report-lead">{esc(lead)}</p>' if lead else ""
     text = "\n".join([title or "", lead or "", *lines]).strip()
-    return Markup(f'{h1}{lead_html}<div class="report-meta">{body}</div>', text)
+    facts = f' data-report-as-of="{esc(as_of)}"' if as_of else ""
+    if published:
+        # a date that does not parse is shown as written; the PDF then carries no date
+        with contextlib.suppress(JpDateError):
+            facts += f' data-report-date="{parse_jp_date(published).end.isoformat()}"'
+    return Markup(f'{h1}{lead_html}<div class="report-meta"{facts}>{body}</div>', text)
 
 
 def with_city(city: CityData, name: str) -> str:

@@ -81,7 +81,12 @@ class IndexReport:
         lines = []
         if (publisher := publication.publisher_line(self.city)) is not None:
             lines.append(publisher)
-        return heading_markup(lines, title=self.title, lead=self._overview())
+        return heading_markup(
+            lines,
+            title=self.title,
+            lead=self._overview(),
+            published=self.city.publication.get("published"),
+        )
 
     def about(self) -> Markup:
         """Publisher, date, contact, licence, source document and how to cite the reports."""

@@ -123,7 +123,13 @@ class PlanReport:
         if (publisher := publication.publisher_line(self.city)) is not None:
             lines.append(publisher)
         nav = publication.navigation(self.report_output, self.pdf, PLAN_DATA_FILES)
-        heading = heading_markup(lines, title=self.title)
+        as_of = text_or_none(row["as_of"]) if row is not None else None
+        heading = heading_markup(
+            lines,
+            title=self.title,
+            as_of=as_of or self.as_of_text,
+            published=self.city.publication.get("published"),
+        )
         return Markup(heading.html + nav, heading.text)
 
     def _scale_definition(self, cls: str) -> str | None:

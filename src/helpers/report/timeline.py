@@ -51,7 +51,9 @@ class TimelineReport:
         if (publisher := publication.publisher_line(self.city)) is not None:
             lines.append(publisher)
         nav = publication.navigation(self.report_output, self.pdf, TIMELINE_DATA_FILES)
-        heading = heading_markup(lines, title=self.title)
+        heading = heading_markup(
+            lines, title=self.title, published=self.city.publication.get("published")
+        )
         return Markup(heading.html + nav, heading.text)
 
     def timeline_figure(self) -> Figure | Markup:
