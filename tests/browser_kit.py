@@ -27,12 +27,17 @@ from helpers.publish.chromium import (  # re-exported for the tests
 )
 
 __all__ = [
+    "A4_TEXT_WIDTH_PX",
+    "PHONE_VIEWPORT",
     "AxeViolation",
     "ChartRenderError",
     "ReportCheck",
+    "accessible_texts",
+    "chart_text_sizes",
     "check_report",
     "launch_browser",
     "open_offline",
+    "overflowing",
     "prepare_for_print",
     "run_axe",
     "screenshot",
@@ -186,3 +191,78 @@ def screenshot(
         wait_for_charts(offline.page, timeout_ms=timeout_ms)
         offline.page.screenshot(path=str(png_path), full_page=full_page)
     return png_path
+
+
+# --- layout and accessibility-tree probes ---------------------------------------------------
+
+#: 190 mm of text on an A4 page (210 mm minus 10 mm margins), in CSS px at 96 dpi.
+A4_TEXT_WIDTH_PX = round(190 / 25.4 * 96)
+PHONE_VIEWPORT = {"width": 375, "height": 812}
+
+_OVERFLOWING = """
+(selector) => {
+  const width = document.documentElement.clientWidth;
+  const found = [];
+  for (const el of document.querySelectorAll(selector)) {
+    const box = el.getBoundingClientRect();
+    if (box.width === 0 && box.height === 0) continue;  // not laid out (print-only, hidden)
+    if (box.left < -0.5 || box.right > width + 0.5) {
+      found.push(`${el.tagName.toLowerCase()}${el.id ? "#" + el.id : ""}` +
+                 `${el.className ? "." + String(el.className).split(" ").join(".") : ""}` +
+                 ` [${Math.round(box.left)}, ${Math.round(box.right)}] > ${width}`);
+    }
+  }
+  const scroll = document.documentElement.scrollWidth;
+  if (scroll > width) found.push(`page scrolls sideways: ${scroll} > ${width}`);
+  return found;
+}
+"""
+
+#: What must fit: tables, figures, images and the blocks that hold them.
+WIDE_CANDIDATES = "table, figure, img, picture, svg, .chart, .headlines, .headline, pre, dl"
+
+
+def overflowing(page: Page, selector: str = WIDE_CANDIDATES) -> list[str]:
+    """Elements wider than the page (or reaching past its edges), and sideways scrolling."""
+    return list(page.evaluate(_OVERFLOWING, selector))
+
+
+def accessible_texts(page: Page) -> list[str]:
+    """Every name, value and description in the page's accessibility tree (Chromium's own)."""
+    session = page.context.new_cdp_session(page)
+    try:
+        nodes = session.send("Accessibility.getFullAXTree")["nodes"]
+    finally:
+        session.detach()
+    texts = []
+    for node in nodes:
+        if node.get("ignored"):
+            continue
+        for key in ("name", "value", "description"):
+            value = (node.get(key) or {}).get("value")
+            if isinstance(value, str) and value.strip():
+                texts.append(value)
+    return texts
+
+
+_CHART_TEXT = """
+() => Array.from(document.querySelectorAll("div.chart img")).map((img) => ({
+  id: img.closest("div.chart").id,
+  src: img.currentSrc,
+  shown: img.getBoundingClientRect().width,
+  natural: img.naturalWidth,
+}))
+"""
+
+
+def chart_text_sizes(page: Page) -> dict[str, float]:
+    """Per chart: the smallest text size as shown (SVG font size x displayed/natural width)."""
+    import base64
+
+    sizes = {}
+    for chart in page.evaluate(_CHART_TEXT):
+        svg = base64.b64decode(chart["src"].split(",", 1)[1]).decode("utf-8")
+        fonts = [float(f) for f in re.findall(r'font-size="([\d.]+)px"', svg)]
+        scale = chart["shown"] / chart["natural"] if chart["natural"] else 0.0
+        sizes[chart["id"]] = (min(fonts) if fonts else 0.0) * scale
+    return sizes

@@ -9,12 +9,14 @@ import io
 import re
 import subprocess
 import sys
+from collections.abc import Iterator
 from html.parser import HTMLParser
 from pathlib import Path
 
 import browser_kit as browser
 import pytest
 from bs4 import BeautifulSoup
+from playwright.sync_api import Browser
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "tests" / "artifacts"
@@ -41,6 +43,16 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
     result = run_build(reports, "--jobs", "2")
     assert result.returncode == 0, result.stdout + result.stderr
     return reports
+
+
+@pytest.fixture(scope="module")
+def chromium() -> Iterator[Browser]:
+    with browser.launch_browser() as launched:
+        yield launched
+
+
+def soup_of(path: Path) -> BeautifulSoup:
+    return BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser")
 
 
 class _Text(HTMLParser):
@@ -225,3 +237,142 @@ def test_rebuilding_gives_byte_identical_html_and_pdf(built: Path, tmp_path: Pat
         assert (again / f"{name}.pdf").read_bytes() == pdf, name
         assert b"/CreationDate (D:20261130000000+00'00')" in pdf  # city.yaml: published
         assert b"file://" not in pdf and b".build" not in pdf, name
+
+
+# --- as printed, on a phone, with a screen reader ---------------------------------------------
+
+
+@pytest.mark.parametrize("name", REPORTS)
+@pytest.mark.parametrize("medium", ["phone", "a4"])
+def test_no_table_figure_or_image_is_wider_than_the_page(
+    built: Path, chromium: Browser, name: str, medium: str
+):
+    """At 375 px on screen and at A4's 190 mm of text in print, everything fits the page."""
+    viewport = (
+        browser.PHONE_VIEWPORT
+        if medium == "phone"
+        else {"width": browser.A4_TEXT_WIDTH_PX, "height": 1100}
+    )
+    with browser.open_offline(built / f"{name}.html", browser=chromium, viewport=viewport) as off:
+        if medium == "a4":
+            off.page.emulate_media(media="print")
+        browser.wait_for_charts(off.page)
+        assert off.page.evaluate("document.querySelectorAll('table').length") > 0
+        assert browser.overflowing(off.page) == []
+
+
+@pytest.mark.parametrize("name", REPORTS)
+def test_chart_text_stays_legible_on_a_phone(built: Path, chromium: Browser, name: str):
+    """Each chart is shown at its own size (a narrow drawing on phones): text of at least
+    about 11 px on a 375 px screen, never shrunk to fit."""
+    with browser.open_offline(
+        built / f"{name}.html", browser=chromium, viewport=browser.PHONE_VIEWPORT
+    ) as off:
+        browser.wait_for_charts(off.page)
+        sizes = browser.chart_text_sizes(off.page)
+    assert sizes or name == "index"
+    assert all(size >= 11 for size in sizes.values()), sizes
+
+
+#: What a screen reader met when charts were drawn live (issue 12): none of it may remain.
+CHART_INTERNALS = re.compile(
+    r"band_start|band_end|cls_label|\bnull\b|undefined|NaN|Vega visualization"
+    r"|\b[12],\d{3}\b(?!\d)|^[a-z_]+:\s"
+)
+
+
+@pytest.mark.parametrize("name", REPORTS)
+def test_the_accessibility_tree_holds_no_chart_internals(built: Path, chromium: Browser, name: str):
+    with browser.open_offline(built / f"{name}.html", browser=chromium) as off:
+        browser.wait_for_charts(off.page)
+        texts = browser.accessible_texts(off.page)
+        alts = off.page.evaluate(
+            "Array.from(document.querySelectorAll('div.chart img')).map((i) => i.alt)"
+        )
+    leaked = [t for t in texts if CHART_INTERNALS.search(t)]
+    assert leaked == []
+    for alt in alts:  # each chart: one Japanese sentence, met once
+        assert re.search("[\u3040-\u30ff\u4e00-\u9fff]", alt)
+        assert texts.count(alt) == 1, alt
+
+
+def test_every_report_has_its_own_h1(built: Path):
+    titles = {}
+    for name in REPORTS:
+        headings = soup_of(built / f"{name}.html").find_all("h1")
+        assert len(headings) == 1, (name, headings)
+        titles[name] = headings[0].get_text(strip=True)
+    assert len(set(titles.values())) == len(REPORTS), titles
+
+
+def pdf_pages(pdf: Path) -> list[str]:
+    """The text of each page of a PDF (pdftotext, page by page)."""
+    text = subprocess.run(
+        ["pdftotext", "-enc", "UTF-8", str(pdf), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    return text.split("\f")[:-1]
+
+
+def _squeeze(text: str) -> str:
+    return re.sub(r"\s+", "", text)
+
+
+@pytest.mark.parametrize("name", REPORTS)
+def test_no_pdf_page_ends_with_a_heading(built: Path, name: str):
+    soup = soup_of(built / f"{name}.html")
+    headings = {_squeeze(h.get_text()) for h in soup.find_all(["h1", "h2", "h3", "h4"])}
+    # a heading with only its short introduction under it is stranded as well
+    headings |= {
+        _squeeze(cell.get_text())
+        for cell in soup.select("div.cell-markdown")
+        if cell.find(["h1", "h2", "h3", "h4"])
+    }
+    pages = pdf_pages(built / f"{name}.pdf")
+    assert len(pages) >= 1
+    for number, page in enumerate(pages, start=1):
+        body = _squeeze(page)
+        footer = f"{number}/{len(pages)}"
+        assert footer in body, (number, body[-80:])  # page n / N is printed
+        body = body.replace(footer, "")
+        ending = [h for h in headings if h and body.endswith(h)]
+        assert ending == [], f"page {number} of {name}.pdf ends with a heading: {ending}"
+
+
+@pytest.mark.parametrize("name", REPORTS)
+def test_every_printed_page_names_the_report(built: Path, name: str):
+    """Loose sheets at a committee: each page carries the report's title (running header)."""
+    title = _squeeze(soup_of(built / f"{name}.html").title.get_text())
+    for page in pdf_pages(built / f"{name}.pdf"):
+        assert title in _squeeze(page)
+
+
+@pytest.mark.parametrize("name", REPORTS)
+def test_screenshots_and_pdf_pages_are_kept_for_review(built: Path, chromium: Browser, name: str):
+    """Artefacts to look at: the page at 1280 and 375 px, and every PDF page as PNG."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    for width, viewport in (
+        (1280, {"width": 1280, "height": 900}),
+        (375, browser.PHONE_VIEWPORT),
+    ):
+        png = browser.screenshot(
+            built / f"{name}.html",
+            ARTIFACTS / f"report-{name}-{width}.png",
+            browser=chromium,
+            viewport=viewport,
+        )
+        assert png.read_bytes().startswith(b"\x89PNG")
+    for old in ARTIFACTS.glob(f"pdf-{name}-*.png"):
+        old.unlink()
+    subprocess.run(
+        [
+            "pdftoppm",
+            "-r",
+            "60",
+            "-png",
+            str(built / f"{name}.pdf"),
+            str(ARTIFACTS / f"pdf-{name}"),
+        ],
+        check=True,
+    )
+    pages = sorted(ARTIFACTS.glob(f"pdf-{name}-*.png"))
+    assert len(pages) == len(pdf_pages(built / f"{name}.pdf"))

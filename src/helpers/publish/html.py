@@ -201,8 +201,10 @@ def _is_numeric_cell(value: object) -> bool:
 
 # --- tables -------------------------------------------------------------------------------
 
-#: Tables of more than this many columns become one card per row on phones.
+#: Tables of more than this many columns become one card per row on phones...
 STACK_COLUMNS = 3
+#: ...and of more than this many on paper (A4's 190 mm hold seven columns of 9 pt text).
+PRINT_STACK_COLUMNS = 7
 #: On paper a long table stops after this many rows, with a note naming the full data.
 PRINT_ROWS = 100
 #: Cells longer than this put their value on its own line under the column name (phone cards).
@@ -253,7 +255,8 @@ def table_html(
     long description column cannot squeeze 達成 into one glyph per line.
 
     On phones a table with *stack* (default: more than ``STACK_COLUMNS`` columns) shows one card
-    per row, each value under its column's name (``data-label``). On paper only the first
+    per row, each value under its column's name (``data-label``); on paper a table of more than
+    ``PRINT_STACK_COLUMNS`` columns does, so it fits A4's width. On paper only the first
     *print_rows* rows are printed (``None``: all), followed by a note that names *full_data*
     (e.g. the open-data file) where the rest is.
     """
@@ -275,6 +278,9 @@ def table_html(
         for i, name in enumerate(names)
     ]
     stacked = len(names) > STACK_COLUMNS if stack is None else stack
+    stacked_on_paper = len(names) > PRINT_STACK_COLUMNS
+    classes = ["data-table"] + ["stack"] * stacked + ["stack-print"] * stacked_on_paper
+    label_needed = stacked or stacked_on_paper
     head = "".join(
         f'<th scope="col"{_class_attr(("num", num), ("short", flag))}>{esc(name)}</th>'
         for name, flag, num in zip(names, short, numeric, strict=True)
@@ -290,7 +296,7 @@ def table_html(
                 ("short", short[position]),
                 ("long", len(text) > LONG_TEXT_LENGTH),
             )
-            label = f' data-label="{esc(name)}"' if stacked else ""
+            label = f' data-label="{esc(name)}"' if label_needed else ""
             if row_headers and position == 0:
                 cells.append(f'<th scope="row"{attrs}{label}>{esc(text)}</th>')
             else:
@@ -304,11 +310,10 @@ def table_html(
             f'<p class="table-note print-only">印刷では先頭の{print_rows:,}行を示しています'
             f"（全{n_rows:,}行）。{esc(where)}</p>"
         )
-    table_class = "data-table stack" if stacked else "data-table"
     return (
         # a wide table scrolls on a screen: keyboard users must be able to reach it (WCAG 2.1.1)
         f'<div class="table-scroll" role="region" aria-label="{esc(caption)}" tabindex="0">'
-        f'<table class="{table_class}"><caption>{esc(caption)}</caption>'
+        f'<table class="{" ".join(classes)}"><caption>{esc(caption)}</caption>'
         f"<thead><tr>{head}</tr></thead>"
         f"<tbody>{''.join(rows)}</tbody></table></div>{note}"
     )

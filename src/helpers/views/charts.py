@@ -610,7 +610,7 @@ def timeline_chart(events: pd.DataFrame, plans: pd.DataFrame) -> alt.LayerChart:
     )
     band_names = (
         alt.Chart(periods)
-        .mark_text(baseline="top", fontWeight="bold", fontSize=10)
+        .mark_text(baseline="top", fontWeight="bold", fontSize=theme.FONT_SIZES["text"])
         .encode(
             x=alt.X("band_mid:Q", scale=x_scale),
             y=alt.Y("name_y:Q", scale=None),
@@ -621,7 +621,7 @@ def timeline_chart(events: pd.DataFrame, plans: pd.DataFrame) -> alt.LayerChart:
         "label:N",
         title=None,
         sort=list(points_data["label"]),
-        axis=alt.Axis(labelLimit=300, labelFontSize=11, grid=True, gridOpacity=0.3),
+        axis=alt.Axis(labelLimit=300, grid=True, gridOpacity=0.3),
     )
     points = (
         alt.Chart(points_data)
