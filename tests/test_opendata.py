@@ -233,3 +233,24 @@ def test_columns_file_documents_the_neutralising(files: dict[str, bytes]) -> Non
     assert opendata.BREAKDOWN_NOTE in notes[("achievement.csv", "breakdown")]
     assert opendata.FORMULA_NOTE not in (notes[("items.csv", "item_no")] or "")
     assert opendata.FORMULA_NOTE not in (notes[("achievement.csv", "rate_strict")] or "")
+
+
+def test_indicators_file_is_neutralised_too(tmp_path: Path) -> None:
+    """Every file the module writes goes through the same writer: indicators.csv included."""
+    folder = tmp_path / "city"
+    shutil.copytree(DATA.parent / "example-city", folder)
+    path = folder / "indicators.csv"
+    records = list(csv.reader(io.StringIO(path.read_text(encoding="utf-8-sig"), newline="")))
+    column = records[0].index("指標名")
+    records[1][column] = '=HYPERLINK("http://example.invalid","x")'
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\r\n").writerows(records)
+    path.write_text(buffer.getvalue(), encoding="utf-8")
+    files = opendata.open_data_files(load_city(folder))
+    assert "indicators.csv" in files
+    text = files["indicators.csv"].decode("utf-8-sig")
+    assert "'=HYPERLINK(" in text and ",=HYPERLINK(" not in text
+    notes = {(r["file"], r["column"]): r["note"] for r in rows(files["columns.csv"])}
+    assert any(
+        f == "indicators.csv" and opendata.FORMULA_NOTE in (n or "") for (f, _), n in notes.items()
+    )
