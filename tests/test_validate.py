@@ -731,3 +731,23 @@ def test_data_validation_error_text_is_escaped(city: Path) -> None:
     text = str(caught.value)
     assert "\x1b" not in text and "\\x1b[2J" in text
     assert max(len(line) for line in text.splitlines()) < 600
+
+
+@pytest.mark.parametrize(
+    "url", ["javascript:alert(1)", "data:text/html,x", "//example.invalid/x", "file:///etc/passwd"]
+)
+def test_city_yaml_links_must_be_web_addresses(city: Path, url: str) -> None:
+    text = (city / "city.yaml").read_text(encoding="utf-8")
+    text = text.replace("source:\n", f"source:\n  url: '{url}'\n", 1)
+    (city / "city.yaml").write_text(text, encoding="utf-8")
+    problem = only(errors(city), "bad_config")
+    assert (problem.column, problem.value) == ("source.url", url)
+    assert "https://" in problem.message
+
+
+def test_city_yaml_web_addresses_are_kept(city: Path) -> None:
+    text = (city / "city.yaml").read_text(encoding="utf-8")
+    text = text.replace("source:\n", "source:\n  url: https://www.city.example.lg.jp/a?b=1\n", 1)
+    (city / "city.yaml").write_text(text, encoding="utf-8")
+    assert errors(city) == []
+    assert load_city(city).source["url"] == "https://www.city.example.lg.jp/a?b=1"

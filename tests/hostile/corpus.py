@@ -492,6 +492,20 @@ DATA_CASES: list[DataCase] = [
         "missing_column",
         text="\\x1b[8m",
     ),
+    refused(
+        "source_url_javascript",
+        "2",
+        replace_bytes("city.yaml", b"source:\n", b"source:\n  url: javascript:alert(1)\n"),
+        "bad_config",
+        text="source.url",
+    ),
+    refused(
+        "licence_url_data",
+        "2",
+        append_yaml("publication:\n  licence: x\n  licence_url: data:text/html,<script>x</script>"),
+        "bad_config",
+        text="licence_url",
+    ),
     # held before: bad data refused with a message
     refused(
         "utf16_file",

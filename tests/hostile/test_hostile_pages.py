@@ -49,7 +49,9 @@ DOM_AUDIT = """() => {
   }
   for (const a of document.querySelectorAll('[href]')) {
     const href = a.getAttribute('href');
-    if (/^\\s*[a-z][a-z0-9+.-]*:/i.test(href) || href.startsWith('//')) {
+    // relative links, or the web addresses city.yaml gives (source, licence)
+    const scheme = /^\\s*([a-z][a-z0-9+.-]*):/i.exec(href);
+    if ((scheme && !/^https?$/i.test(scheme[1])) || href.startsWith('//')) {
       found.push('link ' + href.slice(0, 80));
     }
   }

@@ -34,7 +34,7 @@ from helpers.data.contracts import (
 )
 from helpers.data.dates import JpDate, JpDateError, parse_fiscal_year, parse_jp_date
 from helpers.data.indicators import check_indicators, fill_actual_years
-from helpers.data.limits import character_name, forbidden_character, is_safe_name
+from helpers.data.limits import character_name, forbidden_character, is_safe_name, is_web_url
 from helpers.data.problems import Problem
 from helpers.data.quantities import QuantityError, is_no_value, parse_quantity
 from helpers.data.rules import check_rules
@@ -276,6 +276,23 @@ def _config_characters(data: object, path: str, problems: list[Problem], seen: s
             _config_characters(value, f"{path}[{index}]", problems, seen)
 
 
+def _web_urls(block: dict[str, str], path: str, problems: list[Problem]) -> dict[str, str]:
+    """``block`` without the ``*url`` keys that are not http(s) addresses (each reported).
+
+    These keys become links in the reports: only a web address may, never ``javascript:``.
+    """
+    kept = dict(block)
+    for key, value in block.items():
+        if key.endswith("url") and not is_web_url(value):
+            msg = (
+                f"{path}.{key} は http:// か https:// で始まる URL で書いてください "
+                "(links in reports are web addresses only)"
+            )
+            problems.append(_config_problem(f"{path}.{key}", value, msg))
+            del kept[key]
+    return kept
+
+
 def check_config(data: object) -> tuple[CityConfig, list[Problem]]:
     """Check the parsed YAML of city.yaml and return it as a :class:`CityConfig`.
 
@@ -319,6 +336,9 @@ def check_config(data: object) -> tuple[CityConfig, list[Problem]]:
     for key in sorted(set(round_settings) - set(ROUND_KEYS)):
         msg = f"round.{key} は使われません (known: {', '.join(ROUND_KEYS)})"
         problems.append(_config_problem(f"round.{key}", None, msg))
+    publication = _mapping_of_text(data.get("publication"), "publication", problems)
+    source = _web_urls(source, "source", problems)
+    publication = _web_urls(publication, "publication", problems)
     config = CityConfig(
         city,
         source,
@@ -329,7 +349,7 @@ def check_config(data: object) -> tuple[CityConfig, list[Problem]]:
         directions=directions,
         departments=departments,
         round_settings=round_settings,
-        publication=_mapping_of_text(data.get("publication"), "publication", problems),
+        publication=publication,
     )
     return config, problems
 

@@ -8,7 +8,9 @@ has 19 items, its largest cell about 200 characters and its largest file 8 KB).
 
 from __future__ import annotations
 
+import re
 import unicodedata
+from urllib.parse import urlsplit
 
 MAX_FILE_BYTES = 20 * 1024 * 1024
 """Largest CSV file or ``workbook.xlsx`` (bytes)."""
@@ -99,3 +101,15 @@ def is_safe_name(text: str) -> bool:
         and all(ch.isalnum() or ch in NAME_PUNCTUATION for ch in text)
         and unicodedata.is_normalized("NFC", text)
     )
+
+
+_WEB_URL = re.compile(r"https?://[^\s\"'<>\\^`{|}]+", re.IGNORECASE)
+
+
+def is_web_url(text: str) -> bool:
+    """Whether ``text`` is an absolute ``http://`` or ``https://`` address with a host.
+
+    The only external links a page may carry (source document, licence): no ``javascript:``,
+    ``data:`` or ``file:`` address, no spaces, quotes or angle brackets.
+    """
+    return bool(_WEB_URL.fullmatch(text)) and bool(urlsplit(text).hostname)

@@ -25,7 +25,7 @@ from typing import Any
 from urllib.parse import quote
 
 from helpers.data.errors import InputError
-from helpers.data.limits import MAX_YAML_BYTES, is_safe_name
+from helpers.data.limits import MAX_YAML_BYTES, is_safe_name, is_web_url
 from helpers.data.reading import load_yaml, yaml_error_text
 
 
@@ -211,6 +211,15 @@ def check_report_name(name: str, where: str) -> str:
             "with '.'"
         )
     return name
+
+
+def external_href(url: str | None) -> str | None:
+    """``url`` when it may be a page's external link (an http(s) address), else ``None``.
+
+    city.yaml's ``*url`` values are checked when the data loads; this keeps any other address
+    (``javascript:``, ``data:``) out of a page even if one got through.
+    """
+    return url if url and is_web_url(url) else None
 
 
 def relative_href(path: str) -> str:

@@ -13,7 +13,7 @@ from pathlib import PurePosixPath
 from helpers.data.city import CityData
 from helpers.data.dates import JpDateError, parse_jp_date
 from helpers.publish.html import Table, esc
-from helpers.publish.reportset import relative_href
+from helpers.publish.reportset import external_href, relative_href
 from helpers.publish.sections import NotApplicable, not_applicable
 from helpers.report.common import Markup
 from helpers.views import tables
@@ -138,8 +138,8 @@ def about(city: CityData, report_title: str) -> Markup:
     if pub.get("contact"):
         rows.append(("問い合わせ先", pub["contact"], None))
     if pub.get("licence"):
-        rows.append(("利用条件", pub["licence"], pub.get("licence_url")))
-    rows.append(("出典", source_citation(city), src.get("url")))
+        rows.append(("利用条件", pub["licence"], external_href(pub.get("licence_url"))))
+    rows.append(("出典", source_citation(city), external_href(src.get("url"))))
     rows.append(("引用するとき", report_citation(city, report_title), None))
     body = "".join(
         f"<dt>{esc(label)}</dt><dd>"
