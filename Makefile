@@ -57,7 +57,7 @@ lab: $(LAB_STAMP) ## Open JupyterLab on work/ (your working copies of the notebo
 	@$(LAB_VENV)/bin/python -m helpers.lab prepare --root .
 	$(LAB_VENV)/bin/jupyter lab --ServerApp.root_dir="$(CURDIR)" --LabApp.default_url=/lab/tree/$(WORK_DIR)
 
-bench: compile ## Time the build against the stock papermill + nbconvert CLIs
+bench: compile ## Profile the build per phase; time it against the stock papermill + nbconvert CLIs (writes build/bench.md)
 	$(BIN)/python scripts/bench.py
 
 format: $(STAMP) ## Format the code and sync the paired notebooks

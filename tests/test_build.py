@@ -389,7 +389,11 @@ def test_manifest_records_every_report(
     }
     assert len(record["input_hash"]) == 64
     assert record["outcome"] == "built" and record["error"] is None
-    assert set(record["timings"]) == {"execute", "export"}
+    phases = {k for k in record["timings"] if not k.startswith("cell ")}
+    assert phases == {"kernel", "cells", "shutdown", "export", "charts"}
+    cells = [k for k in record["timings"] if k.startswith("cell ")]
+    assert cells == ["cell 2", "cell 3"]  # the fixture's code cells (papermill injects cell 2)
+    assert all(v >= 0 for v in record["timings"].values())
     assert [o["path"] for o in record["outputs"]] == ["ok-2.html"]
     assert record["outputs"][0]["sha256"] == mf.file_sha256(reports / "ok-2.html")
     assert sorted(o["path"] for o in data["open_data"]) == [

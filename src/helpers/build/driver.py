@@ -23,6 +23,7 @@ import os
 import shutil
 import signal
 import tempfile
+import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -35,7 +36,14 @@ from helpers.build.inputs import SharedInputs, report_hash, shared_inputs
 from helpers.build.kernels import kernel_env, notebook_imports, zygote_process
 from helpers.build.lock import LockHeldError, LockPathError, build_lock
 from helpers.build.runner import ExecutorError, TaskRunner
-from helpers.build.tasks import CellFailure, Task, TaskResult, first_message_line, warm_up
+from helpers.build.tasks import (
+    PHASES,
+    CellFailure,
+    Task,
+    TaskResult,
+    first_message_line,
+    warm_up,
+)
 from helpers.publish import files
 from helpers.publish.reportset import (
     DEFAULT_CONFIG,
@@ -220,6 +228,7 @@ class _Run:
     new_files: dict[str, Path] = field(default_factory=dict)
     open_data: tuple[mf.OutputFile, ...] = ()
     open_data_hash: str | None = None
+    timings: dict[str, float] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.previous is not None:
@@ -329,7 +338,7 @@ def _finish_report(
         timings=result.timings,
         outcome="built",
     )
-    spent = ", ".join(f"{k} {v:.2f} s" for k, v in result.timings.items())
+    spent = ", ".join(f"{k} {result.timings[k]:.2f} s" for k in PHASES if k in result.timings)
     where = f" on {result.worker}" if result.worker else ""
     report(Event("built", f"built {spec.output}.html{where} ({spent})", name=spec.name))
 
@@ -532,6 +541,7 @@ def _check_owner(run: _Run) -> None:
 def _build_locked(
     options: BuildOptions, raw: ReportSetFile, places: release.Places, report: Reporter
 ) -> ExitCode:
+    started = time.perf_counter()
     release.recover(places)
     previous = mf.read_manifest(places.manifest)
     identity = set_identity(raw.config, raw.root)
@@ -547,17 +557,24 @@ def _build_locked(
     selected = select_reports(report_set, options.only)
     sockets = Path(tempfile.mkdtemp(prefix="plan-report-"))
     run = _Run(report_set, city, options, places, identity, sockets, previous)
+    run.timings["validate"] = round(time.perf_counter() - started, 3)
     _check_owner(run)
     places.work.mkdir(parents=True, exist_ok=True)
     try:
+        step = time.perf_counter()
         _execute(run, selected, report)
+        run.timings["run"] = round(time.perf_counter() - step, 3)
+        step = time.perf_counter()
         if run.failed:
             report(Event("info", f"nothing published: {places.published} keeps the previous set"))
         else:
             _publish(run, report)
+        run.timings["publish"] = round(time.perf_counter() - step, 3)
     finally:
+        run.timings["total"] = round(time.perf_counter() - started, 3)
+        last = replace(build_manifest(run), build_timings=run.timings)
         with contextlib.suppress(OSError):
-            mf.write_manifest(places.last_run, build_manifest(run))
+            mf.write_manifest(places.last_run, last)
         shutil.rmtree(places.work, ignore_errors=True)
         shutil.rmtree(sockets, ignore_errors=True)
     return ExitCode.REPORT_FAILED if run.failed else ExitCode.OK

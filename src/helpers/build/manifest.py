@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable, Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from importlib import metadata
 from pathlib import Path
 from typing import Any, Literal
@@ -83,6 +83,8 @@ class Manifest:
     open_data_hash: str | None = None
     format: int = MANIFEST_FORMAT
     report_set: str | None = None
+    build_timings: dict[str, float] = field(default_factory=dict)
+    """Seconds of the build's own steps (validate, run, publish, total) in ``last-run.json``."""
 
     def record(self, name: str) -> ReportRecord | None:
         """The record of report ``name``, if any."""
@@ -182,6 +184,7 @@ def manifest_from_dict(data: Mapping[str, Any]) -> Manifest:
         open_data_hash=data.get("open_data_hash"),
         format=int(data["format"]),
         report_set=data.get("report_set"),
+        build_timings={str(k): float(v) for k, v in data.get("build_timings", {}).items()},
     )
 
 
@@ -196,6 +199,7 @@ def manifest_to_dict(manifest: Manifest) -> dict[str, Any]:
         ],
         "open_data": [asdict(o) for o in manifest.open_data],
         "open_data_hash": manifest.open_data_hash,
+        **({"build_timings": manifest.build_timings} if manifest.build_timings else {}),
     }
 
 

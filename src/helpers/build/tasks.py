@@ -133,23 +133,57 @@ def describe_failure(exc: BaseException, notebook: Any | None) -> CellFailure:
     return CellFailure(error=error)
 
 
+class _Clock:
+    """Marks the phases of one report's execution (nbclient's hooks call :meth:`mark`)."""
+
+    def __init__(self) -> None:
+        self.started = time.perf_counter()
+        self.marks: dict[str, float] = {}
+
+    def mark(self, name: str, **_: Any) -> None:
+        self.marks[name] = time.perf_counter()
+
+    def phases(self, notebook: Any | None) -> dict[str, float]:
+        """``kernel`` (start until ready), ``cells``, ``shutdown``, and each code cell's seconds
+        (``cell N``, N its index in the notebook); what is known when a run stops early."""
+        end = time.perf_counter()
+        ready = self.marks.get("ready")
+        last = self.marks.get("cell", ready)
+        result: dict[str, float] = {}
+        if ready is None:
+            result["kernel"] = end - self.started
+        else:
+            result["kernel"] = ready - self.started
+            result["cells"] = (last or ready) - ready
+            result["shutdown"] = end - (last or ready)
+        for index, cell in enumerate(getattr(notebook, "cells", None) or []):
+            duration = cell.get("metadata", {}).get("papermill", {}).get("duration")
+            if cell.get("cell_type") == "code" and isinstance(duration, int | float):
+                result[f"cell {index}"] = duration
+        return {name: round(value, 3) for name, value in result.items()}
+
+
+PHASES = ("kernel", "cells", "shutdown", "export", "charts", "pdf")
+"""Phases of a report's timings, in order (``charts``: drawing SVG, part of ``export``)."""
+
+
 def run_task(task: Task) -> TaskResult:
     """Execute the report's notebook in a fresh kernel and export it to ``task.html_path``.
 
     On failure the executed notebook (as far as it ran) is written to ``task.failed_path`` and
-    nothing is written to ``task.html_path``.
+    nothing is written to ``task.html_path``. The result's timings hold the phases
+    (:data:`PHASES`) and each code cell's seconds.
     """
     import nbformat
     import papermill
 
-    from helpers.publish import export
+    from helpers.publish import export, svg
 
     register_engine()
     # Failures are reported once, by the build, with the cell and the error.
     logging.getLogger("papermill").setLevel(logging.CRITICAL)
     holder: list[Any] = []
-    timings: dict[str, float] = {}
-    started = time.perf_counter()
+    clock = _Clock()
     try:
         executed = papermill.execute_notebook(
             parse_notebook(task.notebook_text),
@@ -168,9 +202,10 @@ def run_task(task: Task) -> TaskResult:
             ),
             notebook_holder=holder,
             shutdown_kernel="immediate",  # kill, not the ~0.4 s polite shutdown
+            on_notebook_start=lambda **_: clock.mark("ready"),
+            on_cell_executed=lambda **_: clock.mark("cell"),
         )
     except Exception as exc:
-        timings["execute"] = round(time.perf_counter() - started, 3)
         notebook = holder[0] if holder else None
         if notebook is not None:
             Path(task.failed_path).parent.mkdir(parents=True, exist_ok=True)
@@ -178,12 +213,13 @@ def run_task(task: Task) -> TaskResult:
         return TaskResult(
             name=task.name,
             ok=False,
-            timings=timings,
+            timings=clock.phases(notebook),
             failure=describe_failure(exc, notebook),
             failed_notebook=task.failed_path if notebook is not None else None,
         )
-    timings["execute"] = round(time.perf_counter() - started, 3)
+    timings = clock.phases(executed)
     started = time.perf_counter()
+    svg.reset_stats()
     try:
         html = export.export_html(executed, title=task.title)
         Path(task.html_path).parent.mkdir(parents=True, exist_ok=True)
@@ -193,6 +229,7 @@ def run_task(task: Task) -> TaskResult:
         failure = CellFailure(error=f"HTML export failed: {type(exc).__name__}: {exc}")
         return TaskResult(name=task.name, ok=False, timings=timings, failure=failure)
     timings["export"] = round(time.perf_counter() - started, 3)
+    timings["charts"] = round(svg.stats().seconds, 3)
     if task.pdf_path is None:
         return TaskResult(name=task.name, ok=True, timings=timings)
     started = time.perf_counter()

@@ -7,11 +7,26 @@ fork safety), :mod:`~helpers.publish.bundle` (the Vega libraries for live charts
 :mod:`~helpers.publish.pdf` (A4 PDF with Chromium), :mod:`~helpers.publish.opendata` (CSV files
 beside the reports), :mod:`~helpers.publish.reportset` (which reports a set holds) and
 :mod:`~helpers.publish.files` (atomic writes). Modules that import nbconvert, vl-convert or Chromium
-are not imported here; import them by name.
+are not imported here; import them by name. The names below are loaded on first use, so that
+the build's driver, which needs only :mod:`~helpers.publish.files` and
+:mod:`~helpers.publish.reportset` for an unchanged set, never imports Altair.
 """
 
-from helpers.publish.html import Figure, Headline, Headlines, Table
-from helpers.publish.reportset import ConfigError, ReportSet, ReportSpec, load_report_set
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_HOMES = {
+    "Figure": "html",
+    "Headline": "html",
+    "Headlines": "html",
+    "Table": "html",
+    "ConfigError": "reportset",
+    "ReportSet": "reportset",
+    "ReportSpec": "reportset",
+    "load_report_set": "reportset",
+}
 
 __all__ = [
     "ConfigError",
@@ -23,3 +38,9 @@ __all__ = [
     "Table",
     "load_report_set",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _HOMES:
+        return getattr(importlib.import_module(f"helpers.publish.{_HOMES[name]}"), name)
+    raise AttributeError(f"module 'helpers.publish' has no attribute {name!r}")
