@@ -392,7 +392,8 @@ def test_manifest_records_every_report(
     phases = {k for k in record["timings"] if not k.startswith("cell ")}
     assert phases == {"kernel", "cells", "shutdown", "export", "charts"}
     cells = [k for k in record["timings"] if k.startswith("cell ")]
-    assert cells == ["cell 2", "cell 3"]  # the fixture's code cells (papermill injects cell 2)
+    # the fixture's parameters (1), the parameters papermill injects (2) and its code cell (3)
+    assert cells == ["cell 1", "cell 2", "cell 3"]
     assert all(v >= 0 for v in record["timings"].values())
     assert [o["path"] for o in record["outputs"]] == ["ok-2.html"]
     assert record["outputs"][0]["sha256"] == mf.file_sha256(reports / "ok-2.html")
