@@ -108,7 +108,8 @@ data.evaluations(plan_id=plan_id)[["項目番号", "項目名", "時点", "取�
 # 指標(KPI)のある市では、`data.indicators()` が指標の一覧、`data.actuals()` が年度ごとの実績値です
 # (東大和市のデータには指標がないため空の表です。架空の市 `data/example-city` に例があります)。
 # 実績値は `explore.chart(data.actuals(), x="年度", y="実績値", color="指標名", mark="line")`
-# のように折れ線にできます。
+# のように折れ線にできます。`data.indicator_ratings()` は、計画の評価基準で計算した
+# 年度ごとの評価と、公表された評価を並べた表です。
 
 # %%
 data.actuals()

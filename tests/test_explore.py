@@ -125,3 +125,16 @@ def test_overview_names_the_city_and_its_tables(data: explore.Dataset) -> None:
     overview = data.overview()
     assert "東大和市" in overview.html and "items()" in overview.html
     assert data._repr_html_() == overview.html
+
+
+def test_indicator_ratings_with_the_published_ones_beside() -> None:
+    ratings = explore.load(str(EXAMPLE)).indicator_ratings()
+    assert not ratings.empty
+    label = ratings["評価(計算、表示名)"]
+    assert isinstance(label.dtype, pd.CategoricalDtype) and label.cat.ordered
+    assert not any(name.isascii() for name in ratings.columns)  # Japanese names throughout
+    disagree = ratings.loc[ratings["計算と公表の一致"] == False]  # noqa: E712
+    assert not disagree.empty  # the fictional city has a published rating that disagrees
+    english = explore.load(str(EXAMPLE), columns="en").indicator_ratings()
+    assert {"rating", "rating_label", "published_rating", "agrees"} <= set(english.columns)
+    assert explore.load(str(ROOT / "data" / "higashiyamato")).indicator_ratings().empty

@@ -33,8 +33,9 @@ import pandas as pd
 
 from helpers.data.city import CityData, Scale, load_city
 from helpers.data.contracts import TABLES_BY_NAME
+from helpers.publish.opendata import COLUMN_LABELS
 from helpers.report.common import Markup, ReportParameterError, parse_as_of, resolve_path
-from helpers.views import metrics, theme
+from helpers.views import indicators, metrics, theme
 
 DEFAULT_DATA_DIR = "data/higashiyamato"
 Language = Literal["ja", "en"]
@@ -49,6 +50,15 @@ DERIVED_COLUMNS: dict[str, str] = {
     "status_label": "取組状況の表示名",
     "indicator_name": "指標名",
     "unit": "単位",
+}
+#: Japanese names of the rating columns that the open data does not publish.
+RATING_EXTRA_COLUMNS: dict[str, str] = {
+    "goal": "重点目標",
+    "decimals": "小数点以下の桁数",
+    "previous_value": "前年度の値",
+    "condition": "判定",
+    "rating_order": "評価の順位",
+    "published_label": "公表された評価(表示名)",
 }
 #: Columns whose names hold one of these are years: shown as they are, one bar or point each.
 YEAR_WORDS: tuple[str, ...] = ("年度", "fiscal_year", "_fy")
@@ -205,6 +215,27 @@ class Dataset:
         joined = actuals.merge(names, on=["plan_id", "indicator_id", "series"], how="left")
         joined = joined.sort_values(["plan_id", "indicator_id", "fiscal_year"], kind="stable")
         return self._named(self._with_plan_and_goal(joined), "actuals")
+
+    def indicator_ratings(self, plan_id: str | None = None) -> pd.DataFrame:
+        """Every indicator rated by its plan's rule in every assessed fiscal year, the published
+        rating beside it, as in the open data's ``indicators.csv`` (same column names).
+
+        The computed rating's display name is an ordered categorical, best level first.
+        """
+        frames = [indicators.indicator_ratings(self.city, pid) for pid in self._plan_ids(plan_id)]
+        frames = [frame for frame in frames if not frame.empty]
+        if not frames:
+            ratings = pd.DataFrame(columns=list(indicators.RATING_COLUMNS))
+        else:
+            ratings = pd.concat(frames, ignore_index=True)
+            rated = ratings.dropna(subset=["rating_label"]).sort_values("rating_order")
+            order = list(dict.fromkeys(rated["rating_label"]))
+            ratings["rating_label"] = pd.Categorical(
+                ratings["rating_label"], categories=order, ordered=True
+            )
+        if self.columns == "en":
+            return ratings
+        return ratings.rename(columns={**COLUMN_LABELS, **RATING_EXTRA_COLUMNS})
 
     def achievement(self, as_of: str = "") -> pd.DataFrame:
         """Achievement per plan and breakdown (counts and rates), as in ``achievement.csv``."""
