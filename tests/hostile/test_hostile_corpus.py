@@ -156,11 +156,13 @@ def test_every_case_has_a_distinct_id_and_a_cause() -> None:
 def test_readme_records_how_many_hostile_inputs_the_suite_tries() -> None:
     from corpus import FIXED_INPUTS, ROOT
     from test_hostile_property import BUILT_EXAMPLES, PROPERTY_EXAMPLES, QUICK_EXAMPLES
+    from test_hostile_round import EDITS
 
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    total = FIXED_INPUTS + PROPERTY_EXAMPLES
+    readme = " ".join((ROOT / "README.md").read_text(encoding="utf-8").split())
+    total = FIXED_INPUTS + PROPERTY_EXAMPLES + len(EDITS)
+    assert f"{len(EDITS)} damaged evaluation workbooks" in readme
     assert f"**{total} hostile inputs**" in readme
-    assert f"{len(DATA_CASES)} broken or\nmalicious data folders" in readme
+    assert f"{len(DATA_CASES)} broken or malicious data folders" in readme
     assert f"{len(SET_CASES)} hostile report sets" in readme
     assert f"{len(PAYLOADS) + 4} payload texts" in readme
     assert f"{PROPERTY_EXAMPLES} random ones" in readme

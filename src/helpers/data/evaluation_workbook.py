@@ -58,6 +58,7 @@ from helpers.data.evaluations import (
 )
 from helpers.data.limits import MAX_CELL_CHARS, forbidden_character
 from helpers.data.problems import Problem
+from helpers.data.reading import workbook_size_problem
 
 FORMAT = "plan-report evaluation round 1"
 """Written into every workbook; a workbook of another format is not read."""
@@ -674,6 +675,9 @@ def _read_file(path: Path) -> tuple[_Returned | None, list[Problem]]:
             f"{MAX_WORKBOOK_BYTES:,} バイト) (file too large)"
         )
         return None, [_problem(file, "", None, None, None, msg, "not_round_workbook")]
+    too_large = workbook_size_problem(path)  # a zip bomb would be unpacked whole below
+    if too_large is not None:
+        return None, [_problem(file, "", None, None, None, too_large.message, "not_round_workbook")]
     try:
         book = load_workbook(path, data_only=True)
     except Exception as error:  # openpyxl raises many kinds for broken files

@@ -303,7 +303,7 @@ def _xlsx_cell(value: Any) -> str | None:
     return str(value)
 
 
-def _workbook_size_problem(path: Path) -> Problem | None:
+def workbook_size_problem(path: Path) -> Problem | None:
     """A problem when ``workbook.xlsx`` or its unzipped parts are larger than the limits."""
     from zipfile import BadZipFile, ZipFile
 
@@ -392,7 +392,7 @@ def read_workbook(path: Path) -> tuple[dict[str, RawTable], list[Problem], set[s
     from openpyxl import load_workbook  # heavy: only when a workbook is used
 
     everything = {spec.name for spec in TABLES}
-    too_large = _workbook_size_problem(path)
+    too_large = workbook_size_problem(path)
     if too_large is not None:
         return {}, [too_large], everything
     try:
