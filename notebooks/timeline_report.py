@@ -22,18 +22,22 @@
 data_dir: str = "data/higashiyamato"  # データフォルダ (リポジトリからの相対パスまたは絶対パス)
 pdf: bool = True  # PDF 版へのリンクを載せる (plan-report build が設定)
 report_output: str = ""  # 公開するファイル名 (plan-report build が設定)。空欄ならリンクなし
+first_year: str = ""  # 図の最初の年度 (例: 昭和43年度)。空欄なら出典の年表と同じ
 
 # %%
 from helpers import report
 
-timeline = report.timeline_context(data_dir=data_dir, pdf=pdf, report_output=report_output)
+timeline = report.timeline_context(
+    data_dir=data_dir, pdf=pdf, report_output=report_output, first_year=first_year
+)
 timeline.heading()
 
 # %% [markdown]
 # ## 年表
 #
-# 年度（4月から翌年3月まで）ごとに、システムの稼働や計画の策定などの出来事を示します。
-# 帯は各計画の計画期間です。
+# 年度（4月から翌年3月まで）ごとに、計画の策定、システムの稼働・導入、市の外の出来事などを
+# 1行ずつ示します。縦の帯は各計画の計画期間、帯を横切る線は年度の記載がなく
+# 「計画期間中」とだけ分かる出来事です。
 
 # %%
 timeline.timeline_figure()
@@ -41,7 +45,8 @@ timeline.timeline_figure()
 # %% [markdown]
 # ## 計画期間ごとの稼働・導入
 #
-# 各計画の期間中に稼働・導入・更新した施策の数です。
+# 各計画の期間中に稼働・導入・更新などした施策の数です。年度の記載がなく計画期間中とだけ
+# 分かるものも、その計画に数えています。
 
 # %%
 timeline.golive_figure()

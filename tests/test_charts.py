@@ -39,6 +39,9 @@ def units(spec: dict[str, Any]) -> Iterator[dict[str, Any]]:
         yield from units(child)
     if "spec" in spec:
         yield from units(spec["spec"])
+    for key in ("hconcat", "vconcat"):
+        for child in spec.get(key, []):
+            yield from units(child)
 
 
 def mark_type(unit: dict[str, Any]) -> str:
@@ -278,39 +281,93 @@ def test_comparison_changes_between_computed_plans(kakuu: Any) -> None:
 # --------------------------------------------------------------------------------------------
 
 
-def test_timeline_chart_bundled(city: Any) -> None:
-    spec = charts.timeline_chart(city.events, city.plans).to_dict()
-    assert title_text(spec) == "主な情報化施策の年表（昭和43年度～平成25年度）"
-    (rect,) = units_of(spec, "rect")
-    assert rect["encoding"]["x"]["field"] == "band_start"
-    assert rect["encoding"]["x2"]["field"] == "band_end"
-    bands = rows(spec, rect)
-    assert [(b["start_fy"], b["end_fy"]) for b in bands] == [(2004, 2008), (2009, 2013)]
-    (point,) = units_of(spec, "point")
-    enc = point["encoding"]
-    assert (enc["x"]["field"], enc["x"]["type"]) == ("position", "quantitative")
-    assert (enc["y"]["field"], enc["y"]["type"]) == ("label", "nominal")  # one row per event
-    assert_japanese_tooltips(point)
-    axis = enc["x"]["axis"]
-    assert "平成24年度" in axis["labelExpr"] and "(2012)" in axis["labelExpr"]
-    assert axis["title"] == "年度"
-    points = rows(spec, point)
-    assert len(points) == 27  # 30 events minus 3 undated
-    assert "平成23年1月 新基幹系システム稼働" in enc["y"]["sort"]
-    assert (
-        enc["y"]["sort"].index("昭和43年度 市・都民税課税業務の外部委託化(事務電算化の始まり)") == 0
+def timeline_inputs(city: Any, first_year: int = 1992) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The events as the timeline report passes them: grouped, from the source chart's start."""
+    events = metrics.with_event_groups(city.events, city.event_kinds)
+    fy = events["fiscal_year"]
+    return events.loc[fy.isna() | (fy >= first_year)], city.plans
+
+
+def data_of(spec: dict[str, Any], node: dict[str, Any]) -> list[dict[str, Any]]:
+    """The inline rows a unit or layer uses (its own data, else its first layer's)."""
+    data = node.get("data") or next(
+        (c.get("data") for c in node.get("layer", []) if c.get("data")), None
     )
-    shown = " / ".join(p["event"] for p in points)
-    assert "公式ホームページリニューアル(CMS導入)" not in shown  # undated E16
-    assert "必要に応じてネットワークを拡充" not in shown  # undated E30
-    description = charts.timeline_description(city.events, city.plans)
-    assert "27件" in description and "時期の記載がない3件" in description
-    assert "第二次計画の期間が11件" in description
-    table = charts.timeline_table(city.events, city.plans)
-    assert len(table) == len(city.events)
-    assert list(table.columns) == ["時期", "年度", "事象", "種別", "計画期間", "出典頁", "備考"]
-    assert list(table["時期"].tail(3)) == ["時期の記載なし"] * 3
-    assert table.loc[table["事象"] == "新基幹系システム稼働", "年度"].item() == "平成22年度 (2010)"
+    return spec["datasets"][data["name"]]
+
+
+def text_rows(spec: dict[str, Any]) -> list[dict[str, Any]]:
+    return data_of(spec, spec["hconcat"][0])
+
+
+def test_timeline_chart_bundled(city: Any) -> None:
+    events, plans = timeline_inputs(city)
+    spec = charts.timeline_chart(events, plans).to_dict()
+    # the axis starts where the source's own chart does (FY H4); 昭和43年度 stays in the tables
+    assert title_text(spec) == "出来事の年表（平成4年度～平成25年度）"
+    plot = spec["hconcat"][1]
+    data = text_rows(spec)
+    shown = [r for r in data if r["row_kind"] in ("event", "period_event")]
+    assert len(shown) == 30  # 33 events minus 昭和43年度 and the 2 without any time
+    # every label is whole: no "…", and the wrapped lines give back the event text
+    for row in data:
+        assert "…" not in row["event_text"] + row["date_text"]
+        if row["row_kind"] != "lane":
+            assert row["event_text"].replace("\n", "") == row["event"]
+    lanes = [r["event_text"] for r in data if r["row_kind"] == "lane"]
+    assert lanes == ["計画", "稼働・導入など", "その他の取組", "市の外の出来事（災害・法令など）"]
+    # go-lives, plans and outside events differ in shape and fill, not only colour
+    (point,) = units_of(plot, "point")
+    enc = point["encoding"]
+    assert enc["shape"]["field"] == enc["fill"]["field"] == enc["stroke"]["field"]
+    assert len(set(enc["shape"]["scale"]["range"])) == len(enc["shape"]["scale"]["domain"])
+    assert "#FFFFFF" in enc["fill"]["scale"]["range"]  # その他: hollow
+    by_group = {r["event"]: r["group"] for r in shown}
+    assert by_group["東日本大震災"] == "external" and by_group["新基幹系システム稼働"] == "golive"
+    # plan bands: two styles that differ in lightness and outline, with a gap between them
+    rects = [
+        u
+        for u in units(plot)
+        if mark_type(u) == "rect" and u["encoding"]["x"]["field"] == "band_start"
+    ]
+    (band1,) = data_of(spec, rects[0])
+    (band2,) = data_of(spec, rects[1])
+    assert band1["band_end"] < band2["band_start"]
+    assert rects[0]["mark"]["fill"] != rects[1]["mark"]["fill"]
+    assert rects[0]["mark"]["strokeDash"] != rects[1]["mark"]["strokeDash"]
+    # plan 1's measures without a year: a line across plan 1's band, counted in plan 1
+    during = [r for r in shown if r["row_kind"] == "period_event"]
+    assert {r["event"] for r in during} >= {"公式ホームページ再構築", "公的個人認証サービス稼動"}
+    assert all(r["position"] == band1["band_start"] for r in during)
+    assert all(r["position_end"] == band1["band_end"] for r in during)
+    description = charts.timeline_description(events, plans)
+    assert description.count("。") == 1
+    assert "平成4年度から平成25年度までの出来事30件" in description
+    assert "第一次計画の期間は7件（うち年度の記載がないもの4件）" in description
+    assert "第二次計画の期間は11件" in description and "時期の記載がない2件" in description
+    table = charts.timeline_table(events, plans)
+    assert list(table.columns) == ["時期", "出来事", "分類", "計画期間"]
+    assert len(table) == 30
+    assert table.loc[table["出来事"] == "公的個人認証サービス稼動", "時期"].item() == (
+        "第一次計画の期間中"
+    )
+
+
+def test_timeline_narrow_chart_fits_a_phone(city: Any) -> None:
+    events, plans = timeline_inputs(city)
+    spec = charts.timeline_narrow_chart(events, plans).to_dict()
+    left, plot = spec["hconcat"]
+    assert left["width"] + plot["width"] <= 320
+    for row in text_rows(spec):
+        assert "…" not in row["event_text"]
+
+
+def test_wrapped_lines_keep_japanese_line_breaking_rules() -> None:
+    lines = charts.wrap_text("電子申請サービス更新(モバイル端末から一部利用可能に)", 210)
+    assert "".join(lines) == "電子申請サービス更新(モバイル端末から一部利用可能に)"
+    assert not any(line.startswith((")", "）", "、", "。")) for line in lines)
+    assert lines[1].startswith("(")  # broken before the bracket, not inside it
+    assert all(len(line) > 1 for line in charts.wrap_text("全小中学校の校内LAN整備完了", 120))
 
 
 def test_timeline_year_axis_labels_every_year_in_range() -> None:
@@ -419,6 +476,7 @@ def test_every_chart_has_title_description_table_and_tooltips(city: Any) -> None
         assert any("tooltip" in u.get("encoding", {}) for u in units(spec)), name
         description = getattr(charts, f"{name}_description")(*args)
         assert description.endswith("。") and any(ch.isdigit() for ch in description), name
+        assert description.count("。") == 1, name  # one sentence, the text alternative
         table = getattr(charts, f"{name}_table")(*args)
         assert isinstance(table, pd.DataFrame) and not table.empty, name
         assert all(any(ord(ch) > 0x3000 for ch in str(c)) for c in table.columns), name

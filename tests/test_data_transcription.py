@@ -95,7 +95,14 @@ EVENTS = {
     "E28": ("平成24年度", False, 12),
     "E29": ("平成25年5月", False, 15),
     "E30": (None, True, 13),
+    # plan 1's measures that go live, listed on p9 without a year: "during plan 1"
+    "E31": (None, False, 9),
+    "E32": (None, False, 9),
+    "E33": (None, False, 9),
 }
+
+# events the source places in a plan's period without a year (精度 計画期間中)
+DURING_PLAN = {"E15": "1", "E31": "1", "E32": "1", "E33": "1"}
 
 
 @pytest.fixture(scope="module")
@@ -215,3 +222,13 @@ def test_events_linked_to_items_share_their_dates(city: CityData) -> None:
     assert sorted(linked["item_no"]) == sorted(dated)  # one event per dated item
     for row in linked.itertuples():
         assert items.loc[(row.plan_id, row.item_no), "date_written"] == row.date_written
+
+
+def test_events_known_only_as_during_a_plan(city: CityData) -> None:
+    during = city.events.loc[city.events["precision"] == "plan_period"]
+    assert dict(zip(during["event_id"], during["period_plan_id"], strict=True)) == DURING_PLAN
+    assert during["fiscal_year"].isna().all()
+    measures = set(city.measures["measure"])
+    for event_id in ("E31", "E32", "E33"):  # the wording of plan 1's measures on p9
+        (text,) = during.loc[during["event_id"] == event_id, "event"]
+        assert text in measures, text

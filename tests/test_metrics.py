@@ -332,8 +332,12 @@ def test_headline_unknown_plan_raises(city: Any) -> None:
 def test_timeline_events_drop_undated_and_place_months(city: Any) -> None:
     dated = metrics.timeline_events(city.events)
     undated = metrics.undated_events(city.events)
-    assert len(dated) + len(undated) == len(city.events)
-    assert set(undated["event_id"]) == {"E15", "E16", "E30"}
+    during = metrics.period_events(city.events)
+    assert len(dated) + len(undated) + len(during) == len(city.events)
+    assert set(undated["event_id"]) == {"E16", "E30"}
+    # the source lists these under plan 1 without a year (p9): "during plan 1"
+    assert set(during["event_id"]) == {"E15", "E31", "E32", "E33"}
+    assert set(during["period_plan_id"]) == {"1"}
     positions = dict(zip(dated["event_id"], dated["position"], strict=True))
     # 平成23年1月 lies in FY 平成22年度 (2010), in the last quarter of that year's band
     assert 2010 < positions["E24"] < 2010.5
@@ -365,8 +369,19 @@ def test_golives_per_plan(city: Any) -> None:
     assert list(plan2.index) == [2009, 2010, 2011, 2012, 2013]
     assert list(plan2["n_events"]) == [3, 4, 0, 2, 0]
     assert "新基幹系システム稼働" in plan2.loc[2010, "events"]
-    plan1 = golives.loc[golives["plan_id"] == "1"].set_index("fiscal_year")
-    assert plan1["n_events"].sum() == 1  # 電子申請・電子調達サービス稼働 (平成17年度)
+    plan1 = golives.loc[golives["plan_id"] == "1"]
+    by_year = dict(zip(plan1["fiscal_year_label"], plan1["n_events"], strict=True))
+    assert by_year["平成17年度 (2005)"] == 1  # 電子申請・電子調達サービス稼働
+    assert by_year["平成20年度 (2008)"] == 0  # 校内LAN整備完了 is not a generic go-live kind
+    # 公共ネットワーク, 公的個人認証, LGWAN and ホームページ再構築 count in plan 1, without a year
+    assert by_year["期間中（年度の記載なし）"] == 4
+    assert plan1["fiscal_year"].isna().sum() == 1
+    # with the city's own kinds (city.yaml event_kinds) 整備完了 counts as well
+    configured = metrics.golives_per_plan(
+        metrics.with_event_groups(city.events, city.event_kinds), city.plans
+    )
+    plan1 = configured.loc[configured["plan_id"] == "1"]
+    assert plan1["n_events"].sum() == 6
     only_updates = metrics.golives_per_plan(city.events, city.plans, kinds=("更新",))
     assert only_updates["n_events"].sum() == 2
 

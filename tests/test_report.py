@@ -444,3 +444,58 @@ def test_a_nominal_era_year_is_named_one_way_everywhere(tmp_path: Path):
         text_of(section()) for section in (plan.heading, plan.headline, plan.status_figure)
     )
     assert "令和2年度末" in shown and "平成32年度" not in shown
+
+
+# --- timeline -------------------------------------------------------------------------------
+
+
+def test_timeline_starts_where_the_source_chart_does_and_keeps_every_event():
+    timeline = report.timeline_context(str(DATA))
+    figure = text_of(timeline.timeline_figure())
+    assert "平成4年度から示します" in figure
+    assert "昭和43年度の「市・都民税課税業務の外部委託化(事務電算化の始まり)」" in figure
+    table = timeline.event_table().df
+    assert len(table) == 33 and table.iloc[0]["時期（出典の表記）"] == "昭和43年度"
+    during = table.loc[table["出来事"] == "公式ホームページ再構築"].iloc[0]
+    assert during["時期（出典の表記）"] == "第一次計画の期間中（年度の記載なし）"
+    assert "抽出" not in " ".join(table["備考"].dropna())  # no process notes for readers
+    # asked for, the chart goes back to 昭和43年度
+    wide = report.timeline_context(str(DATA), first_year="昭和43年度").timeline_figure()
+    assert "出来事の年表（昭和43年度～平成25年度）" in text_of(wide)
+    with pytest.raises(report.ReportParameterError, match="first_year"):
+        report.timeline_context(str(DATA), first_year="平成99月")
+
+
+def test_go_lives_count_the_measures_known_only_during_plan_1():
+    table = report.timeline_context(str(DATA)).golive_figure().df
+    plan1 = table.loc[table["計画"] == "第一次計画"]
+    counts = dict(zip(plan1["年度"], plan1["件数"], strict=True))
+    assert counts["平成20年度 (2008)"] == 1  # 全小中学校の校内LAN整備完了 (city.yaml: golive)
+    assert counts["期間中（年度の記載なし）"] == 4
+    assert plan1["件数"].sum() == 6
+
+
+def test_plan_report_timeline_shows_the_plans_own_period_events():
+    figure = report.plan_context("1", str(DATA)).timeline_figure()
+    assert "第一次計画の期間は7件（うち年度の記載がないもの4件）" in text_of(figure)
+
+
+def test_during_plan_events_and_event_kinds_are_checked(tmp_path: Path):
+    import shutil
+
+    from helpers.data.city import inspect_folder
+
+    folder = tmp_path / "city"
+    shutil.copytree(FIXTURE, folder)
+    with (folder / "events.csv").open("a", encoding="utf-8") as out:
+        out.write("K08,,計画期間中,,,期間だけ分かる出来事,稼働,,,,3,\n")
+        out.write("K09,,計画期間中,2021,k2,年度も書いた出来事,稼働,,,,3,\n")
+    config = folder / "city.yaml"
+    config.write_text(
+        config.read_text(encoding="utf-8") + "\nevent_kinds:\n  稼働: golive\n  注記: misc\n",
+        encoding="utf-8",
+    )
+    problems = {(p.file, p.column, p.code) for p in inspect_folder(folder).problems}
+    assert ("events.csv", "計画期間", "required_value") in problems
+    assert ("events.csv", "年度", "derived_mismatch") in problems
+    assert ("city.yaml", "event_kinds.注記", "bad_config") in problems

@@ -20,6 +20,7 @@ from helpers.data.contracts import (
     BOOL_FALSE,
     BOOL_TRUE,
     CONFIG_FILE,
+    EVENT_GROUPS,
     PRECISION_LABELS,
     STATUS_CLASSES,
     TABLES,
@@ -350,8 +351,23 @@ def check_config(data: object) -> tuple[CityConfig, list[Problem]]:
         departments=departments,
         round_settings=round_settings,
         publication=publication,
+        event_kinds=_check_event_kinds(data.get("event_kinds"), problems),
     )
     return config, problems
+
+
+def _check_event_kinds(data: object, problems: list[Problem]) -> dict[str, str]:
+    """city.yaml ``event_kinds``: 種別 -> group, each group one of EVENT_GROUPS."""
+    kinds = _mapping_of_text(data, "event_kinds", problems)
+    for kind, group in list(kinds.items()):
+        if group not in EVENT_GROUPS:
+            msg = (
+                f"event_kinds の「{kind}」の分類「{group}」は使えません "
+                f"(allowed: {', '.join(EVENT_GROUPS)})"
+            )
+            problems.append(_config_problem(f"event_kinds.{kind}", group, msg))
+            del kinds[kind]
+    return kinds
 
 
 # --- typing the cells of one table -----------------------------------------------------------
@@ -862,6 +878,25 @@ def check_events(
             continue
         written = cols["date_written"][i]
         date = events.dates["date_written"][i]
+        if date is None and cols["precision"][i] == "plan_period":
+            # 計画期間中: the source places the event in a plan's period without a year
+            period = cols["period_plan_id"][i]
+            derived["precision"].append("plan_period")
+            derived["fiscal_year"].append(None)
+            derived["period_plan_id"].append(period)
+            if period is None:
+                msg = (
+                    "精度が「計画期間中」の出来事には、計画期間 (計画ID) を書いてください "
+                    "(an event during a plan period needs the plan)"
+                )
+                problems.append(events.problem(i, "period_plan_id", msg, "required_value"))
+            elif period not in plan_ids and plans is not None:
+                msg = f"計画期間「{period}」の計画は plans.csv にありません (unknown plan)"
+                problems.append(events.problem(i, "period_plan_id", msg, "unknown_plan"))
+            if cols["fiscal_year"][i] is not None:
+                msg = "精度が「計画期間中」の出来事の年度は空欄にしてください (no fiscal year)"
+                problems.append(events.problem(i, "fiscal_year", msg, "derived_mismatch"))
+            continue
         values = derive_event_fields(date, periods, cols["fiscal_year"][i])
         mismatched = False
         for name, value in zip(names, values, strict=True):

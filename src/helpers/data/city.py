@@ -106,6 +106,7 @@ class CityData:
     round_settings: dict[str, str] = field(default_factory=dict)
     glossary: pd.DataFrame = field(default_factory=lambda: empty_frame(GLOSSARY))
     publication: dict[str, str] = field(default_factory=dict)
+    event_kinds: dict[str, str] = field(default_factory=dict)
 
     def scale_of(self, plan_id: str) -> Scale | None:
         """The scale of plan ``plan_id``, ``None`` if it has none; KeyError for an unknown plan."""
@@ -261,6 +262,7 @@ def _city_data(checked: CheckedTables, folder: Path, warnings: Sequence[Problem]
         round_settings=dict(config.round_settings),
         glossary=frames["glossary"],
         publication=dict(config.publication),
+        event_kinds=dict(config.event_kinds),
     )
 
 

@@ -28,7 +28,7 @@ ColumnKind = Literal[
 - ``bool``: 1/0, TRUE/FALSE, ○ or empty
 - ``fiscal_year``: a fiscal year as written ("平成21年度", "2009年度", "2009") read as an int
 - ``date``: a Japanese date as written ("平成23年1月"), kept as text and checked
-- ``precision``: a date precision label (年度, 年度末, 年, 年月, 年月日, 不明)
+- ``precision``: a date precision label (年度, 年度末, 年, 年月, 年月日, 計画期間中, 不明)
 - ``choice``: one of the words of ``Column.choices`` (several words may mean one code), read as
   the code (``方向`` "高いほど良い" -> "higher")
 - ``quantity``: a number as people type it in Japanese sheets ("95.0%", "1,234件", "△5" for -5,
@@ -56,6 +56,7 @@ PRECISION_LABELS: dict[str, str] = {
     "year": "年",
     "month": "年月",
     "day": "年月日",
+    "plan_period": "計画期間中",
     "unknown": "不明",
 }
 """Date precision (English code used in code) -> Japanese label written in events.csv."""
@@ -764,6 +765,10 @@ INDICATOR_TABLES: tuple[str, ...] = ("indicators", "indicator_targets", "actuals
 
 TABLES_BY_NAME: dict[str, TableSpec] = {spec.name: spec for spec in TABLES}
 
+EVENT_GROUPS: tuple[str, ...] = ("plan", "golive", "other", "external")
+"""Groups of timeline events (city.yaml ``event_kinds``): the plans themselves, systems going
+live (稼働・導入・更新 …), other measures, and events outside the city (災害, 法令 …)."""
+
 DERIVED_EVENT_COLUMNS: tuple[str, ...] = ("precision", "fiscal_year", "period_plan_id")
 """events.csv columns computed from 時期 and plans.csv when empty, checked when given."""
 
@@ -880,3 +885,5 @@ class CityConfig:
     departments: tuple[DepartmentConfig, ...] = ()
     round_settings: dict[str, str] = field(default_factory=dict)
     publication: dict[str, str] = field(default_factory=dict)
+    event_kinds: dict[str, str] = field(default_factory=dict)
+    """events.csv 種別 -> its group on the timeline (one of :data:`EVENT_GROUPS`)."""

@@ -140,9 +140,14 @@ def plan_display_name(plan: pd.Series) -> str:
 
 
 def figure_of(kind: str, *frames: pd.DataFrame) -> Figure:
-    """The chart ``charts.<kind>_chart`` of *frames* with its title, text alternative and table."""
+    """The chart ``charts.<kind>_chart`` of *frames* with its title, text alternative and table
+    (and ``charts.<kind>_narrow_chart`` for phones, where the chart has one)."""
     parts = ("chart", "title", "description", "table")
-    return Figure(*(getattr(charts, f"{kind}_{part}")(*frames) for part in parts))
+    chart, title, description, table = (getattr(charts, f"{kind}_{p}")(*frames) for p in parts)
+    narrow = getattr(charts, f"{kind}_narrow_chart", None)
+    return Figure(
+        chart, title, description, table, narrow_chart=narrow(*frames) if narrow else None
+    )
 
 
 def comparison_figure_or_note(achievement_df: pd.DataFrame) -> Figure | Markup:
@@ -153,7 +158,7 @@ def comparison_figure_or_note(achievement_df: pd.DataFrame) -> Figure | Markup:
 
 
 def timeline_figure_or_note(events: pd.DataFrame, plans: pd.DataFrame) -> Figure | Markup:
-    if metrics.timeline_events(events).empty:
+    if metrics.timeline_events(events).empty and metrics.period_events(events).empty:
         return note_markup("時期の分かる出来事の記録がありません。")
     return figure_of("timeline", events, plans)
 

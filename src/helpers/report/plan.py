@@ -356,10 +356,11 @@ class PlanReport:
 
     def timeline_figure(self) -> Figure | Markup:
         """Events of the plan period on a fiscal-year axis."""
-        events = self.city.events
+        events = metrics.with_event_groups(self.city.events, self.city.event_kinds)
         start, end = int(self.plan["start_fy"]), int(self.plan["end_fy"])
         fy = events["fiscal_year"]
-        in_period = events.loc[fy.notna() & (fy >= start) & (fy <= end)]
+        during = (events["precision"] == "plan_period") & (events["period_plan_id"] == self.plan_id)
+        in_period = events.loc[(fy.notna() & (fy >= start) & (fy <= end)) | during]
         plans = self.city.plans.loc[self.city.plans["plan_id"] == self.plan_id]
         return timeline_figure_or_note(in_period, plans)
 

@@ -3,21 +3,25 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
 
 from helpers.data.city import CityData
-from helpers.data.dates import fiscal_year_label
-from helpers.publish.html import Figure, Table
+from helpers.data.dates import JpDateError, era_year_label, fiscal_year_label, parse_fiscal_year
+from helpers.publish.html import Table
 from helpers.publish.sections import NotApplicable
 from helpers.report import publication
 from helpers.report.common import (
     Markup,
+    ReportParameterError,
     heading_markup,
     load_report_data,
     note_markup,
+    paragraph_markup,
     source_lines,
     sources_markup,
+    stack,
     timeline_figure_or_note,
     with_city,
 )
@@ -30,16 +34,34 @@ TIMELINE_DATA_FILES = (("data/events.csv", "出来事のデータ（CSV）"),)
 
 @dataclass(frozen=True)
 class TimelineReport:
-    """Sections of the timeline report across all plans."""
+    """Sections of the timeline report across all plans.
+
+    ``first_year`` is the first fiscal year the chart shows: by default the first year of the
+    events the source's own chart shows (年表掲載), so one early event does not stretch the
+    axis; every event stays in the tables."""
 
     city: CityData
     pdf: bool = True
     report_output: str = ""
+    first_year: int | None = None
 
     @property
     def title(self) -> str:
         """The report's own title, e.g. "東大和市 主な情報化施策の年表"."""
         return with_city(self.city, f"主な{publication.measure_kind(self.city)}の年表")
+
+    @property
+    def events(self) -> pd.DataFrame:
+        """The events with their timeline group (city.yaml ``event_kinds``)."""
+        return metrics.with_event_groups(self.city.events, self.city.event_kinds)
+
+    def _chart_start(self) -> int | None:
+        if self.first_year is not None:
+            return self.first_year
+        events = self.city.events
+        in_chart = events.loc[events["in_chart"].fillna(False).astype(bool)]
+        dated = in_chart["fiscal_year"].dropna()
+        return int(dated.min()) if not dated.empty else None
 
     def heading(self) -> Markup:
         events = self.city.events
@@ -56,11 +78,33 @@ class TimelineReport:
         )
         return Markup(heading.html + nav, heading.text)
 
-    def timeline_figure(self) -> Figure | Markup:
-        return timeline_figure_or_note(self.city.events, self.city.plans)
+    def timeline_figure(self) -> Any:
+        """The chart from the first year shown; a sentence names the events before it."""
+        events = self.events
+        start = self._chart_start()
+        if start is None:
+            return timeline_figure_or_note(events, self.city.plans)
+        fy = events["fiscal_year"]
+        earlier = events.loc[fy.notna() & (fy < start)]
+        shown = events.loc[fy.isna() | (fy >= start)]
+        note = None
+        if not earlier.empty:
+            names = "、".join(
+                f"{label}の「{event}」"
+                for label, event in zip(
+                    [era_year_label(int(y)) for y in earlier["fiscal_year"]],
+                    earlier["event"],
+                    strict=True,
+                )
+            )
+            note = paragraph_markup(
+                f"図は、出典の年表と同じ{era_year_label(start)}から示します。"
+                f"それより前の{len(earlier)}件（{names}）は下の一覧に載せています。"
+            )
+        return stack(note, timeline_figure_or_note(shown, self.city.plans))
 
     def golive_figure(self) -> Table | Markup:
-        per_plan = metrics.golives_per_plan(self.city.events, self.city.plans)
+        per_plan = metrics.golives_per_plan(self.events, self.city.plans)
         if per_plan.empty:
             return note_markup("計画期間中の稼働・導入の記録がありません。")
         df = pd.DataFrame(
@@ -71,25 +115,47 @@ class TimelineReport:
                 "主な施策": per_plan["events"],
             }
         )
-        return Table(df, "計画期間中の年度ごとの稼働・導入・更新")
+        return Table(df, "計画期間中の年度ごとの稼働・導入など")
 
     def event_table(self) -> Table:
-        events = self.city.events.sort_values(
-            ["date", "event_id"], kind="stable", na_position="last"
-        )
-        plan_names = dict(
-            zip(self.city.plans["plan_id"], self.city.plans["short_name"], strict=True)
-        )
+        """Every event in time order: dated ones by date, those known only as "during plan N"
+        at the start of that plan, undated ones last."""
+        events = self.events.copy()
+        plans = self.city.plans
+        plan_names = dict(zip(plans["plan_id"], plans["short_name"], strict=True))
+        plan_starts = {
+            p: pd.Timestamp(int(fy), 4, 1)
+            for p, fy in zip(plans["plan_id"], plans["start_fy"], strict=True)
+        }
+        during = events["precision"] == "plan_period"
+        events["order"] = [
+            plan_starts.get(p) if d else date
+            for d, p, date in zip(during, events["period_plan_id"], events["date"], strict=True)
+        ]
+        events["order"] = pd.to_datetime(events["order"])
+        events = events.sort_values(["order", "event_id"], kind="stable", na_position="last")
+        when = []
+        for _, event in events.iterrows():
+            if event["precision"] == "plan_period":
+                name = plan_names.get(event["period_plan_id"], "")
+                when.append(labels.PLAN_PERIOD_DATE.format(plan=name) + "（年度の記載なし）")
+            elif is_missing(event["date_written"]):
+                when.append(labels.UNKNOWN_DATE)
+            else:
+                when.append(str(event["date_written"]))
         df = pd.DataFrame(
             {
-                "時期（出典の表記）": events["date_written"].fillna(labels.UNKNOWN_DATE),
+                "時期（出典の表記）": when,
                 "年度": [
-                    fiscal_year_label(int(fy)) if not is_missing(fy) else labels.UNKNOWN_DATE
+                    fiscal_year_label(int(fy)) if not is_missing(fy) else labels.MISSING_VALUE
                     for fy in events["fiscal_year"]
                 ],
                 "出来事": events["event"],
+                "分類": [labels.EVENT_GROUP_LABELS[g] for g in events["group"]],
                 "計画期間": [
-                    plan_names.get(p, "—") if not is_missing(p) else "—"
+                    plan_names.get(p, labels.MISSING_VALUE)
+                    if not is_missing(p)
+                    else labels.MISSING_VALUE
                     for p in events["period_plan_id"]
                 ],
                 "出典頁": events["page"],
@@ -112,7 +178,17 @@ class TimelineReport:
         return publication.about(self.city, self.title)
 
 
-def timeline_context(data_dir: str, pdf: bool = True, report_output: str = "") -> TimelineReport:
+def timeline_context(
+    data_dir: str, pdf: bool = True, report_output: str = "", first_year: str = ""
+) -> TimelineReport:
     """Load and validate the data for the timeline report (*pdf* and *report_output* as for
-    :func:`helpers.report.plan.plan_context`)."""
-    return TimelineReport(load_report_data(data_dir), bool(pdf), str(report_output))
+    :func:`helpers.report.plan.plan_context`; *first_year*, e.g. "昭和43年度", moves the
+    chart's start, empty for the source chart's own start)."""
+    city = load_report_data(data_dir)
+    first = None
+    if str(first_year).strip():
+        try:
+            first = parse_fiscal_year(str(first_year).strip())
+        except JpDateError as error:
+            raise ReportParameterError(f"年表の最初の年度 first_year: {error}") from error
+    return TimelineReport(city, bool(pdf), str(report_output), first)

@@ -35,7 +35,7 @@ from typing import Any
 import altair as alt
 import pandas as pd
 
-from helpers.data.dates import era_year_label, fiscal_year_label
+from helpers.data.dates import era_year_label
 from helpers.views import labels, metrics, theme
 from helpers.views.formatting import format_percent, is_missing
 from helpers.views.tables import points
@@ -522,18 +522,26 @@ def comparison_table(comparison_df: pd.DataFrame) -> pd.DataFrame:
 
 
 MAX_YEAR_LABELS = 7
+#: Room one year label needs on the axis ("平成24" over "(2012)" in 13 px text).
+YEAR_LABEL_PX = 56
 
 
-def _year_step(span: int) -> int:
-    """Distance between labelled years so that at most ``MAX_YEAR_LABELS`` labels show."""
-    return next((step for step in (1, 2, 5, 10, 20) if span / step < MAX_YEAR_LABELS), 50)
+def _year_step(span: int, plot_width: float | None = None) -> int:
+    """Distance between labelled years: at most ``MAX_YEAR_LABELS`` labels, and, given the
+    plot's width, at least ``YEAR_LABEL_PX`` between two labels."""
+    per_year = None if plot_width is None else plot_width / max(span + 1, 1)
+    for step in (1, 2, 5, 10, 20):
+        if span / step < MAX_YEAR_LABELS and (per_year is None or step * per_year >= YEAR_LABEL_PX):
+            return step
+    return 50
 
 
-def _year_axis(first: int, last: int) -> alt.Axis:
-    """A fiscal-year axis labelled in both forms on two lines ("平成24年度" / "(2012)")."""
-    step = _year_step(last - first)
+def _year_axis(first: int, last: int, plot_width: float | None = None) -> alt.Axis:
+    """A fiscal-year axis labelled in both forms on two lines ("平成24" / "(2012)"; the axis
+    title says 年度)."""
+    step = _year_step(last - first, plot_width)
     values = [y for y in range(first, last + 1) if y % step == 0]
-    names = [[era_year_label(y), f"({y})"] for y in range(first, last + 1)]
+    names = [[era_year_label(y).removesuffix("年度"), f"({y})"] for y in range(first, last + 1)]
     lookup = json.dumps(names, ensure_ascii=False)
     return alt.Axis(
         values=values,
@@ -545,41 +553,187 @@ def _year_axis(first: int, last: int) -> alt.Axis:
     )
 
 
+# Layout of the timeline: a left column of text (date, then the event, wrapped, never cut) and
+# a plot with one row per event on a fiscal-year axis; rows are grouped in lanes (plans, systems
+# going live, other measures, events outside the city). Sizes in px; the narrow variant serves
+# phones (at most 340 px wide, see helpers.publish.svg.NARROW_WIDTH).
+#: (date column, event column, plot) widths; the narrow variant puts the date above the event.
+TIMELINE_WIDTHS: dict[str, tuple[int, int, int]] = {
+    "wide": (104, 230, 292),
+    "narrow": (0, 168, 118),
+}
+TIMELINE_LINE = 16  # px per line of 13 px text
+TIMELINE_ROW_PADDING = 4
+TIMELINE_LANE_HEADER = 22
+TIMELINE_BAND_GAP = 0.15  # years left empty between neighbouring plan bands
+#: Plan bands alternate in lightness and outline, so they stay apart in grayscale too.
+PLAN_BAND_STYLES: tuple[tuple[str, str, list[int]], ...] = (
+    ("#BCD6EE", "#3E6E99", [1, 0]),
+    ("#E4E4E4", "#666666", [5, 3]),
+)
+EVENT_GROUP_MARKS: dict[str, tuple[str, str, bool]] = {
+    # group: (shape, colour, filled)
+    "plan": ("diamond", "#000000", True),
+    "golive": ("circle", "#0072B2", True),
+    "other": ("square", "#555555", False),
+    "external": ("triangle-up", "#D55E00", True),
+}
+
+
+def _char_width(ch: str) -> float:
+    """Approximate width of one character of 13 px text (full-width 13 px, half-width ~7 px)."""
+    return 7.2 if ord(ch) < 0x2E80 or "\uff61" <= ch <= "\uff9f" else 13.0
+
+
+#: Characters a line never starts with (Japanese line-breaking rules, 禁則).
+_NO_LINE_START = frozenset(")）」』、。・ー")
+
+
+def _text_width(text: str) -> float:
+    return sum(_char_width(ch) for ch in text)
+
+
+def wrap_text(text: str, width: float) -> list[str]:
+    """Lines of *text* no wider than *width* px, breaking before an opening bracket or after a
+    Japanese comma where one lies in the second half of a line; never cut, never "…"."""
+    lines: list[str] = []
+    line = ""
+    for ch in text:
+        if line and _text_width(line + ch) > width and ch not in _NO_LINE_START:
+            cut = max(line.rfind("("), line.rfind("（"))
+            comma = max(line.rfind("、"), line.rfind("・")) + 1
+            at = cut if cut > len(line) // 2 else comma if comma > len(line) // 2 else len(line)
+            lines.append(line[:at])
+            line = line[at:]
+        line += ch
+    if line:
+        lines.append(line)
+    if len(lines) > 1 and len(lines[-1]) == 1 and len(lines[-2]) > 2:
+        lines[-2:] = [lines[-2][:-1], lines[-2][-1] + lines[-1]]  # no single character alone
+    return lines or [""]
+
+
 def _timeline_frames(
     events: pd.DataFrame, plans: pd.DataFrame
 ) -> tuple[pd.DataFrame, pd.DataFrame, int, int]:
-    """Dated events, plan bands and the first/last fiscal year shown."""
-    dated = metrics.timeline_events(events)
+    """Events on the chart (dated and "during plan N"), plan bands and the first/last year."""
+    grouped = events if "group" in events.columns else metrics.with_event_groups(events)
+    dated = metrics.timeline_events(grouped)
+    dated["group"] = [metrics.event_group(k) for k in dated["kind"]]
+    groups = dict(zip(grouped["event_id"], grouped["group"], strict=True))
+    dated["group"] = [
+        groups.get(e, g) for e, g in zip(dated["event_id"], dated["group"], strict=True)
+    ]
     dated["date_text"] = [
         w if not is_missing(w) else label
         for w, label in zip(dated["date_written"], dated["fiscal_year_label"], strict=True)
     ]
-    dated["in_chart"] = dated["in_chart"].astype(bool)
     dated["period_plan_id"] = dated["period_plan_id"].astype(object)
+    during = metrics.period_events(grouped)
     periods = metrics.plan_periods(plans)
-    periods["band_start"] = periods["start_fy"] - 0.5
-    periods["band_end"] = periods["end_fy"] + 0.5
-    periods["band_mid"] = (periods["start_fy"] + periods["end_fy"]) / 2
-    # alternate the names of neighbouring bands between two lines so they never overlap
-    periods["name_y"] = [4 + 16 * (i % 2) for i in range(len(periods))]
+    periods["band_start"] = periods["start_fy"] - 0.5 + TIMELINE_BAND_GAP
+    periods["band_end"] = periods["end_fy"] + 0.5 - TIMELINE_BAND_GAP
+    periods["band_index"] = range(len(periods))
+    names = dict(zip(periods["plan_id"], periods["short_name"], strict=True))
+    starts = dict(zip(periods["plan_id"], periods["band_start"], strict=True))
+    ends = dict(zip(periods["plan_id"], periods["band_end"], strict=True))
+    during = during.loc[during["period_plan_id"].isin(list(starts))].copy()
+    during["date_text"] = [
+        labels.PLAN_PERIOD_DATE.format(plan=names[p]) for p in during["period_plan_id"]
+    ]
+    during["position"] = [starts[p] for p in during["period_plan_id"]]
+    during["position_end"] = [ends[p] for p in during["period_plan_id"]]
+    shown = pd.concat([dated.assign(position_end=pd.NA), during], ignore_index=True)
+    shown = shown.sort_values(["position", "event_id"], kind="stable").reset_index(drop=True)
     years = list(dated["fiscal_year"]) + list(periods["start_fy"]) + list(periods["end_fy"])
     if not years:
-        return dated, periods, 0, 0
-    return dated, periods, int(min(years)), int(max(years))
+        return shown, periods, 0, 0
+    return shown, periods, int(min(years)), int(max(years))
 
 
-def _timeline_points(dated: pd.DataFrame) -> pd.DataFrame:
-    """One row per dated event, in time order, labelled "平成23年1月 新基幹系システム稼働"."""
-    points = dated[["kind", "position", "fiscal_year_label", "date_text", "event"]].copy()
-    points["label"] = [
-        f"{d} {e}" for d, e in zip(points["date_text"], points["event"], strict=True)
-    ]
-    points["n_events"] = 1
-    return points.reset_index(drop=True)
+def _period_text(start_fy: int, end_fy: int) -> str:
+    """ "平成16～20年度" (one era), else "平成30年度～令和4年度"."""
+    first, last = era_year_label(start_fy), era_year_label(end_fy)
+    if first[:2] == last[:2]:
+        return f"{first.removesuffix('年度')}{labels.PERIOD_SEPARATOR}{last[2:]}"
+    return f"{first}{labels.PERIOD_SEPARATOR}{last}"
+
+
+def _timeline_rows(events: pd.DataFrame, plans: pd.DataFrame, variant: str) -> pd.DataFrame:
+    """One row per lane header, plan bar and event, with its place (top, height, centre).
+
+    The wide layout writes the date and the event side by side, the narrow one the date above
+    the event; either wraps a long text onto more lines of the same row."""
+    shown, periods, _, _ = _timeline_frames(events, plans)
+    date_width, event_width, _ = TIMELINE_WIDTHS[variant]
+    stacked = date_width == 0
+    rows: list[dict[str, Any]] = []
+    top = 0.0
+
+    def add(kind: str, group: str, date_text: str, text: str, **extra: Any) -> None:
+        nonlocal top
+        room = (date_width + event_width) * 13 / 14 if kind == "lane" else event_width
+        lines = wrap_text(text, room - 8) if text else []
+        date_room = (event_width if stacked else date_width) - 8
+        date_lines = wrap_text(date_text, date_room) if date_text else []
+        n_lines = len(lines) + len(date_lines) if stacked else max(len(lines), len(date_lines))
+        height = TIMELINE_LINE * n_lines + TIMELINE_ROW_PADDING
+        if kind == "lane":
+            height = TIMELINE_LANE_HEADER + TIMELINE_LINE * (len(lines) - 1)
+        text_top = top + TIMELINE_ROW_PADDING / 2
+        event_top = text_top + TIMELINE_LINE * len(date_lines) if stacked else text_top
+        rows.append(
+            {
+                "row_kind": kind,
+                "group": group,
+                "group_label": labels.EVENT_GROUP_LABELS[group],
+                "date_text": "\n".join(date_lines),
+                "event_text": "\n".join(lines),
+                "top": top,
+                "text_top": text_top,
+                "event_top": event_top,
+                "height": height,
+                "y": top + height / 2,
+                "bottom": top + height,
+                **extra,
+            }
+        )
+        top += height
+
+    for group in ("plan", "golive", "other", "external"):
+        in_lane = shown.loc[shown["group"] == group]
+        if group != "plan" and in_lane.empty:
+            continue
+        add("lane", group, "", labels.EVENT_GROUP_LABELS[group] if group != "plan" else "計画")
+        if group == "plan":
+            for _, plan in periods.iterrows():
+                add(
+                    "plan_bar",
+                    group,
+                    _period_text(int(plan["start_fy"]), int(plan["end_fy"])),
+                    str(plan["short_name"]),
+                    position=float(plan["band_start"]),
+                    position_end=float(plan["band_end"]),
+                    band_index=int(plan["band_index"]),
+                    event=str(plan["short_name"]),
+                )
+        for _, event in in_lane.iterrows():
+            during = not is_missing(event.get("position_end"))
+            add(
+                "period_event" if during else "event",
+                group,
+                str(event["date_text"]),
+                str(event["event"]),
+                position=float(event["position"]),
+                position_end=float(event["position_end"]) if during else None,
+                event=str(event["event"]),
+                event_id=str(event["event_id"]),
+            )
+    return pd.DataFrame(rows)
 
 
 def timeline_title(events: pd.DataFrame, plans: pd.DataFrame) -> str:
-    """E.g. "主な情報化施策の年表（昭和43年度～平成25年度）"."""
+    """E.g. "出来事の年表（平成4年度～平成25年度）"."""
     _, _, first, last = _timeline_frames(events, plans)
     if first == last == 0:
         return labels.TITLE_TIMELINE
@@ -587,83 +741,161 @@ def timeline_title(events: pd.DataFrame, plans: pd.DataFrame) -> str:
     return f"{labels.TITLE_TIMELINE}（{span}）"
 
 
-def timeline_chart(events: pd.DataFrame, plans: pd.DataFrame) -> alt.LayerChart:
-    """Plan periods as shaded, named bands and every dated event as a point on its own row,
-    in time order, named on the left ("平成23年1月 新基幹系システム稼働"), on a fiscal-year axis
-    labelled "平成24年度 (2012)": readable on paper without tooltips. Undated events are left
-    out (see the table)."""
-    dated, periods, first, last = _timeline_frames(events, plans)
-    points_data = _timeline_points(dated)
-    x_scale = alt.Scale(domain=[first - 0.5, last + 0.5], nice=False, zero=False)
-    axis = _year_axis(first, last)
-    bands = (
-        alt.Chart(periods)
-        .mark_rect(color=theme.PERIOD_BAND_COLOUR, opacity=0.2)
-        .encode(
-            x=alt.X("band_start:Q", scale=x_scale, axis=axis),
-            x2="band_end:Q",
-            tooltip=[
-                _tip("short_name:N", labels.AXIS_PLAN),
-                _tip("period_label:N", labels.AXIS_PERIOD),
-            ],
-        )
+def _timeline(events: pd.DataFrame, plans: pd.DataFrame, variant: str) -> alt.HConcatChart:
+    date_width, event_width, plot_width = TIMELINE_WIDTHS[variant]
+    rows = _timeline_rows(events, plans, variant)
+    _, periods, first, last = _timeline_frames(events, plans)
+    total = float(rows["bottom"].max()) if not rows.empty else 40.0
+    y_scale = alt.Scale(domain=[total, 0], nice=False, zero=False)
+    positions = rows.get("position", pd.Series(dtype=float)).dropna()
+    low = min([first - 0.5, *(positions - 0.1)])
+    high = max([last + 0.5, *(positions + 0.1)])
+    x_scale = alt.Scale(domain=[low, high], nice=False, zero=False)
+
+    def y(field: str) -> alt.Y:
+        return alt.Y(f"{field}:Q", scale=y_scale, axis=None)
+
+    # left column: lane headers (bold), dates (grey) and events, wrapped, never cut
+    base = alt.Chart(rows)
+    lane_names = (
+        base.mark_text(align="left", baseline="top", fontWeight="bold", fontSize=14, lineBreak="\n")
+        .encode(x=alt.value(0), y=y("text_top"), text="event_text:N")
+        .transform_filter(alt.datum.row_kind == "lane")
     )
-    band_names = (
-        alt.Chart(periods)
-        .mark_text(baseline="top", fontWeight="bold", fontSize=theme.FONT_SIZES["text"])
-        .encode(
-            x=alt.X("band_mid:Q", scale=x_scale),
-            y=alt.Y("name_y:Q", scale=None),
-            text="short_name:N",
-        )
+    text_style = {"align": "left", "baseline": "top", "lineBreak": "\n"}
+    dates = (
+        base.mark_text(color="#555555", lineHeight=TIMELINE_LINE, **text_style)
+        .encode(x=alt.value(0), y=y("text_top"), text="date_text:N")
+        .transform_filter(alt.datum.row_kind != "lane")
     )
-    y = alt.Y(
-        "label:N",
-        title=None,
-        sort=list(points_data["label"]),
-        axis=alt.Axis(labelLimit=300, grid=True, gridOpacity=0.3),
+    names = (
+        base.mark_text(lineHeight=TIMELINE_LINE, **text_style)
+        .encode(x=alt.value(date_width), y=y("event_top"), text="event_text:N")
+        .transform_filter(alt.datum.row_kind != "lane")
+    )
+    left = alt.layer(lane_names, dates, names).properties(
+        width=date_width + event_width, height=total
+    )
+
+    # plot: plan bands behind everything, row separators, plan bars, events
+    n_styles = len(PLAN_BAND_STYLES)
+    bands = periods.assign(y0=0.0, y1=total, style=[i % n_styles for i in range(len(periods))])
+    plan_rows = rows.loc[rows["row_kind"] == "plan_bar"].assign(
+        bar_top=lambda r: r["top"] + 4, bar_bottom=lambda r: r["bottom"] - 4
+    )
+    plan_rows["style"] = [int(i) % n_styles for i in plan_rows["band_index"]]
+    top_axis = _year_axis(first, last, plot_width)
+    top_axis.orient = "top"
+    layers: list[alt.Chart] = []
+    for style, (fill_colour, stroke_colour, dash) in enumerate(PLAN_BAND_STYLES):
+        style_props = {"fill": fill_colour, "stroke": stroke_colour, "strokeDash": dash}
+        layers.append(
+            alt.Chart(bands.loc[bands["style"] == style])
+            .mark_rect(opacity=0.45, strokeWidth=1, **style_props)
+            .encode(
+                x=alt.X("band_start:Q", scale=x_scale, axis=top_axis if style == 0 else None),
+                x2="band_end:Q",
+                y=y("y0"),
+                y2="y1:Q",
+            )
+        )
+        layers.append(
+            alt.Chart(plan_rows.loc[plan_rows["style"] == style])
+            .mark_rect(strokeWidth=1.5, **style_props)
+            .encode(
+                x=alt.X("position:Q", scale=x_scale, axis=None),
+                x2="position_end:Q",
+                y=y("bar_top"),
+                y2="bar_bottom:Q",
+            )
+        )
+    layers.append(base.mark_rule(color="#D0D0D0", strokeWidth=0.7).encode(y=y("bottom")))
+    present = [g for g in EVENT_GROUP_MARKS if (rows["group"] == g).any()]
+    group_labels = [labels.EVENT_GROUP_LABELS[g] for g in present]
+    colour = alt.Scale(domain=group_labels, range=[EVENT_GROUP_MARKS[g][1] for g in present])
+    fill = alt.Scale(
+        domain=group_labels,
+        range=[EVENT_GROUP_MARKS[g][1] if EVENT_GROUP_MARKS[g][2] else "#FFFFFF" for g in present],
+    )
+    shape = alt.Scale(domain=group_labels, range=[EVENT_GROUP_MARKS[g][0] for g in present])
+    legend = alt.Legend(
+        title=None, orient="top", direction="horizontal", columns=1 if date_width == 0 else 2
+    )
+    period_rules = (
+        base.transform_filter(alt.datum.row_kind == "period_event")
+        .mark_rule(strokeWidth=4, strokeCap="round")
+        .encode(
+            x=alt.X("position:Q", scale=x_scale, axis=None),
+            x2="position_end:Q",
+            y=y("y"),
+            stroke=alt.Stroke("group_label:N", scale=colour, legend=legend),
+        )
     )
     points = (
-        alt.Chart(points_data)
-        .mark_point(filled=True, size=60, color=theme.INK, shape="circle")
+        base.transform_filter(alt.datum.row_kind == "event")
+        .mark_point(size=90, strokeWidth=1.8, opacity=1)
         .encode(
-            x=alt.X("position:Q", scale=x_scale, axis=axis),
-            y=y,
+            x=alt.X("position:Q", scale=x_scale, axis=_year_axis(first, last, plot_width)),
+            y=y("y"),
+            stroke=alt.Stroke("group_label:N", scale=colour, legend=legend),
+            fill=alt.Fill("group_label:N", scale=fill, legend=legend),
+            shape=alt.Shape("group_label:N", scale=shape, legend=legend),
             tooltip=[
                 _tip("date_text:N", labels.AXIS_DATE),
-                _tip("fiscal_year_label:N", labels.AXIS_FISCAL_YEAR),
                 _tip("event:N", labels.AXIS_EVENT),
-                _tip("kind:N", labels.AXIS_KIND),
+                _tip("group_label:N", labels.AXIS_KIND),
             ],
         )
     )
-    height = max(120, 18 * max(len(points_data), 1) + 40)
-    layered = alt.layer(bands, band_names, points, title=_title(timeline_title(events, plans)))
-    # room on the left: long Japanese labels are measured a little short by the browser
-    padding = {"left": 24, "top": 5, "right": 5, "bottom": 5}
-    return layered.properties(width=theme.WIDTH - 120, height=height, padding=padding)
+    plot = (
+        alt.layer(*layers, period_rules, points)
+        .resolve_axis(x="independent")
+        .properties(width=plot_width, height=total)
+    )
+    return alt.hconcat(left, plot, spacing=8, title=_title(timeline_title(events, plans)))
+
+
+def timeline_chart(events: pd.DataFrame, plans: pd.DataFrame) -> alt.HConcatChart:
+    """Every event on its own row, grouped in lanes (計画, 稼働・導入など, その他の取組, 市の外の
+    出来事), with its date and text in a left column (wrapped, never cut) and its place on a
+    fiscal-year axis labelled "平成24年度 (2012)" at top and bottom. Plan periods are bands of
+    alternating lightness and outline with a gap between them; events the source places in a
+    plan only ("during plan N") are a line across that plan's band. Groups differ in shape and
+    fill as well as colour. Undated events are left out (see the table)."""
+    return _timeline(events, plans, "wide")
+
+
+def timeline_narrow_chart(events: pd.DataFrame, plans: pd.DataFrame) -> alt.HConcatChart:
+    """The same timeline laid out for a phone (narrower columns, more wrapped lines)."""
+    return _timeline(events, plans, "narrow")
 
 
 def timeline_description(events: pd.DataFrame, plans: pd.DataFrame) -> str:
-    """Span, number of events shown, events per plan period, and undated events."""
-    dated, periods, _, _ = _timeline_frames(events, plans)
+    """One sentence: span, events per group, per plan period (how many without a year), and
+    the events left out of the chart."""
+    shown, periods, first, last = _timeline_frames(events, plans)
     undated = metrics.undated_events(events)
-    if dated.empty:
-        n_undated = len(undated)
+    if shown.empty:
         return (
-            f"時期の分かる出来事はありません（時期の記載がない{n_undated}件は表に載せています）。"
+            "時期の分かる出来事はありません"
+            f"（時期の記載がない{len(undated)}件は表に載せています）。"
         )
-    per_plan = "、".join(
-        f"{p['short_name']}の期間が{int((dated['period_plan_id'] == p['plan_id']).sum())}件"
-        for _, p in periods.iterrows()
+    by_group = "、".join(
+        f"{labels.EVENT_GROUP_LABELS[g]}{int((shown['group'] == g).sum())}件"
+        for g in EVENT_GROUP_MARKS
+        if (shown["group"] == g).any()
     )
+    per_plan = []
+    for _, plan in periods.iterrows():
+        in_plan = shown.loc[shown["period_plan_id"] == plan["plan_id"]]
+        no_year = int(in_plan["position_end"].notna().sum())
+        extra = f"（うち年度の記載がないもの{no_year}件）" if no_year else ""
+        per_plan.append(f"{plan['short_name']}の期間は{len(in_plan)}件{extra}")
     clauses = [
-        f"{fiscal_year_label(int(dated['fiscal_year'].min()))}から"
-        f"{fiscal_year_label(int(dated['fiscal_year'].max()))}までの主な情報化施策など"
-        f"{len(dated)}件を年度順に示し"
+        f"{era_year_label(first)}から{era_year_label(last)}までの出来事{len(shown)}件を"
+        f"年度順に示し、その内訳は{by_group}",
+        *per_plan,
     ]
-    if per_plan:
-        clauses.append(f"そのうち{per_plan}")
     if not undated.empty:
         clauses.append(f"時期の記載がない{len(undated)}件は図に含めず表に載せています")
         return "、".join(clauses) + "。"
@@ -671,46 +903,20 @@ def timeline_description(events: pd.DataFrame, plans: pd.DataFrame) -> str:
 
 
 def timeline_table(events: pd.DataFrame, plans: pd.DataFrame) -> pd.DataFrame:
-    """All events in time order (undated last, "時期の記載なし"): date, fiscal year, event, kind,
-    plan period, page, note."""
-    dated, periods, _, _ = _timeline_frames(events, plans)
-    undated = metrics.undated_events(events).copy()
-    undated["date_text"] = labels.UNKNOWN_DATE
-    undated["fiscal_year_label"] = ""
-    undated["period_plan_id"] = None
-    rows = pd.concat(
-        [
-            dated[
-                [
-                    "date_text",
-                    "fiscal_year_label",
-                    "event",
-                    "kind",
-                    "period_plan_id",
-                    "page",
-                    "note",
-                ]
-            ],
-            undated[
-                [
-                    "date_text",
-                    "fiscal_year_label",
-                    "event",
-                    "kind",
-                    "period_plan_id",
-                    "page",
-                    "note",
-                ]
-            ],
-        ],
-        ignore_index=True,
-    )
+    """The events of the chart in its order: date, event, group and plan period."""
+    shown, periods, _, _ = _timeline_frames(events, plans)
     names = dict(zip(periods["plan_id"], periods["short_name"], strict=True))
-    rows["period"] = [names.get(p, "") if not is_missing(p) else "" for p in rows["period_plan_id"]]
-    rows = rows.rename(columns={"date_text": "date_written"})
-    return _table(
-        rows, ["date_written", "fiscal_year_label", "event", "kind", "period", "page", "note"]
+    table = pd.DataFrame(
+        {
+            "時期": shown["date_text"],
+            "出来事": shown["event"],
+            "分類": [labels.EVENT_GROUP_LABELS[g] for g in shown["group"]],
+            "計画期間": [
+                names.get(p, "") if not is_missing(p) else "" for p in shown["period_plan_id"]
+            ],
+        }
     )
+    return table.reset_index(drop=True)
 
 
 # --------------------------------------------------------------------------------------------

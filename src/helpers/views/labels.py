@@ -73,21 +73,39 @@ NOTE_NO_COMPUTED: Final = "項目ごとの評価がないため、計算値と�
 NOTE_AS_OF_DIFFERS: Final = "計算値の時点（{computed}）と報告値の時点（{reported}）が異なります。"
 NOTE_NO_RATE: Final = "比較できる割合がありません。"
 UNKNOWN_DATE: Final = "時期の記載なし"
+PLAN_PERIOD_DATE: Final = "{plan}の期間中"
+PERIOD_NO_YEAR: Final = "期間中（年度の記載なし）"
 MISSING_VALUE: Final = "—"
 
 # --- reported vs computed check --------------------------------------------------------------
 VERDICT: Final[dict[bool, str]] = {True: "整合", False: "不整合"}
 VERDICT_NOT_JUDGED: Final = "照合できません"
 
-# --- event kinds (values of the 種別 column) counted as a system going live --------------------
-GOLIVE_KINDS: Final[tuple[str, ...]] = (
-    "稼働",
-    "導入",
-    "更新",
-    "開設",
-    "開始",
-    "再構築",
-    "リニューアル",
+# --- event kinds (values of the 種別 column) and their groups on the timeline ------------------
+#: The group of a 種別 when city.yaml ``event_kinds`` does not name it (generic words only).
+DEFAULT_EVENT_KINDS: Final[dict[str, str]] = {
+    "計画": "plan",
+    "策定": "plan",
+    "稼働": "golive",
+    "導入": "golive",
+    "更新": "golive",
+    "開設": "golive",
+    "開始": "golive",
+    "再構築": "golive",
+    "リニューアル": "golive",
+    "災害": "external",
+    "法令": "external",
+}
+DEFAULT_EVENT_GROUP: Final = "other"
+EVENT_GROUP_LABELS: Final[dict[str, str]] = {
+    "plan": "計画の策定",
+    "golive": "稼働・導入など",
+    "other": "その他の取組",
+    "external": "市の外の出来事（災害・法令など）",
+}
+#: Kept for callers that count go-lives without a city's configuration.
+GOLIVE_KINDS: Final[tuple[str, ...]] = tuple(
+    kind for kind, group in DEFAULT_EVENT_KINDS.items() if group == "golive"
 )
 
 # --- wording of reported figures: markers of an approximate figure ---------------------------
@@ -132,7 +150,7 @@ TITLE_STATUS_DISTRIBUTION: Final = "取組状況の内訳"
 TITLE_TARGET_LEVEL: Final = "取組目標別の取組状況"
 TITLE_CATEGORY: Final = "重点目標別の取組状況"
 TITLE_COMPARISON: Final = "計画ごとの達成率の比較"
-TITLE_TIMELINE: Final = "主な情報化施策の年表"
+TITLE_TIMELINE: Final = "出来事の年表"
 TITLE_STATUS_HISTORY: Final = "項目別の取組状況の推移"
 TITLE_RATES_OVER_TIME: Final = "達成率の推移"
 TITLE_AS_OF_SUFFIX: Final = "（{as_of}時点）"

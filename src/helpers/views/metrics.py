@@ -1021,9 +1021,42 @@ def timeline_events(events: pd.DataFrame) -> pd.DataFrame:
 
 
 def undated_events(events: pd.DataFrame) -> pd.DataFrame:
-    """Events whose fiscal year is unknown (left out of charts, listed in tables)."""
+    """Events whose time is unknown: no fiscal year and not placed in a plan's period (left out
+    of charts, listed in tables)."""
     columns = ["event_id", "date_written", "event", "kind", "in_chart", "page", "note"]
-    return events.loc[events["fiscal_year"].isna(), columns].reset_index(drop=True)
+    unknown = events["fiscal_year"].isna() & (events["precision"] != "plan_period")
+    return events.loc[unknown, columns].reset_index(drop=True)
+
+
+def period_events(events: pd.DataFrame) -> pd.DataFrame:
+    """Events the source places in a plan's period without a year (precision ``plan_period``).
+
+    Columns: event_id, period_plan_id, event, kind, in_chart, page, note (and group when the
+    events carry one)."""
+    columns = ["event_id", "period_plan_id", "event", "kind", "in_chart", "page", "note"]
+    columns += ["group"] if "group" in events.columns else []
+    during = events.loc[events["precision"] == "plan_period", columns]
+    return during.reset_index(drop=True)
+
+
+def event_group(kind: Any, event_kinds: Mapping[str, str] | None = None) -> str:
+    """The timeline group of an event's 種別: city.yaml ``event_kinds`` first, then the
+    generic defaults, else "other"."""
+    text = text_or_none(kind)
+    if text is None:
+        return labels.DEFAULT_EVENT_GROUP
+    if event_kinds and text in event_kinds:
+        return event_kinds[text]
+    return labels.DEFAULT_EVENT_KINDS.get(text, labels.DEFAULT_EVENT_GROUP)
+
+
+def with_event_groups(
+    events: pd.DataFrame, event_kinds: Mapping[str, str] | None = None
+) -> pd.DataFrame:
+    """The events with a ``group`` column (see :func:`event_group`)."""
+    grouped = events.copy()
+    grouped["group"] = [event_group(k, event_kinds) for k in grouped["kind"]]
+    return grouped
 
 
 def _joined(texts: Iterable[Any]) -> str:
@@ -1063,15 +1096,25 @@ def events_per_fiscal_year(events: pd.DataFrame) -> pd.DataFrame:
 def golives_per_plan(
     events: pd.DataFrame,
     plans: pd.DataFrame,
-    kinds: Sequence[str] = labels.GOLIVE_KINDS,
+    kinds: Sequence[str] | None = None,
 ) -> pd.DataFrame:
-    """Systems going live (events of ``kinds``) per fiscal year within each plan's period.
+    """Systems going live per fiscal year within each plan's period.
 
-    One row per plan and fiscal year of its period (zero years included). Columns: plan_id,
-    plan_name, fiscal_year, fiscal_year_label, n_events, events.
+    Go-lives are the events of ``kinds`` (種別 values), else those whose ``group`` column is
+    "golive", else those of the generic go-live kinds. One row per plan and fiscal year of its
+    period (zero years included), then, for a plan with go-lives the source places in its period
+    without a year, one row with ``fiscal_year`` NA and ``fiscal_year_label`` saying so.
+    Columns: plan_id, plan_name, fiscal_year, fiscal_year_label, n_events, events.
     """
-    dated = timeline_events(events)
-    dated = dated.loc[dated["kind"].isin(list(kinds))]
+    if kinds is not None:
+        is_golive = events["kind"].isin(list(kinds))
+    elif "group" in events.columns:
+        is_golive = events["group"] == "golive"
+    else:
+        is_golive = events["kind"].isin(list(labels.GOLIVE_KINDS))
+    golives = events.loc[is_golive]
+    dated = timeline_events(golives)
+    during = period_events(golives)
     rows: list[dict[str, Any]] = []
     for _, plan in _ordered_plans(plans).iterrows():
         for fy in range(int(plan["start_fy"]), int(plan["end_fy"]) + 1):
@@ -1086,8 +1129,20 @@ def golives_per_plan(
                     "events": _joined(in_year["event"]),
                 }
             )
+        in_period = during.loc[during["period_plan_id"] == plan["plan_id"]]
+        if not in_period.empty:
+            rows.append(
+                {
+                    "plan_id": plan["plan_id"],
+                    "plan_name": _plan_name(plan),
+                    "fiscal_year": None,
+                    "fiscal_year_label": labels.PERIOD_NO_YEAR,
+                    "n_events": len(in_period),
+                    "events": _joined(in_period["event"]),
+                }
+            )
     columns = ["plan_id", "plan_name", "fiscal_year", "fiscal_year_label", "n_events", "events"]
-    return pd.DataFrame(rows, columns=columns)
+    return pd.DataFrame(rows, columns=columns).astype({"fiscal_year": "Int64"})
 
 
 # --------------------------------------------------------------------------------------------
