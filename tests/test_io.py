@@ -142,8 +142,14 @@ def test_event_dates_and_derived_columns(bundled: CityData) -> None:
     assert events.loc["E17", "precision"] == "fiscal_year_end"
     assert events.loc["E18", "period_plan_id"] == "1"  # 平成21年3月 is FY 2008, plan 1's period
     assert events.loc["E13", "period_plan_id"] is None  # 平成16年3月: before plan 1
-    assert events.loc["E15", "precision"] == "unknown"
-    assert pd.isna(events.loc["E15", "date"])
+    assert events.loc["E16", "precision"] == "unknown"
+    assert pd.isna(events.loc["E16", "date"])
+    # the source places 再構築 in plan 1 without a year (p9): "during plan 1"
+    assert (events.loc["E15", "precision"], events.loc["E15", "period_plan_id"]) == (
+        "plan_period",
+        "1",
+    )
+    assert pd.isna(events.loc["E15", "date"]) and pd.isna(events.loc["E15", "fiscal_year"])
 
 
 # --- the fictional second city -------------------------------------------------------------
