@@ -259,6 +259,7 @@ def test_index_lists_the_reports_the_build_publishes(tmp_path: Path) -> None:
         "plan-1.pdf",
         "plan-2.html",
         "plan-2.pdf",
+        "accessibility.html",  # the statement, made while the PDFs are printed
     ]
 
 
@@ -285,13 +286,19 @@ FIXTURE = ROOT / "tests" / "fixtures" / "sample_city"
 def test_each_page_links_to_the_index_its_pdf_and_its_data():
     plan = report.plan_context("2", str(DATA), pdf=True, report_output="plan-2")
     links = re.findall(r'<a href="([^"]+)">', html_of(plan.heading()))
-    assert links == ["index.html", "plan-2.pdf", "data/items.csv", "data/achievement.csv"]
+    assert links == [
+        "index.html",
+        "plan-2.pdf",
+        "data/items.csv",
+        "data/achievement.csv",
+        "accessibility.html",  # with PDFs the build tests the pages and publishes the results
+    ]
     nested = report.plan_context("2", str(DATA), pdf=False, report_output="plans/plan-2")
     links = re.findall(r'<a href="([^"]+)">', html_of(nested.heading()))
     assert links == ["../index.html", "../data/items.csv", "../data/achievement.csv"]
     timeline = report.timeline_context(str(DATA), pdf=True, report_output="timeline")
     links = re.findall(r'<a href="([^"]+)">', html_of(timeline.heading()))
-    assert links == ["index.html", "timeline.pdf", "data/events.csv"]
+    assert links == ["index.html", "timeline.pdf", "data/events.csv", "accessibility.html"]
     # in JupyterLab (no output name) there is nothing to link to
     assert "<nav" not in html_of(report.plan_context("2", str(DATA)).heading())
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 import subprocess
 import sys
@@ -321,12 +322,19 @@ def _squeeze(text: str) -> str:
 def test_no_pdf_page_ends_with_a_heading(built: Path, name: str):
     soup = soup_of(built / f"{name}.html")
     headings = {_squeeze(h.get_text()) for h in soup.find_all(["h1", "h2", "h3", "h4"])}
-    # a heading with only its short introduction under it is stranded as well
-    headings |= {
-        _squeeze(cell.get_text())
-        for cell in soup.select("div.cell-markdown")
-        if cell.find(["h1", "h2", "h3", "h4"])
-    }
+    # a heading with only its introduction under it (the section's text, and sentences shown
+    # before its figure or table) is stranded as well
+    for cell in soup.select("main > div.cell-markdown"):
+        if not cell.find(["h1", "h2", "h3", "h4"]):
+            continue
+        block = _squeeze(cell.get_text())
+        headings.add(block)
+        for output in cell.find_next_siblings("div"):
+            children = output.find_all(recursive=False)
+            if [child.name for child in children] != ["p"]:
+                break
+            block += _squeeze(output.get_text())
+            headings.add(block)
     pages = pdf_pages(built / f"{name}.pdf")
     assert len(pages) >= 1
     for number, page in enumerate(pages, start=1):
@@ -376,3 +384,4 @@ def test_screenshots_and_pdf_pages_are_kept_for_review(built: Path, chromium: Br
     )
     pages = sorted(ARTIFACTS.glob(f"pdf-{name}-*.png"))
     assert len(pages) == len(pdf_pages(built / f"{name}.pdf"))
+

@@ -157,14 +157,25 @@ class PdfPrinter:
         self._browser = None
         self._stack.close()
 
-    def print(self, html_path: Path, pdf_path: Path) -> Path:
-        """Print *html_path* to *pdf_path* (written atomically); return *pdf_path*."""
-        from helpers.publish.chromium import open_offline, prepare_for_print
+    def print(self, html_path: Path, pdf_path: Path, *, check: bool = True) -> Path:
+        """Print *html_path* to *pdf_path* (written atomically); return *pdf_path*.
+
+        With *check*, the page's accessibility checks are written beside the PDF
+        (:func:`helpers.publish.accessibility.checks_path`) for the set's statement.
+        """
+        from helpers.publish import accessibility
+        from helpers.publish.chromium import open_offline, prepare_for_print, wait_for_charts
 
         if self._browser is None:
             raise RuntimeError("use PdfPrinter as a context manager")
         html_path, pdf_path = Path(html_path), Path(pdf_path)
         with open_offline(html_path, browser=self._browser) as offline:
+            if check:  # the page as a reader opens it (data tables folded), charts drawn
+                wait_for_charts(offline.page, timeout_ms=self.timeout_ms)
+                result = accessibility.check_page(
+                    offline.page, output=pdf_path.stem, requests=offline.requests
+                )
+                accessibility.write_checks(accessibility.checks_path(pdf_path), result)
             prepare_for_print(offline.page, timeout_ms=self.timeout_ms)
             report_date = offline.page.evaluate(_REPORT_DATE)
             data = offline.page.pdf(

@@ -8,6 +8,7 @@ import pandas as pd
 
 from helpers.data.city import CityData
 from helpers.data.dates import era_year_label
+from helpers.publish.accessibility import STATEMENT_OUTPUT, STATEMENT_TITLE
 from helpers.publish.html import Figure, esc
 from helpers.publish.reportset import (
     INJECTED_REPORT_SET,
@@ -118,6 +119,14 @@ class IndexReport:
                 f'<li><a href="{href}">{esc(spec.title)}</a>{pdf}'
                 + (f'<p class="summary">{esc(summary)}</p>' if summary else "")
                 + "</li>"
+            )
+        if (
+            self.pdf
+        ):  # the build tests the pages while it prints them (helpers.publish.accessibility)
+            items.append(
+                f'<li><a href="{esc(relative_href(f"{STATEMENT_OUTPUT}.html"))}">'
+                f"{esc(STATEMENT_TITLE)}</a>"
+                '<p class="summary">各ページのアクセシビリティを自動で試験した結果です。</p></li>'
             )
         return Markup(f'<ul class="report-list">{"".join(items)}</ul>', "報告書の一覧")
 

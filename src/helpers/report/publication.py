@@ -12,6 +12,7 @@ from pathlib import PurePosixPath
 
 from helpers.data.city import CityData
 from helpers.data.dates import JpDateError, parse_jp_date
+from helpers.publish.accessibility import STATEMENT_OUTPUT
 from helpers.publish.html import Table, esc
 from helpers.publish.reportset import external_href, relative_href
 from helpers.publish.sections import NotApplicable, not_applicable
@@ -86,6 +87,8 @@ def navigation(report_output: str, pdf: bool, data_files: Sequence[tuple[str, st
         stem = PurePosixPath(report_output).name
         links.append((relative_href(f"{stem}.pdf"), "この報告書のPDF版"))
     links += [(_relative(report_output, path), label) for path, label in data_files]
+    if pdf:  # the statement is made while the PDFs are printed
+        links.append((_relative(report_output, f"{STATEMENT_OUTPUT}.html"), "アクセシビリティ"))
     items = "".join(f'<li><a href="{esc(href)}">{esc(text)}</a></li>' for href, text in links)
     return f'<nav class="report-nav" aria-label="関連ページ"><ul>{items}</ul></nav>'
 
