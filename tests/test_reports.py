@@ -385,3 +385,23 @@ def test_screenshots_and_pdf_pages_are_kept_for_review(built: Path, chromium: Br
     pages = sorted(ARTIFACTS.glob(f"pdf-{name}-*.png"))
     assert len(pages) == len(pdf_pages(built / f"{name}.pdf"))
 
+
+def test_the_set_publishes_its_accessibility_statement(built: Path, chromium: Browser):
+    """JIS X 8341-3:2016: pages tested, method and tools, date, result per page, from the
+    checks the build ran while printing; every bundled page passes them."""
+    soup = soup_of(built / "accessibility.html")
+    text = soup.get_text()
+    assert "JIS X 8341-3:2016" in text and "axe-core" in text and "Chromium" in text
+    rows = {
+        row.find_all(["th", "td"])[1].get_text(): row.find_all(["th", "td"])[-1].get_text()
+        for row in soup.find("table").tbody.find_all("tr")
+    }
+    assert rows == {f"{name}.html": "自動試験で問題なし" for name in REPORTS}
+    data = json.loads((built / "data" / "accessibility.json").read_text(encoding="utf-8"))
+    assert {page["output"] for page in data["pages"]} == set(REPORTS)
+    assert all(page["violations"] == [] for page in data["pages"])
+    assert soup_of(built / "index.html").find("a", href="accessibility.html") is not None
+    check = browser.check_report(built / "accessibility.html", browser=chromium)
+    assert check.ok, check.summary()
+    manifest = json.loads((built / "manifest.json").read_text(encoding="utf-8"))
+    assert "accessibility.html" in json.dumps(manifest)  # published with the set, accounted for

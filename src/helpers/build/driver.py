@@ -389,6 +389,42 @@ def _stage_open_data(run: _Run, report: Reporter) -> None:
     report(Event("built", f"open data written: {names}", name=OPEN_DATA_NAME))
 
 
+STATEMENT_NAME = "accessibility statement"
+
+
+def _stage_statement(run: _Run, report: Reporter) -> None:
+    """The set's accessibility statement, from the checks its PDF printers left (PDFs only).
+
+    Its files are published with the set's other set-wide files (listed with the open data);
+    an unchanged statement is not staged again, so an unchanged set is not published again.
+    """
+    if not run.options.pdf or run.failed:
+        return
+    from helpers.publish import accessibility
+    from helpers.report.publication import set_title
+
+    pages = [(spec.output, spec.title) for spec in run.report_set.reports]
+    title = set_title(run.city) if run.city is not None else run.report_set.title_prefix
+    try:
+        written = accessibility.stage_statement(
+            run.places.work / "out", run.published, pages, title
+        )
+    except Exception as exc:
+        run.failed.append(STATEMENT_NAME)
+        message = f"{STATEMENT_NAME} failed: {type(exc).__name__}: {first_message_line(str(exc))}"
+        report(Event("failed", message, name=STATEMENT_NAME))
+        return
+    for relative, path in written.items():
+        published = run.published / relative
+        if not published.is_file() or published.read_bytes() != path.read_bytes():
+            run.new_files[relative] = path
+    kept = tuple(o for o in run.open_data if o.path not in written)
+    run.open_data = kept + tuple(
+        mf.OutputFile(path=relative, sha256=mf.file_sha256(path))
+        for relative, path in sorted(written.items())
+    )
+
+
 def build_manifest(run: _Run) -> mf.Manifest:
     """The manifest after this run: every report of the set, in order.
 
@@ -493,6 +529,7 @@ def _run_tasks(run: _Run, runner: Any, hashes: dict[str, str], report: Reporter)
                 continue
             spec = specs[payload.name]
             _finish_report(run, spec, payload, hashes[spec.name], report)
+    _stage_statement(run, report)
 
 
 def _execute(run: _Run, selected: Sequence[ReportSpec], report: Reporter) -> None:
