@@ -327,6 +327,7 @@ DATA_CASES: list[DataCase] = [
     refused("plan_id_traversal", "2", rename_plan("../../etc"), "bad_identifier"),
     refused("plan_id_space", "2", rename_plan("2 2"), "bad_identifier"),
     refused("plan_id_dot", "2", rename_plan(".2"), "bad_identifier"),
+    refused("plan_id_too_long", "8", rename_plan("2" * 200), "bad_identifier", text="64"),
     refused("plan_id_quote_code", "2", rename_plan('2";__import__("os")'), "bad_identifier"),
     refused("plan_id_fullwidth_colon", "2", rename_plan("2：1"), "bad_identifier"),
     # 6: tracebacks become messages
@@ -742,7 +743,7 @@ SET_CASES: list[SetCase] = [
         "characters long",
         "title_repeated_placeholder",
         "8",
-        title="{plan_name}" * 2000,
+        title="{plan_name}" * 10_000,
         for_each="plan",
         name="x-{plan_id}",
     ),

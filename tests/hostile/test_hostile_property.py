@@ -48,6 +48,7 @@ VISIBLE_TEXT = st.text(
 FIELD_TEXT = st.one_of(ANY_TEXT, VISIBLE_TEXT, st.sampled_from(PAYLOADS))
 PLAN_ID = st.one_of(
     st.text(alphabet=st.characters(exclude_categories=("Cs",)), min_size=1, max_size=8),
+    st.from_regex(r"[A-Za-z0-9\u4e00-\u4e20]{60,70}", fullmatch=True),
     st.from_regex(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,7}", fullmatch=True),
 )
 

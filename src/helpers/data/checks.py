@@ -35,7 +35,13 @@ from helpers.data.contracts import (
 )
 from helpers.data.dates import JpDate, JpDateError, parse_fiscal_year, parse_jp_date
 from helpers.data.indicators import check_indicators, fill_actual_years
-from helpers.data.limits import character_name, forbidden_character, is_safe_name, is_web_url
+from helpers.data.limits import (
+    MAX_ID_CHARS,
+    character_name,
+    forbidden_character,
+    is_safe_name,
+    is_web_url,
+)
 from helpers.data.problems import Problem
 from helpers.data.quantities import QuantityError, is_no_value, parse_quantity
 from helpers.data.rules import check_rules
@@ -669,6 +675,14 @@ def check_plan_ids(plans: TypedTable) -> list[Problem]:
     """Every plan ID can name a file and a link (``plan-<計画ID>.html``): letters, digits, -_."""
     problems: list[Problem] = []
     for i, plan_id in enumerate(plans.columns["plan_id"]):
+        if plan_id is not None and len(plan_id) > MAX_ID_CHARS:
+            msg = (
+                f"計画IDが長すぎます ({len(plan_id):,} 文字、上限 {MAX_ID_CHARS} 文字)。"
+                "計画IDはレポートのファイル名にも使います "
+                f"(plan_id longer than {MAX_ID_CHARS} characters)"
+            )
+            problems.append(plans.problem(i, "plan_id", msg, "bad_identifier", plan_id[:40]))
+            continue
         if plan_id is None or is_safe_name(plan_id):
             continue
         bad = next(

@@ -33,6 +33,9 @@ MAX_YAML_DEPTH = 50
 MAX_YAML_NODES = 20_000
 """Most values in a YAML file, every alias (``*name``) counted as a copy of what it names."""
 
+MAX_ID_CHARS = 64
+"""Longest plan ID: report names and file names are made from it (``plan-<計画ID>.html``)."""
+
 MAX_PROBLEMS_SHOWN = 200
 """Problems printed as table rows; beyond it, the rest is summarised by code."""
 

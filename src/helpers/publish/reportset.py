@@ -137,8 +137,9 @@ def _parts(template: str) -> list[tuple[str, str | None]]:
     return parts
 
 
-MAX_FILLED_LENGTH = 10_000
-"""Longest text a filled-in template may give (characters)."""
+MAX_FILLED_LENGTH = 100_000
+"""Longest text a filled-in template may give (characters): a few plan names of the longest
+cell (:data:`helpers.data.limits.MAX_CELL_CHARS`) fit, a two-gigabyte title does not."""
 
 
 def fill(template: str, values: Mapping[str, str], where: str) -> str:
