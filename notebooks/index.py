@@ -16,8 +16,7 @@
 # %% [markdown] tags=["remove-cell"]
 # # 評価報告書の一覧
 #
-# 公開する報告書では、このタイトルの代わりに city.yaml の題名を見出しに表示します
-# (setup セルの出力)。
+# 公開する報告書では、このタイトルの代わりに city.yaml の題名を見出しに表示します(setup セルの出力)。
 
 # %% tags=["parameters"]
 data_dir: str = "data/higashiyamato"  # データフォルダ (リポジトリからの相対パスまたは絶対パス)

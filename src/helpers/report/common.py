@@ -18,6 +18,7 @@ from helpers.data.city import CityData, load_city
 from helpers.data.dates import JpDateError, parse_jp_date
 from helpers.data.errors import InputError
 from helpers.publish.html import Figure, esc, forget_bundle
+from helpers.publish.sections import NotApplicable, not_applicable
 from helpers.views import charts, metrics
 from helpers.views.formatting import is_missing
 
@@ -150,10 +151,11 @@ def figure_of(kind: str, *frames: pd.DataFrame) -> Figure:
     )
 
 
-def comparison_figure_or_note(achievement_df: pd.DataFrame) -> Figure | Markup:
+def comparison_figure_or_note(achievement_df: pd.DataFrame) -> Figure | NotApplicable:
+    """Plans side by side; left out when there is no other plan to compare with."""
     comparison = metrics.comparison(achievement_df)
-    if comparison.empty:
-        return note_markup("比較できる計画がありません。")
+    if len(comparison) < 2:
+        return not_applicable("比較する計画がほかにありません。")
     return figure_of("comparison", comparison)
 
 
@@ -166,8 +168,10 @@ def timeline_figure_or_note(events: pd.DataFrame, plans: pd.DataFrame) -> Figure
 def source_lines(city: CityData) -> list[str]:
     """How to read the figures: the source, fiscal years, rates and reported figures."""
     src = city.source
-    pages = str(src.get("pages", "")).replace("-", "～")
-    lines = [f"出典：{src.get('title', '')}（{pages}頁）。"]
+    lines = []
+    if src.get("title"):
+        pages = str(src.get("pages", "")).replace("-", "～")
+        lines.append(f"出典：{src['title']}" + (f"（{pages}頁）" if pages else "") + "。")
     if src.get("note"):
         lines.append(str(src["note"]))
     lines += [

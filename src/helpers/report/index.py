@@ -141,7 +141,7 @@ class IndexReport:
             ("data/columns.csv", "各ファイルの列の意味"),
         ]
         body = "".join(
-            f'<li><a href="{esc(relative_href(path))}">{esc(path)}</a>: {esc(text)}</li>'
+            f'<li><a href="{esc(relative_href(path))}">{esc(path)}</a>：{esc(text)}</li>'
             for path, text in files
         )
         note = "文字コードはUTF-8（BOM付き）で、表計算ソフトでそのまま開けます。"

@@ -123,7 +123,8 @@ def report_citation(city: CityData, report_title: str) -> str:
     publisher = f"{pub['publisher']}" if pub.get("publisher") else city.city.get("name", "")
     published = short_date_text(pub.get("published"))
     when = f"（{published}公表）" if published else ""
-    return f"{publisher}『{report_title}』{when}。出典：{source_citation(city)}。"
+    source = f"出典：{source_citation(city)}。" if city.source.get("title") else ""
+    return f"{publisher}『{report_title}』{when}。{source}"
 
 
 def about(city: CityData, report_title: str) -> Markup:
@@ -142,7 +143,8 @@ def about(city: CityData, report_title: str) -> Markup:
         rows.append(("問い合わせ先", pub["contact"], None))
     if pub.get("licence"):
         rows.append(("利用条件", pub["licence"], external_href(pub.get("licence_url"))))
-    rows.append(("出典", source_citation(city), external_href(src.get("url"))))
+    if src.get("title"):
+        rows.append(("出典", source_citation(city), external_href(src.get("url"))))
     rows.append(("引用するとき", report_citation(city, report_title), None))
     body = "".join(
         f"<dt>{esc(label)}</dt><dd>"

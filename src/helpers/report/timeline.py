@@ -10,14 +10,13 @@ import pandas as pd
 from helpers.data.city import CityData
 from helpers.data.dates import JpDateError, era_year_label, fiscal_year_label, parse_fiscal_year
 from helpers.publish.html import Table
-from helpers.publish.sections import NotApplicable
+from helpers.publish.sections import NotApplicable, not_applicable
 from helpers.report import publication
 from helpers.report.common import (
     Markup,
     ReportParameterError,
     heading_markup,
     load_report_data,
-    note_markup,
     paragraph_markup,
     source_lines,
     sources_markup,
@@ -103,10 +102,10 @@ class TimelineReport:
             )
         return stack(note, timeline_figure_or_note(shown, self.city.plans))
 
-    def golive_figure(self) -> Table | Markup:
+    def golive_figure(self) -> Table | NotApplicable:
         per_plan = metrics.golives_per_plan(self.events, self.city.plans)
-        if per_plan.empty:
-            return note_markup("計画期間中の稼働・導入の記録がありません。")
+        if per_plan.empty or per_plan["n_events"].sum() == 0:
+            return not_applicable("計画期間中の稼働・導入の記録はありません。")
         df = pd.DataFrame(
             {
                 "計画": per_plan["plan_name"],
@@ -117,10 +116,12 @@ class TimelineReport:
         )
         return Table(df, "計画期間中の年度ごとの稼働・導入など")
 
-    def event_table(self) -> Table:
+    def event_table(self) -> Table | NotApplicable:
         """Every event in time order: dated ones by date, those known only as "during plan N"
         at the start of that plan, undated ones last."""
         events = self.events.copy()
+        if events.empty:
+            return not_applicable("出来事の記録はありません。")
         plans = self.city.plans
         plan_names = dict(zip(plans["plan_id"], plans["short_name"], strict=True))
         plan_starts = {

@@ -416,9 +416,11 @@ def comparison_chart(comparison_df: pd.DataFrame) -> alt.FacetChart:
     aggregates are hollow dashed bars labelled "（報告値）"."""
     data = _comparison_data(comparison_df)
     plans = list(dict.fromkeys(comparison_df["plan_name"]))
-    sources = [labels.SOURCE_LABELS["computed"], labels.SOURCE_LABELS["reported"]]
-    fills = {labels.SOURCE_LABELS[k]: v for k, v in theme.SOURCE_COLOURS.items()}
-    dashes = alt.Scale(domain=sources, range=[[1, 0], [5, 3]])
+    present = [k for k in ("computed", "reported") if (comparison_df["source"] == k).any()]
+    sources = [labels.SOURCE_LABELS[k] for k in present]  # the legend names what is shown
+    fills = {labels.SOURCE_LABELS[k]: theme.SOURCE_COLOURS[k] for k in present}
+    dash_of = {"computed": [1, 0], "reported": [5, 3]}
+    dashes = alt.Scale(domain=sources, range=[dash_of[k] for k in present])
     base = alt.Chart().encode(
         x=alt.X("plan_name:N", title=labels.AXIS_PLAN, sort=plans, axis=alt.Axis(labelAngle=0)),
         y=alt.Y(
