@@ -506,3 +506,82 @@ def test_during_plan_events_and_event_kinds_are_checked(tmp_path: Path):
     assert ("events.csv", "計画期間", "required_value") in problems
     assert ("events.csv", "年度", "derived_mismatch") in problems
     assert ("city.yaml", "event_kinds.注記", "bad_config") in problems
+
+
+# --- another city ---------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_a_new_city_from_scaffold_to_published_reports(tmp_path: Path):
+    """data/README.md「別の市の報告書を作る」, step by step, in a copy of the project."""
+    import shutil
+    import subprocess
+    import sys
+
+    from helpers.cli import main
+
+    shutil.copy(ROOT / "pyproject.toml", tmp_path)
+    (tmp_path / "notebooks").mkdir()
+    for notebook in NOTEBOOKS:
+        shutil.copy(notebook, tmp_path / "notebooks")
+    # 1. scaffold; a second time it refuses to overwrite
+    assert main(["new-city", "minami", "--name", "南市", "--root", str(tmp_path)]) == 0
+    assert main(["new-city", "minami", "--name", "南市", "--root", str(tmp_path)]) == 2
+    folder = tmp_path / "data" / "minami"
+    assert main(["validate", str(folder)]) == 1  # no plan yet: the first thing to fill in
+    # 2.-3. the city's own words and rows
+    config = folder / "city.yaml"
+    config.write_text(
+        config.read_text(encoding="utf-8").replace(
+            'title: ""                 # 記入', "title: 南市DX推進計画 進捗状況報告書  # 記入"
+        ),
+        encoding="utf-8",
+    )
+    (folder / "plans.csv").write_text(
+        "計画ID,計画名,略称,開始年度,終了年度,策定,評価尺度,出典,出典頁\n"
+        "1,南市DX推進計画,第1期計画,令和3年度,令和7年度,令和3年3月,status3,進捗状況報告書,2\n",
+        encoding="utf-8",
+    )
+    (folder / "items.csv").write_text(
+        "計画ID,項目番号,項目名,取組目標,取組内容,出典頁\n"
+        "1,1,オンライン申請の拡大,実施,申請手続のオンライン化を進めました。,3\n"
+        "1,2,文書管理システム,検討,導入には至っていません。,3\n",
+        encoding="utf-8",
+    )
+    (folder / "statuses.csv").write_text(
+        "計画ID,項目番号,時点,取組状況,出典頁\n1,1,令和5年度末,達成,3\n1,2,令和5年度末,未達成,3\n",
+        encoding="utf-8",
+    )
+    # 4. validate
+    assert main(["validate", str(folder)]) == 0
+    # 5. build the city's own set: published to reports/minami/
+    result = subprocess.run(
+        [sys.executable, "-m", "helpers", "build", "--config", "notebooks/minami.yaml", "--no-pdf"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    published = tmp_path / "reports" / "minami"
+    for name in ("index.html", "plan-1.html", "timeline.html", "data/items.csv"):
+        assert (published / name).is_file(), name
+    plan = (published / "plan-1.html").read_text(encoding="utf-8")
+    assert "<h1" in plan and "南市DX推進計画 評価報告書" in plan
+    assert 'href="index.html"' in plan and 'href="data/items.csv"' in plan
+    assert "「未達成」は「文書管理システム」の1項目です" in plan
+    assert "東大和市" not in plan and "情報化推進計画" not in plan  # nothing of the bundled city
+    index = (published / "index.html").read_text(encoding="utf-8")
+    assert "南市 DX推進計画の評価" in index and 'href="plan-1.html"' in index
+
+
+def test_scaffold_refuses_bad_ids_and_names(tmp_path: Path):
+    from helpers.report.scaffold import ScaffoldError, new_city
+
+    for bad in ("Minami", "1city", "reports", "../x", "a", "南市"):
+        with pytest.raises(ScaffoldError, match="使えません"):
+            new_city(bad, "南市", tmp_path)
+    with pytest.raises(ScaffoldError, match="名前"):
+        new_city("minami", "南市: 改行\n", tmp_path)
+    assert not any(tmp_path.iterdir())  # nothing written

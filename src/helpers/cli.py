@@ -261,6 +261,26 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return status
 
 
+def cmd_new_city(args: argparse.Namespace) -> int:
+    """``plan-report new-city ID --name 名前``: an empty data folder and the city's report set."""
+    from helpers.report.scaffold import ScaffoldError, new_city
+
+    try:
+        made = new_city(args.city_id, args.name, args.root)
+    except ScaffoldError as exc:
+        _error(exc)
+        return int(ExitCode.INVALID)
+    for path in made.files:
+        _say(f"created {path}")
+    _say(
+        "\n次の手順 (next steps, data/README.md「別の市の報告書を作る」):\n"
+        f"  1. {made.data_dir}/city.yaml の「記入:」の行と CSV を埋める\n"
+        f"  2. plan-report validate {made.data_dir}\n"
+        f"  3. plan-report build --config {made.report_set}"
+    )
+    return 0
+
+
 def _say(text: str) -> None:
     """Print ``text`` to stdout, one escaped line per line feed."""
     for line in safe_lines(text):
@@ -464,6 +484,22 @@ def build_parser() -> argparse.ArgumentParser:
         "--format", choices=("table", "csv"), default="table", help="output format (default: table)"
     )
     validate.set_defaults(func=cmd_validate)
+
+    new_city_cmd = commands.add_parser(
+        "new-city",
+        help="start a new city: an empty data folder and its own report set",
+        description=(
+            "Write data/ID/ (city.yaml with the keys to fill in, CSV files with their headers) "
+            "and notebooks/ID.yaml (the city's report set, published to reports/ID/). "
+            "Nothing is overwritten."
+        ),
+    )
+    new_city_cmd.add_argument("city_id", metavar="ID", help="ASCII id of the city, e.g. kakuu")
+    new_city_cmd.add_argument("--name", required=True, help="the city's name, e.g. 架空市")
+    new_city_cmd.add_argument(
+        "--root", type=Path, default=Path("."), help="project folder (default: current folder)"
+    )
+    new_city_cmd.set_defaults(func=cmd_new_city)
 
     round_cmd = commands.add_parser(
         "round",
