@@ -157,9 +157,11 @@ def test_readme_records_how_many_hostile_inputs_the_suite_tries() -> None:
     from corpus import FIXED_INPUTS, ROOT
     from test_hostile_property import BUILT_EXAMPLES, PROPERTY_EXAMPLES, QUICK_EXAMPLES
     from test_hostile_round import EDITS
+    from test_hostile_scaffold import IDS, NAMES
 
     readme = " ".join((ROOT / "README.md").read_text(encoding="utf-8").split())
-    total = FIXED_INPUTS + PROPERTY_EXAMPLES + len(EDITS)
+    total = FIXED_INPUTS + PROPERTY_EXAMPLES + len(EDITS) + len(IDS) + len(NAMES)
+    assert f"{len(IDS) + len(NAMES)} city IDs and names" in readme
     assert f"{len(EDITS)} damaged evaluation workbooks" in readme
     assert f"**{total} hostile inputs**" in readme
     assert f"{len(DATA_CASES)} broken or malicious data folders" in readme

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from helpers.data.contracts import TABLES_BY_NAME
+from helpers.data.limits import forbidden_character
 
 #: Tables a new folder starts with (the rest are optional and documented in data/README.md).
 SCAFFOLD_TABLES: tuple[str, ...] = (
@@ -145,11 +146,20 @@ def _header_line(table: str) -> str:
     return ",".join(column.header for column in TABLES_BY_NAME[table].columns) + "\n"
 
 
+YAML_INDICATORS = frozenset("-?,[]&*!|>%@`")
+"""Characters a plain YAML value cannot start with (the name is written unquoted)."""
+
+
 def new_city(city_id: str, name: str, root: Path) -> Scaffold:
     """Write ``data/<city_id>/`` and ``notebooks/<city_id>.yaml`` under *root* (the project)."""
     check_city_id(city_id)
     name = name.strip()
-    if not name or any(ch in name for ch in "\n\r\t:#{}\"'"):
+    if (
+        not name
+        or any(ch in name for ch in "\n\r\t:#{}\"'")
+        or name[0] in YAML_INDICATORS
+        or forbidden_character(name, multiline=False) is not None
+    ):
         raise ScaffoldError(f"市の名前「{name}」は使えません (a plain display name, e.g. 架空市)")
     data_dir = root / "data" / city_id
     report_set = root / "notebooks" / f"{city_id}.yaml"
