@@ -371,8 +371,8 @@ def test_golives_per_plan(city: Any) -> None:
     assert "新基幹系システム稼働" in plan2.loc[2010, "events"]
     plan1 = golives.loc[golives["plan_id"] == "1"]
     by_year = dict(zip(plan1["fiscal_year_label"], plan1["n_events"], strict=True))
-    assert by_year["平成17年度 (2005)"] == 1  # 電子申請・電子調達サービス稼働
-    assert by_year["平成20年度 (2008)"] == 0  # 校内LAN整備完了 is not a generic go-live kind
+    assert by_year["平成17年度（2005年度）"] == 1  # 電子申請・電子調達サービス稼働
+    assert by_year["平成20年度（2008年度）"] == 0  # 校内LAN整備完了 is not a generic go-live kind
     # 公共ネットワーク, 公的個人認証, LGWAN and ホームページ再構築 count in plan 1, without a year
     assert by_year["期間中（年度の記載なし）"] == 4
     assert plan1["fiscal_year"].isna().sum() == 1
@@ -725,3 +725,17 @@ def test_one_rounding_for_cards_sentences_and_charts(n_items: int) -> None:
     table = charts.status_distribution_table(counts)
     assert "6.3%" in table.to_string()
     assert "6.2%" not in table.to_string() + figures["summary"]
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("統合型地理情報システム(GIS)", "統合型地理情報システム（GIS）"),
+        ("更新しました(平成21年10月稼働)。", "更新しました（平成21年10月稼働）。"),
+        ("外部委託化(事務電算化の始まり)", "外部委託化（事務電算化の始まり）"),
+        ("平成24年度 (2012)", "平成24年度 (2012)"),  # ASCII stays ASCII
+        ("CMS (content)", "CMS (content)"),
+    ],
+)
+def test_source_text_gets_full_width_brackets(text: str, shown: str) -> None:
+    assert sentences.jp_brackets(text) == shown

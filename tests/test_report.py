@@ -100,7 +100,7 @@ def test_plan_2_first_screen_says_what_the_figures_mean():
     # 一部達成 items include ones 「導入には至っていません」: no claim that all 18 succeeded
     assert "何らかの成果" not in text
     assert "取組目標の一部のみ達成したもの" in text  # the scale's own definition, from city.yaml
-    assert "「未達成」は「統合型地理情報システム(GIS)」の1項目です" in text
+    assert "「未達成」は「統合型地理情報システム（GIS）」の1項目です" in text
 
 
 def test_each_plan_report_has_its_own_title():
@@ -477,7 +477,7 @@ def test_go_lives_count_the_measures_known_only_during_plan_1():
     table = report.timeline_context(str(DATA)).golive_figure().df
     plan1 = table.loc[table["計画"] == "第一次計画"]
     counts = dict(zip(plan1["年度"], plan1["件数"], strict=True))
-    assert counts["平成20年度 (2008)"] == 1  # 全小中学校の校内LAN整備完了 (city.yaml: golive)
+    assert counts["平成20年度（2008年度）"] == 1  # 全小中学校の校内LAN整備完了 (city.yaml: golive)
     assert counts["期間中（年度の記載なし）"] == 4
     assert plan1["件数"].sum() == 6
 

@@ -325,10 +325,10 @@ class PlanReport:
         df = pd.DataFrame(
             {
                 "番号": merged["item_no"],
-                "項目": merged["name"],
+                "項目": merged["name"].map(sentences.jp_brackets),
                 "取組目標": merged["target"],
                 "取組状況": merged["status"].fillna(labels.UNRATED_LABEL),
-                "取組内容": merged["description"],
+                "取組内容": merged["description"].map(sentences.jp_brackets),
                 "時期": merged["date_written"],
                 "出典頁": merged["page"],
             }
@@ -346,7 +346,7 @@ class PlanReport:
                 "重点目標": [
                     f"（{g}）{t}" for g, t in zip(merged["goal_no"], merged["goal"], strict=True)
                 ],
-                "主な施策": merged["measure"],
+                "主な施策": merged["measure"].map(sentences.jp_brackets),
                 "出典頁": merged["page"],
             }
         )

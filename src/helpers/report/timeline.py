@@ -8,7 +8,7 @@ from typing import Any
 import pandas as pd
 
 from helpers.data.city import CityData
-from helpers.data.dates import JpDateError, era_year_label, fiscal_year_label, parse_fiscal_year
+from helpers.data.dates import JpDateError, era_year_label, parse_fiscal_year
 from helpers.publish.html import Table
 from helpers.publish.sections import NotApplicable, not_applicable
 from helpers.report import publication
@@ -24,7 +24,7 @@ from helpers.report.common import (
     timeline_figure_or_note,
     with_city,
 )
-from helpers.views import labels, metrics
+from helpers.views import labels, metrics, sentences
 from helpers.views.formatting import is_missing
 
 #: Open data files the timeline links to (paths relative to the report set's folder).
@@ -111,7 +111,7 @@ class TimelineReport:
                 "計画": per_plan["plan_name"],
                 "年度": per_plan["fiscal_year_label"],
                 "件数": per_plan["n_events"],
-                "主な施策": per_plan["events"],
+                "主な施策": per_plan["events"].map(sentences.jp_brackets),
             }
         )
         return Table(df, "計画期間中の年度ごとの稼働・導入など")
@@ -148,10 +148,12 @@ class TimelineReport:
             {
                 "時期（出典の表記）": when,
                 "年度": [
-                    fiscal_year_label(int(fy)) if not is_missing(fy) else labels.MISSING_VALUE
+                    metrics.fiscal_year_text(int(fy))
+                    if not is_missing(fy)
+                    else labels.MISSING_VALUE
                     for fy in events["fiscal_year"]
                 ],
-                "出来事": events["event"],
+                "出来事": events["event"].map(sentences.jp_brackets),
                 "分類": [labels.EVENT_GROUP_LABELS[g] for g in events["group"]],
                 "計画期間": [
                     plan_names.get(p, labels.MISSING_VALUE)
@@ -160,7 +162,7 @@ class TimelineReport:
                     for p in events["period_plan_id"]
                 ],
                 "出典頁": events["page"],
-                "備考": events["note"],
+                "備考": events["note"].map(sentences.jp_brackets),
             }
         )
         return Table(df, "出来事の一覧（時期順）")

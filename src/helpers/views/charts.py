@@ -38,6 +38,7 @@ import pandas as pd
 from helpers.data.dates import era_year_label
 from helpers.views import labels, metrics, theme
 from helpers.views.formatting import format_percent, is_missing
+from helpers.views.sentences import jp_brackets
 from helpers.views.tables import points
 
 # --------------------------------------------------------------------------------------------
@@ -725,10 +726,10 @@ def _timeline_rows(events: pd.DataFrame, plans: pd.DataFrame, variant: str) -> p
                 "period_event" if during else "event",
                 group,
                 str(event["date_text"]),
-                str(event["event"]),
+                jp_brackets(str(event["event"])),
                 position=float(event["position"]),
                 position_end=float(event["position_end"]) if during else None,
-                event=str(event["event"]),
+                event=jp_brackets(str(event["event"])),
                 event_id=str(event["event_id"]),
             )
     return pd.DataFrame(rows)
@@ -911,7 +912,7 @@ def timeline_table(events: pd.DataFrame, plans: pd.DataFrame) -> pd.DataFrame:
     table = pd.DataFrame(
         {
             "時期": shown["date_text"],
-            "出来事": shown["event"],
+            "出来事": shown["event"].map(jp_brackets),
             "分類": [labels.EVENT_GROUP_LABELS[g] for g in shown["group"]],
             "計画期間": [
                 names.get(p, "") if not is_missing(p) else "" for p in shown["period_plan_id"]

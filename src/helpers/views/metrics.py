@@ -114,6 +114,11 @@ def _ratio(numerator: int, denominator: int) -> float | None:
     return numerator / denominator if denominator else None
 
 
+def fiscal_year_text(fy: int) -> str:
+    """A fiscal year for readers, both forms with full-width brackets: "平成22年度（2010年度）"."""
+    return f"{era_year_label(fy)}（{fy}年度）"
+
+
 def period_label(start_fy: int, end_fy: int) -> str:
     """Return a plan period in both forms, e.g. "平成21年度～平成25年度（2009～2013年度）"."""
     sep = labels.PERIOD_SEPARATOR
@@ -1124,7 +1129,7 @@ def golives_per_plan(
                     "plan_id": plan["plan_id"],
                     "plan_name": _plan_name(plan),
                     "fiscal_year": fy,
-                    "fiscal_year_label": fiscal_year_label(fy),
+                    "fiscal_year_label": fiscal_year_text(fy),
                     "n_events": len(in_year),
                     "events": _joined(in_year["event"]),
                 }
