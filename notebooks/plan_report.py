@@ -24,12 +24,18 @@ data_dir: str = "data/higashiyamato"  # データフォルダ (リポジトリ�
 as_of: str = ""  # 評価時点 (例: 平成24年度末)。空欄なら最新の評価
 pdf: bool = True  # PDF 版へのリンクを載せる (plan-report build が設定)
 report_output: str = ""  # 公開するファイル名 (plan-report build が設定)。空欄ならリンクなし
+item_pages: str = ""  # 項目ページの出力名の型 (plan-report build が設定)。空欄ならリンクなし
 
 # %%
 from helpers import report
 
 plan = report.plan_context(
-    plan_id=plan_id, data_dir=data_dir, as_of=as_of, pdf=pdf, report_output=report_output
+    plan_id=plan_id,
+    data_dir=data_dir,
+    as_of=as_of,
+    pdf=pdf,
+    report_output=report_output,
+    item_pages=item_pages,
 )
 plan.heading()
 
@@ -104,6 +110,22 @@ plan.indicators()
 
 # %%
 plan.item_table()
+
+# %% [markdown]
+# ## 担当課別の状況
+#
+# 項目を担当する課ごとに、取組状況の内訳を示します。
+
+# %%
+plan.departments()
+
+# %% [markdown]
+# ## 委員会の意見
+#
+# 最新の評価について、委員会が計画全体と項目ごとに述べた意見です。
+
+# %%
+plan.committee()
 
 # %% [markdown]
 # ## 計画期間の主な出来事

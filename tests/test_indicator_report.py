@@ -254,6 +254,7 @@ def test_indicators_csv_contract(city) -> None:
         "items.csv",
         "events.csv",
         "indicators.csv",
+        "opinions.csv",  # the example city also records its committee's opinions
         "columns.csv",
     ]
     raw = files["indicators.csv"]

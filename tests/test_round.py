@@ -10,13 +10,21 @@ from __future__ import annotations
 import hashlib
 import re
 import shutil
-import subprocess
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
 import openpyxl
 import pytest
+from round_kit import (
+    AS_OF,
+    DEADLINE,
+    column,
+    fill,
+    fill_all,
+    resave_with_libreoffice,
+    workbook,
+)
 
 from helpers import cli
 from helpers.data.city import load_city, validate_folder
@@ -34,8 +42,6 @@ from helpers.data.evaluations import plan_round
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLE = REPO / "data" / "example-city"
-AS_OF = "令和7年度末"
-DEADLINE = "2026-05-29"
 
 
 def folder_state(folder: Path) -> dict[str, str]:
@@ -70,43 +76,6 @@ def sent(data: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Path
     assert code == 0, stderr
     assert "5 件" in stdout
     return out
-
-
-def column(columns: tuple, header: str) -> int:
-    return [c.header for c in columns].index(header) + 1
-
-
-def fill(path: Path, change: Callable[[openpyxl.Workbook], None]) -> None:
-    """Open a workbook, change it and save it, as a department does in Excel."""
-    book = openpyxl.load_workbook(path)
-    change(book)
-    book.save(path)
-
-
-def answer_everything(book: openpyxl.Workbook) -> None:
-    """The department's answers: new 実績 for every item, an actual for every indicator."""
-    items = book[SHEET_ITEMS]
-    for row in range(2, items.max_row + 1):
-        number = items.cell(row, column(ITEM_COLUMNS, "項目番号")).value
-        items.cell(row, column(ITEM_COLUMNS, "実績"), f"令和7年度は項目{number}を進めました。")
-        if number == 8:
-            items.cell(row, column(ITEM_COLUMNS, "一次評価"), "完了")
-            items.cell(row, column(ITEM_COLUMNS, "評価理由")).value = None
-            items.cell(row, column(ITEM_COLUMNS, "今後の方向性"), "継続")
-    if SHEET_INDICATORS in book.sheetnames:
-        sheet = book[SHEET_INDICATORS]
-        for row in range(2, sheet.max_row + 1):
-            sheet.cell(row, column(INDICATOR_COLUMNS, "実績値"), 50 + row)
-            sheet.cell(row, column(INDICATOR_COLUMNS, "速報・確定"), "速報")
-
-
-def fill_all(folder: Path) -> None:
-    for path in sorted(folder.glob("*.xlsx")):
-        fill(path, answer_everything)
-
-
-def workbook(folder: Path, department: str) -> Path:
-    return folder / f"evaluation-2025-{department}.xlsx"
 
 
 # --- start -------------------------------------------------------------------------------
@@ -506,29 +475,8 @@ def test_answers_that_cannot_be_written_leave_the_folder_untouched(
 def test_a_workbook_saved_again_by_libreoffice_is_read(
     sent: Path, data: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    if shutil.which("soffice") is None:
-        subprocess.run([str(REPO / "scripts" / "system-deps.sh")], check=True)
     fill_all(sent)
-    converted = tmp_path / "converted"
-    source = workbook(sent, "johoseisaku")
-    subprocess.run(
-        [
-            "soffice",
-            "--headless",
-            f"-env:UserInstallation=file://{tmp_path}/lo-profile",
-            "--convert-to",
-            "xlsx",
-            "--outdir",
-            str(converted),
-            str(source),
-        ],
-        check=True,
-        capture_output=True,
-        timeout=180,
-    )
-    resaved = converted / source.name
-    assert resaved.read_bytes() != source.read_bytes()
-    shutil.move(resaved, source)
+    resave_with_libreoffice(workbook(sent, "johoseisaku"), tmp_path)
     code, out, err = run(["round", "collect", str(sent), "--data", str(data), "--apply"], capsys)
     assert code == 0, out + err
     city = load_city(data)

@@ -53,6 +53,7 @@ from helpers.publish.reportset import (
     ReportSetFile,
     ReportSpec,
     expand_report_set,
+    item_rows,
     output_paths,
     page_title,
     plan_rows,
@@ -590,7 +591,9 @@ def _build_locked(
     if city is None:
         report(Event("info", "build stopped: the data has errors; no report was run"))
         return ExitCode.INVALID
-    report_set = expand_report_set(raw, plan_rows(city.plans), pdf=options.pdf)
+    report_set = expand_report_set(
+        raw, plan_rows(city.plans), pdf=options.pdf, items=item_rows(city.items, city.plans)
+    )
     selected = select_reports(report_set, options.only)
     sockets = Path(tempfile.mkdtemp(prefix="plan-report-"))
     run = _Run(report_set, city, options, places, identity, sockets, previous)

@@ -244,8 +244,12 @@ def table_html(
     stack: bool | None = None,
     print_rows: int | None = PRINT_ROWS,
     full_data: str | None = None,
+    links: Mapping[str, Sequence[str | None]] | None = None,
 ) -> str:
     """Render *df* as an accessible HTML table (no pandas index; every text escaped).
+
+    *links* maps a column name to one ``href`` per row (``None``: no link): the cell's text
+    becomes a link (the caller makes the ``href`` safe, e.g. ``reportset.relative_href``).
 
     The table has a ``<caption>``, ``<th scope="col">`` column headers and, with *row_headers*,
     the first column as ``<th scope="row">``. Numbers get thousands separators; columns of
@@ -285,6 +289,7 @@ def table_html(
         f'<th scope="col"{_class_attr(("num", num), ("short", flag))}>{esc(name)}</th>'
         for name, flag, num in zip(names, short, numeric, strict=True)
     )
+    hrefs = [(links or {}).get(str(name)) for name in df.columns]
     rows = []
     n_rows = len(df)
     for row_number in range(n_rows):
@@ -297,10 +302,14 @@ def table_html(
                 ("long", len(text) > LONG_TEXT_LENGTH),
             )
             label = f' data-label="{esc(name)}"' if label_needed else ""
+            content = esc(text)
+            column_links = hrefs[position]
+            if column_links is not None and column_links[row_number]:
+                content = f'<a href="{esc(column_links[row_number])}">{content}</a>'
             if row_headers and position == 0:
-                cells.append(f'<th scope="row"{attrs}{label}>{esc(text)}</th>')
+                cells.append(f'<th scope="row"{attrs}{label}>{content}</th>')
             else:
-                cells.append(f"<td{attrs}{label}>{esc(text)}</td>")
+                cells.append(f"<td{attrs}{label}>{content}</td>")
         omitted = print_rows is not None and row_number >= print_rows
         rows.append(f"<tr{_class_attr(('print-omit', omitted))}>{''.join(cells)}</tr>")
     note = ""
@@ -331,6 +340,7 @@ class Table:
     stack: bool | None = None
     print_rows: int | None = PRINT_ROWS
     full_data: str | None = None
+    links: Mapping[str, Sequence[str | None]] | None = None
 
     def to_html(self) -> str:
         """Return the table's HTML."""
@@ -343,6 +353,7 @@ class Table:
             stack=self.stack,
             print_rows=self.print_rows,
             full_data=self.full_data,
+            links=self.links,
         )
 
     def _repr_html_(self) -> str:

@@ -13,6 +13,9 @@
   an actual, with the computed rating (by the plan's own rule), the published one where the
   source gives it, and why; an indicator measured in series has a row for the whole indicator
   (``row_kind`` ``indicator``, ``series`` empty) and one per series.
+* ``opinions.csv`` (only for data with committee opinions): the committee's opinions on each
+  plan per evaluation. ``items.csv`` also carries the answers of the yearly evaluation round
+  (担当課, 一次評価, 評価理由, 実績, 課題, 今後の方向性, 委員会意見) when the data holds any.
 * ``columns.csv``: what every column of the files above means, in Japanese.
 
 Files are UTF-8 with a byte order mark (Excel on Japanese Windows then reads them correctly),
@@ -58,6 +61,28 @@ ITEM_COLUMNS: tuple[str, ...] = (
     "page",
     "status_page",
 )
+ROUND_ITEM_COLUMNS: dict[str, str] = {
+    "department": "department",
+    "self_rating": "self_rating",
+    "reason": "rating_reason",
+    "results": "results",
+    "challenges": "challenges",
+    "direction": "way_forward",
+    "committee_opinion": "committee_opinion",
+}
+"""items.csv columns of the evaluation round (data column -> published column), added after
+the others when the data holds any answer of a round; ``department`` is the item's 担当課."""
+
+OPINION_COLUMNS: tuple[str, ...] = (
+    "plan_id",
+    "as_of",
+    "as_of_date",
+    "opinion_no",
+    "committee",
+    "opinion",
+    "page",
+)
+
 EVENT_COLUMNS: tuple[str, ...] = (
     "event_id",
     "date_written",
@@ -150,6 +175,16 @@ COLUMN_LABELS: dict[str, str] = {
     "published_rating": "公表された評価",
     "agrees": "計算と公表の一致",
     "reason": "評価の理由",
+    "department": "担当課",
+    "self_rating": "一次評価(担当課の自己評価)",
+    "rating_reason": "評価理由",
+    "results": "実績",
+    "challenges": "課題",
+    "way_forward": "今後の方向性",
+    "committee_opinion": "委員会意見(項目)",
+    "opinion_no": "番号",
+    "committee": "委員会",
+    "opinion": "委員会の意見(計画全体)",
 }
 """Japanese meaning of every published column (labels.COLUMNS plus the open-data extras)."""
 
@@ -217,12 +252,24 @@ def _status_classes(city: Any) -> dict[tuple[str, str], str]:
     return classes
 
 
+def _uses_round(city: Any) -> bool:
+    """Whether the data holds any answer of an evaluation round (or an item's 担当課)."""
+    columns = [c for c in ROUND_ITEM_COLUMNS if c != "department"]
+    return bool(
+        city.items["department"].notna().any()
+        or any(city.statuses[c].notna().any() for c in columns)
+    )
+
+
 def items_table(city: Any) -> pd.DataFrame:
     """items.csv: one row per item and evaluation (items never evaluated: one empty row)."""
     items = city.items.rename(columns={"name": "item_name"})
     statuses = city.statuses.rename(columns={"page": "status_page"})
+    answers = [c for c in ROUND_ITEM_COLUMNS if c != "department"]
     merged = items.merge(
-        statuses[["plan_id", "item_no", "as_of", "as_of_date", "status", "status_page"]],
+        statuses[
+            ["plan_id", "item_no", "as_of", "as_of_date", "status", "status_page", *answers]
+        ].rename(columns=ROUND_ITEM_COLUMNS),
         on=["plan_id", "item_no"],
         how="left",
     )
@@ -237,7 +284,17 @@ def items_table(city: Any) -> pd.DataFrame:
         ["_plan_order", "item_no", "as_of_date"], kind="stable", na_position="first"
     )
     merged["as_of_date"] = [_iso_date(v) for v in merged["as_of_date"]]
-    return merged[list(ITEM_COLUMNS)].reset_index(drop=True)
+    columns = list(ITEM_COLUMNS)
+    if _uses_round(city):
+        columns += list(ROUND_ITEM_COLUMNS.values())
+    return merged[columns].reset_index(drop=True)
+
+
+def opinions_table(city: Any) -> pd.DataFrame:
+    """opinions.csv: the committee's opinions per plan and evaluation, in order."""
+    opinions = city.opinions.sort_values(["plan_id", "as_of_date", "opinion_no"], kind="stable")
+    opinions = opinions.assign(as_of_date=[_iso_date(v) for v in opinions["as_of_date"]])
+    return opinions[list(OPINION_COLUMNS)].reset_index(drop=True)
 
 
 def events_table(city: Any) -> pd.DataFrame:
@@ -364,6 +421,8 @@ def open_data_tables(city: Any) -> dict[str, pd.DataFrame]:
     }
     if not city.indicators.empty:
         tables["indicators.csv"] = indicators_table(city)
+    if not city.opinions.empty:
+        tables["opinions.csv"] = opinions_table(city)
     return {**tables, "columns.csv": columns_table(tables)}
 
 

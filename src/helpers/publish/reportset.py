@@ -1,9 +1,13 @@
 """The report set (`notebooks/reports.yaml`): which reports a build publishes, read in one place.
 
 :func:`read_report_set` reads the file (paths resolved, entries as written);
-:func:`expand_report_set` fills ``for_each: plan`` entries in with the plans of the data and checks
-every entry (notebook exists, parameters declared, output names safe and unique). The build and the
-index page both use them, so they list the same reports in the same order.
+:func:`expand_report_set` fills ``for_each: plan`` entries in with the plans of the data and
+``for_each: item`` entries with its items (one page per item, :func:`item_rows`), and checks every
+entry (notebook exists, parameters declared, output names safe and unique). The build and the index
+page both use them, so they list the same reports in the same order. A plan report that declares
+the parameter ``item_pages`` receives the output template of the set's item pages (to link its
+items to them); an item page that declares ``plan_report`` receives its plan report's output (to
+link back).
 
 Names and outputs are restricted to safe relative paths (:func:`check_output_stem`,
 :func:`check_report_name`): letters, digits, ``-``, ``_`` and ``.`` (and ``/`` between the parts
@@ -37,7 +41,10 @@ DEFAULT_CONFIG = Path("notebooks/reports.yaml")
 """The report set the CLI builds unless told otherwise (relative to the working directory)."""
 
 
-PLACEHOLDERS: dict[str, tuple[str, ...]] = {"plan": ("plan_id", "plan_name")}
+PLACEHOLDERS: dict[str, tuple[str, ...]] = {
+    "plan": ("plan_id", "plan_name"),
+    "item": ("plan_id", "plan_name", "item_no", "item_name"),
+}
 """Placeholders each ``for_each`` value provides to name, output, title and parameters."""
 
 
@@ -48,7 +55,18 @@ INJECTED_REPORT_SET = "report_set"
 INJECTED_PDF = "pdf"
 INJECTED_OUTPUT = "report_output"
 """The report's own output stem (``plan-2``), for links to its PDF and back to the index."""
-INJECTED = (INJECTED_DATA_DIR, INJECTED_REPORT_SET, INJECTED_PDF, INJECTED_OUTPUT)
+INJECTED_ITEM_PAGES = "item_pages"
+"""The output template of the set's item pages (``items/item-{plan_id}-{item_no}``), or ""."""
+INJECTED_PLAN_REPORT = "plan_report"
+"""An item page's plan report output (``plan-2``), or "" when the set has no plan reports."""
+INJECTED = (
+    INJECTED_DATA_DIR,
+    INJECTED_REPORT_SET,
+    INJECTED_PDF,
+    INJECTED_OUTPUT,
+    INJECTED_ITEM_PAGES,
+    INJECTED_PLAN_REPORT,
+)
 """Parameters the build sets in every notebook that declares them."""
 
 
@@ -76,6 +94,7 @@ class ReportSpec:
     output: str
     title: str
     parameters: dict[str, Any]
+    for_each: str | None = None
 
 
 @dataclass(frozen=True)
@@ -268,6 +287,19 @@ def plan_rows(plans: Any) -> list[dict[str, str]]:
     ]
 
 
+def item_rows(items: Any, plans: Any) -> list[dict[str, str]]:
+    """``{plan_id}``, ``{plan_name}``, ``{item_no}`` and ``{item_name}`` of every item
+    (rows of ``CityData.items``), plans in the order of :func:`plan_rows`, items by number."""
+    rows = []
+    for plan in plan_rows(plans):
+        mine = items.loc[items["plan_id"] == plan["plan_id"]].sort_values("item_no", kind="stable")
+        rows += [
+            {**plan, "item_no": str(int(item["item_no"])), "item_name": str(item["name"])}
+            for _, item in mine.iterrows()
+        ]
+    return rows
+
+
 @dataclass(frozen=True)
 class ReportSetFile:
     """A report set as written: paths resolved, entries not yet expanded."""
@@ -319,14 +351,22 @@ def read_report_set(config: str | Path) -> ReportSetFile:
 
 
 def _entry_rows(
-    entry: Mapping[str, Any], plans: Sequence[Mapping[str, str]], where: str
+    entry: Mapping[str, Any], rows: Mapping[str, Sequence[Mapping[str, str]]], where: str
 ) -> list[dict[str, str]]:
     for_each = entry.get("for_each")
     if for_each is None:
         return [{}]
     if not isinstance(for_each, str) or for_each not in PLACEHOLDERS:
-        raise ConfigError(f"{where}: for_each must be 'plan', got {for_each!r}")
-    return [dict(row) for row in plans]
+        raise ConfigError(f"{where}: for_each must be 'plan' or 'item', got {for_each!r}")
+    return [dict(row) for row in rows[for_each]]
+
+
+def _template(entries: Sequence[Mapping[str, Any]], for_each: str) -> str:
+    """The output template of the first entry of ``for_each`` (``""`` when there is none)."""
+    for entry in entries:
+        if entry.get("for_each") == for_each:
+            return str(entry.get("output") or entry.get("name") or "")
+    return ""
 
 
 def _expand_entry(
@@ -351,7 +391,7 @@ def _expand_entry(
     if not isinstance(raw_parameters, dict):
         raise ConfigError(f"{where}: parameters must be a mapping")
     for name in raw_parameters:
-        if name in injected or name == INJECTED_OUTPUT:
+        if name in INJECTED:
             raise ConfigError(f"{where}: parameter {name!r} is set by the build")
         if name not in declared:
             raise ConfigError(
@@ -368,6 +408,13 @@ def _expand_entry(
         parameters = {k: v for k, v in injected.items() if k in declared}
         if INJECTED_OUTPUT in declared:
             parameters[INJECTED_OUTPUT] = output
+        if INJECTED_PLAN_REPORT in declared:
+            template = injected.get(INJECTED_PLAN_REPORT) or ""
+            parameters[INJECTED_PLAN_REPORT] = (
+                check_output_stem(fill(template, values, f"{where}: plan report"), where)
+                if template and "plan_id" in values
+                else ""
+            )
         parameters.update(
             {k: _fill_value(v, values, f"{where}: {k}") for k, v in raw_parameters.items()}
         )
@@ -378,15 +425,21 @@ def _expand_entry(
                 output=output,
                 title=fill(str(entry.get("title") or name), values, f"{where}: title"),
                 parameters=parameters,
+                for_each=entry.get("for_each"),
             )
         )
     return specs
 
 
 def expand_report_set(
-    raw: ReportSetFile, plans: Sequence[Mapping[str, str]], *, pdf: bool = True
+    raw: ReportSetFile,
+    plans: Sequence[Mapping[str, str]],
+    *,
+    pdf: bool = True,
+    items: Sequence[Mapping[str, str]] = (),
 ) -> ReportSet:
-    """Expand the entries of ``raw`` (``for_each: plan`` once per row of ``plans``) and check them.
+    """Expand the entries of ``raw`` (``for_each: plan`` once per row of ``plans``,
+    ``for_each: item`` once per row of ``items``, see :func:`item_rows`) and check them.
 
     ``pdf`` says whether the build prints PDFs; a notebook that declares the parameter ``pdf``
     (the index, which links to them) receives it. Raises :class:`ConfigError` for a missing
@@ -397,11 +450,14 @@ def expand_report_set(
         INJECTED_DATA_DIR: str(raw.data_dir),
         INJECTED_REPORT_SET: str(raw.config),
         INJECTED_PDF: pdf,
+        INJECTED_ITEM_PAGES: _template(raw.entries, "item"),
+        INJECTED_PLAN_REPORT: _template(raw.entries, "plan"),
     }
     reports: list[ReportSpec] = []
+    sources = {"plan": plans, "item": items}
     for number, entry in enumerate(raw.entries, start=1):
         where = f"{raw.config.name}: report {number}"
-        rows = _entry_rows(entry, plans, where)
+        rows = _entry_rows(entry, sources, where)
         reports += _expand_entry(entry, rows, raw.root, injected, where)
     for attribute in ("name", "output"):
         seen: set[str] = set()
@@ -429,7 +485,8 @@ def load_report_set(config: str | Path) -> ReportSet:
     raw = read_report_set(config)
     if not raw.data_dir.is_dir():
         raise ConfigError(f"{raw.config}: data folder {raw.data_dir} does not exist")
-    return expand_report_set(raw, plan_rows(load_city(raw.data_dir).plans))
+    city = load_city(raw.data_dir)
+    return expand_report_set(raw, plan_rows(city.plans), items=item_rows(city.items, city.plans))
 
 
 def select_reports(report_set: ReportSet, only: Sequence[str]) -> tuple[ReportSpec, ...]:

@@ -15,6 +15,7 @@ from helpers.publish.reportset import (
     ConfigError,
     ReportSpec,
     expand_report_set,
+    item_rows,
     plan_rows,
     read_report_set,
     relative_href,
@@ -94,8 +95,13 @@ class IndexReport:
         return publication.about(self.city, self.title)
 
     def _listed(self) -> list[ReportSpec]:
-        """The reports this page links to: all but index pages (those given the report set)."""
-        return [r for r in self.reports if INJECTED_REPORT_SET not in r.parameters]
+        """The reports this page links to: all but index pages (those given the report set)
+        and item pages (linked from their plan report's item table)."""
+        return [
+            r
+            for r in self.reports
+            if INJECTED_REPORT_SET not in r.parameters and r.for_each != "item"
+        ]
 
     def report_list(self) -> Markup:
         items = []
@@ -128,7 +134,14 @@ class IndexReport:
                 f"{esc(STATEMENT_TITLE)}</a>"
                 '<p class="summary">各ページのアクセシビリティを自動で試験した結果です。</p></li>'
             )
-        return Markup(f'<ul class="report-list">{"".join(items)}</ul>', "報告書の一覧")
+        pages = sum(r.for_each == "item" for r in self.reports)
+        note = (
+            f'<p class="note">項目ごとの評価のページ（{pages}件）は、各計画の報告書の'
+            "「項目一覧」から開けます。</p>"
+            if pages
+            else ""
+        )
+        return Markup(f'<ul class="report-list">{"".join(items)}</ul>{note}', "報告書の一覧")
 
     def comparison_figure(self) -> Figure | Markup:
         return comparison_figure_or_note(self.achievement_df)
@@ -140,6 +153,8 @@ class IndexReport:
             ("data/events.csv", "年表の出来事（年度・計画期間つき）"),
             ("data/columns.csv", "各ファイルの列の意味"),
         ]
+        if not self.city.opinions.empty:
+            files.insert(-1, ("data/opinions.csv", "委員会の意見（計画全体）"))
         body = "".join(
             f'<li><a href="{esc(relative_href(path))}">{esc(path)}</a>：{esc(text)}</li>'
             for path, text in files
@@ -154,7 +169,9 @@ def index_context(data_dir: str, report_set: str, pdf: bool = True) -> IndexRepo
     path = resolve_path(report_set, "報告書の設定 report_set")
     try:
         raw = read_report_set(path)
-        reports = expand_report_set(raw, plan_rows(city.plans), pdf=pdf).reports
+        rows = plan_rows(city.plans)
+        items = item_rows(city.items, city.plans)
+        reports = expand_report_set(raw, rows, pdf=pdf, items=items).reports
     except ConfigError as error:
         raise ReportParameterError(f"報告書の設定 report_set「{path}」: {error}") from error
     return IndexReport(city, reports, metrics.achievement(city), pdf)

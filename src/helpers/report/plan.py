@@ -10,7 +10,7 @@ import pandas as pd
 from helpers.data.city import CityData
 from helpers.publish.html import Figure, Headline, Headlines, Table
 from helpers.publish.sections import NotApplicable, not_applicable
-from helpers.report import publication
+from helpers.report import evaluation, publication
 from helpers.report.common import (
     Markup,
     comparison_figure_or_note,
@@ -51,6 +51,7 @@ class PlanReport:
     achievement_df: pd.DataFrame = field(default_factory=pd.DataFrame)
     pdf: bool = True
     report_output: str = ""
+    item_pages: str = ""
 
     @property
     def plan_id(self) -> str:
@@ -313,8 +314,9 @@ class PlanReport:
         """The plan's indicators rated by its own rule; nothing when the plan has none."""
         return indicators_output(self.city, self.plan, self.name, self.as_of)
 
-    def item_table(self) -> Table | Markup:
-        """Every item with its target, status and description (or plan 1's measures)."""
+    def item_table(self) -> Any:
+        """Every item with its target, status and description (or plan 1's measures); each
+        item's name links to its page when the set publishes item pages."""
         items = self._items()
         if items.empty:
             return self._measures_table()
@@ -333,7 +335,25 @@ class PlanReport:
                 "出典頁": merged["page"],
             }
         )
-        return Table(df, f"{self.name}の項目一覧")
+        if merged["department"].notna().any():
+            df.insert(4, "担当課", merged["department"])
+        links = evaluation.item_links(merged, self.item_pages, self.report_output)
+        if links is None:
+            return Table(df, f"{self.name}の項目一覧")
+        table = Table(df, f"{self.name}の項目一覧", links={"項目": links})
+        return stack(evaluation.anchor(evaluation.ITEM_TABLE_ANCHOR), table)
+
+    def departments(self) -> Table | NotApplicable:
+        """Items per department (担当課) by the class of their status, when items name one."""
+        return evaluation.department_section(
+            self._items(), self._statuses(), self.scale, self.as_of, self.name
+        )
+
+    def committee(self) -> Any:
+        """The committee's opinions on the plan and its items at the latest evaluation."""
+        return evaluation.opinions_section(
+            self.city, self.plan_id, self._statuses(), self.as_of, self.name
+        )
 
     def _measures_table(self) -> Table | Markup:
         measures = self.city.measures.loc[self.city.measures["plan_id"] == self.plan_id]
@@ -408,15 +428,30 @@ class PlanReport:
 
 
 def plan_context(
-    plan_id: str, data_dir: str, as_of: str = "", pdf: bool = True, report_output: str = ""
+    plan_id: str,
+    data_dir: str,
+    as_of: str = "",
+    pdf: bool = True,
+    report_output: str = "",
+    item_pages: str = "",
 ) -> PlanReport:
     """Load and validate the data, check the parameters, and return the plan's report.
 
     *pdf* and *report_output* (set by the build) give the links to this report's PDF and back
-    to the index; in JupyterLab they are left at their defaults and no links are shown.
+    to the index, *item_pages* (the set's item page template) the links to each item's page;
+    in JupyterLab they are left at their defaults and no links are shown.
     """
     city = load_report_data(data_dir)
     plan = plan_row(city, str(plan_id).strip())
     when, when_text = parse_as_of(as_of)
     achievement_df = metrics.achievement(city, when)
-    return PlanReport(city, plan, when, when_text, achievement_df, bool(pdf), str(report_output))
+    return PlanReport(
+        city,
+        plan,
+        when,
+        when_text,
+        achievement_df,
+        bool(pdf),
+        str(report_output),
+        str(item_pages),
+    )
