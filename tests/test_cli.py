@@ -105,7 +105,7 @@ def test_validate_good_and_bad_data(tmp_path: Path, capsys: pytest.CaptureFixtur
         ({"name": "x-{plan}", "notebook": "ok.py", "for_each": "plan"}, "unknown placeholder"),
         ({"name": "x", "notebook": "ok.py", "output": "../x"}, "must be a relative name"),
         ({"name": "x", "notebook": "ok.py", "output": "data/x"}, "must be a relative name"),
-        ({"name": "x", "notebook": "ok.py", "for_each": "goal"}, "for_each must be 'plan' or 'item'"),
+        ({"name": "x", "notebook": "ok.py", "for_each": "goal"}, "must be 'plan' or 'item'"),
         ({"name": "x", "notebook": "missing.py"}, "does not exist"),
         ({"name": "x", "notebook": "ok.py", "title": "t", "colour": 1}, "unknown key"),
     ],
