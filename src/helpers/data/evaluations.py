@@ -36,7 +36,7 @@ from helpers.data.contracts import (
     WORKBOOK_FILE,
     TableSpec,
 )
-from helpers.data.dates import JpDateError, fiscal_year_label, parse_jp_date
+from helpers.data.dates import JpDateError, era_year_label, fiscal_year_label, parse_jp_date
 from helpers.data.problems import Problem
 from helpers.data.reading import decode_bytes, header_key
 
@@ -555,7 +555,7 @@ def actual_rows(actuals: Sequence[ActualAnswer]) -> list[dict[str, str | None]]:
             "plan_id": a.plan_id,
             "indicator_id": a.indicator_id,
             "series": a.series,
-            "fiscal_year": str(a.fiscal_year),
+            "fiscal_year": era_year_label(a.fiscal_year),
             "value": _number_text(a.value) + (a.unit or ""),
             "value_status": VALUE_STATUS_LABELS[a.value_status],
             "note": a.note,
