@@ -346,11 +346,20 @@ def test_timeline_chart_bundled(city: Any) -> None:
     assert "第一次計画の期間は7件（うち年度の記載がないもの4件）" in description
     assert "第二次計画の期間は11件" in description and "時期の記載がない2件" in description
     table = charts.timeline_table(events, plans)
-    assert list(table.columns) == ["時期", "出来事", "分類", "計画期間"]
-    assert len(table) == 30
-    assert table.loc[table["出来事"] == "公的個人認証サービス稼動", "時期"].item() == (
-        "第一次計画の期間中"
-    )
+    assert list(table.columns) == [
+        "時期（出典の表記）",
+        "年度",
+        "出来事",
+        "分類",
+        "計画期間",
+        "出典頁",
+        "備考",
+    ]
+    assert len(table) == 32  # the 30 drawn and the 2 without a time, last
+    assert list(table["時期（出典の表記）"].tail(2)) == ["時期の記載なし"] * 2
+    during = table.loc[table["出来事"] == "公的個人認証サービス稼動"].iloc[0]
+    assert during["時期（出典の表記）"] == "第一次計画期間中（年度の記載なし）"
+    assert during["計画期間"] == "第一次計画"
 
 
 def test_timeline_narrow_chart_fits_a_phone(city: Any) -> None:

@@ -461,10 +461,14 @@ def test_timeline_starts_where_the_source_chart_does_and_keeps_every_event():
     figure = text_of(timeline.timeline_figure())
     assert "平成4年度から示します" in figure
     assert "昭和43年度の「市・都民税課税業務の外部委託化(事務電算化の始まり)」" in figure
-    table = timeline.event_table().df
+    figures = [p for p in timeline.timeline_figure().parts if isinstance(p, Figure)]
+    table = figures[0].table  # one list of every event: the chart's data table
     assert len(table) == 33 and table.iloc[0]["時期（出典の表記）"] == "昭和43年度"
+    assert "図の範囲より前の1件と時期の記載がない2件は図に含めず表に載せています" in (
+        figures[0].description
+    )
     during = table.loc[table["出来事"] == "公式ホームページ再構築"].iloc[0]
-    assert during["時期（出典の表記）"] == "第一次計画の期間中（年度の記載なし）"
+    assert during["時期（出典の表記）"] == "第一次計画期間中（年度の記載なし）"
     assert "抽出" not in " ".join(table["備考"].dropna())  # no process notes for readers
     # asked for, the chart goes back to 昭和43年度
     wide = report.timeline_context(str(DATA), first_year="昭和43年度").timeline_figure()

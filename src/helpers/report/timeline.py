@@ -24,8 +24,7 @@ from helpers.report.common import (
     timeline_figure_or_note,
     with_city,
 )
-from helpers.views import labels, metrics, sentences
-from helpers.views.formatting import is_missing
+from helpers.views import metrics, sentences
 
 #: Open data files the timeline links to (paths relative to the report set's folder).
 TIMELINE_DATA_FILES = (("data/events.csv", "出来事のデータ（CSV）"),)
@@ -85,7 +84,7 @@ class TimelineReport:
             return timeline_figure_or_note(events, self.city.plans)
         fy = events["fiscal_year"]
         earlier = events.loc[fy.notna() & (fy < start)]
-        shown = events.loc[fy.isna() | (fy >= start)]
+        shown = events.assign(on_chart=fy.isna() | (fy >= start))
         note = None
         if not earlier.empty:
             names = "、".join(
@@ -98,7 +97,7 @@ class TimelineReport:
             )
             note = paragraph_markup(
                 f"図は、出典の年表と同じ{era_year_label(start)}から示します。"
-                f"それより前の{len(earlier)}件（{names}）は下の一覧に載せています。"
+                f"それより前の{len(earlier)}件（{names}）は、図の下のデータ表に載せています。"
             )
         return stack(note, timeline_figure_or_note(shown, self.city.plans))
 
@@ -115,57 +114,6 @@ class TimelineReport:
             }
         )
         return Table(df, "計画期間中の年度ごとの稼働・導入など")
-
-    def event_table(self) -> Table | NotApplicable:
-        """Every event in time order: dated ones by date, those known only as "during plan N"
-        at the start of that plan, undated ones last."""
-        events = self.events.copy()
-        if events.empty:
-            return not_applicable("出来事の記録はありません。")
-        plans = self.city.plans
-        plan_names = dict(zip(plans["plan_id"], plans["short_name"], strict=True))
-        plan_starts = {
-            p: pd.Timestamp(int(fy), 4, 1)
-            for p, fy in zip(plans["plan_id"], plans["start_fy"], strict=True)
-        }
-        during = events["precision"] == "plan_period"
-        events["order"] = [
-            plan_starts.get(p) if d else date
-            for d, p, date in zip(during, events["period_plan_id"], events["date"], strict=True)
-        ]
-        events["order"] = pd.to_datetime(events["order"])
-        events = events.sort_values(["order", "event_id"], kind="stable", na_position="last")
-        when = []
-        for _, event in events.iterrows():
-            if event["precision"] == "plan_period":
-                name = plan_names.get(event["period_plan_id"], "")
-                when.append(labels.PLAN_PERIOD_DATE.format(plan=name) + "（年度の記載なし）")
-            elif is_missing(event["date_written"]):
-                when.append(labels.UNKNOWN_DATE)
-            else:
-                when.append(str(event["date_written"]))
-        df = pd.DataFrame(
-            {
-                "時期（出典の表記）": when,
-                "年度": [
-                    metrics.fiscal_year_text(int(fy))
-                    if not is_missing(fy)
-                    else labels.MISSING_VALUE
-                    for fy in events["fiscal_year"]
-                ],
-                "出来事": events["event"].map(sentences.jp_brackets),
-                "分類": [labels.EVENT_GROUP_LABELS[g] for g in events["group"]],
-                "計画期間": [
-                    plan_names.get(p, labels.MISSING_VALUE)
-                    if not is_missing(p)
-                    else labels.MISSING_VALUE
-                    for p in events["period_plan_id"]
-                ],
-                "出典頁": events["page"],
-                "備考": events["note"].map(sentences.jp_brackets),
-            }
-        )
-        return Table(df, "出来事の一覧（時期順）")
 
     def glossary(self) -> Table | NotApplicable:
         """The glossary terms the events use, explained for citizens."""

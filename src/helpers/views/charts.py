@@ -526,7 +526,7 @@ def comparison_table(comparison_df: pd.DataFrame) -> pd.DataFrame:
 
 MAX_YEAR_LABELS = 7
 #: Room one year label needs on the axis ("平成24" over "(2012)" in 13 px text).
-YEAR_LABEL_PX = 56
+YEAR_LABEL_PX = 46
 
 
 def _year_step(span: int, plot_width: float | None = None) -> int:
@@ -562,12 +562,12 @@ def _year_axis(first: int, last: int, plot_width: float | None = None) -> alt.Ax
 # phones (at most 340 px wide, see helpers.publish.svg.NARROW_WIDTH).
 #: (date column, event column, plot) widths; the narrow variant puts the date above the event.
 TIMELINE_WIDTHS: dict[str, tuple[int, int, int]] = {
-    "wide": (104, 230, 292),
+    "wide": (118, 248, 260),
     "narrow": (0, 168, 118),
 }
-TIMELINE_LINE = 16  # px per line of 13 px text
+TIMELINE_LINE = 15  # px per line of 13 px text
 TIMELINE_ROW_PADDING = 4
-TIMELINE_LANE_HEADER = 22
+TIMELINE_LANE_HEADER = 21
 TIMELINE_BAND_GAP = 0.15  # years left empty between neighbouring plan bands
 #: Plan bands alternate in lightness and outline, so they stay apart in grayscale too.
 PLAN_BAND_STYLES: tuple[tuple[str, str, list[int]], ...] = (
@@ -619,8 +619,13 @@ def wrap_text(text: str, width: float) -> list[str]:
 def _timeline_frames(
     events: pd.DataFrame, plans: pd.DataFrame
 ) -> tuple[pd.DataFrame, pd.DataFrame, int, int]:
-    """Events on the chart (dated and "during plan N"), plan bands and the first/last year."""
+    """Events on the chart (dated and "during plan N"), plan bands and the first/last year.
+
+    An ``on_chart`` column, where the events have one, leaves events out of the drawing (e.g.
+    those before the year the source's own chart starts); the table still lists them."""
     grouped = events if "group" in events.columns else metrics.with_event_groups(events)
+    if "on_chart" in grouped.columns:
+        grouped = grouped.loc[grouped["on_chart"].fillna(True).astype(bool)]
     dated = metrics.timeline_events(grouped)
     dated["group"] = [metrics.event_group(k) for k in dated["kind"]]
     groups = dict(zip(grouped["event_id"], grouped["group"], strict=True))
@@ -838,7 +843,7 @@ def _timeline(events: pd.DataFrame, plans: pd.DataFrame, variant: str) -> alt.HC
         base.transform_filter(alt.datum.row_kind == "event")
         .mark_point(size=90, strokeWidth=1.8, opacity=1)
         .encode(
-            x=alt.X("position:Q", scale=x_scale, axis=_year_axis(first, last, plot_width)),
+            x=alt.X("position:Q", scale=x_scale, axis=None),  # the year axis is at the top
             y=y("y"),
             stroke=alt.Stroke("group_label:N", scale=colour, legend=legend),
             fill=alt.Fill("group_label:N", scale=fill, legend=legend),
@@ -878,6 +883,9 @@ def timeline_description(events: pd.DataFrame, plans: pd.DataFrame) -> str:
     the events left out of the chart."""
     shown, periods, first, last = _timeline_frames(events, plans)
     undated = metrics.undated_events(events)
+    off_chart = 0
+    if "on_chart" in events.columns:
+        off_chart = int((~events["on_chart"].fillna(True).astype(bool)).sum())
     if shown.empty:
         return (
             "時期の分かる出来事はありません"
@@ -899,24 +907,61 @@ def timeline_description(events: pd.DataFrame, plans: pd.DataFrame) -> str:
         f"年度順に示し、その内訳は{by_group}",
         *per_plan,
     ]
+    left_out = []
+    if off_chart:
+        left_out.append(f"図の範囲より前の{off_chart}件")
     if not undated.empty:
-        clauses.append(f"時期の記載がない{len(undated)}件は図に含めず表に載せています")
+        left_out.append(f"時期の記載がない{len(undated)}件")
+    if left_out:
+        clauses.append(f"{'と'.join(left_out)}は図に含めず表に載せています")
         return "、".join(clauses) + "。"
     return "、".join(clauses) + "です。"
 
 
 def timeline_table(events: pd.DataFrame, plans: pd.DataFrame) -> pd.DataFrame:
-    """The events of the chart in its order: date, event, group and plan period."""
-    shown, periods, _, _ = _timeline_frames(events, plans)
+    """Every event given, in time order (also those left off the drawing): dated ones by date,
+    those known only as "during plan N" at the start of that plan, undated ones last; with the
+    date as the source writes it, the fiscal year, group, plan period, page and note."""
+    grouped = events if "group" in events.columns else metrics.with_event_groups(events)
+    grouped = grouped.copy()
+    periods = metrics.plan_periods(plans)
     names = dict(zip(periods["plan_id"], periods["short_name"], strict=True))
+    starts = {
+        p: pd.Timestamp(int(fy), 4, 1)
+        for p, fy in zip(periods["plan_id"], periods["start_fy"], strict=True)
+    }
+    during = grouped["precision"] == "plan_period"
+    grouped["order"] = pd.to_datetime(
+        [
+            starts.get(p) if d else date
+            for d, p, date in zip(during, grouped["period_plan_id"], grouped["date"], strict=True)
+        ]
+    )
+    grouped = grouped.sort_values(["order", "event_id"], kind="stable", na_position="last")
+    when = []
+    for _, event in grouped.iterrows():
+        if event["precision"] == "plan_period":
+            plan = names.get(event["period_plan_id"], "")
+            when.append(labels.PLAN_PERIOD_DATE.format(plan=plan) + "（年度の記載なし）")
+        elif is_missing(event["date_written"]):
+            when.append(labels.UNKNOWN_DATE)
+        else:
+            when.append(str(event["date_written"]))
     table = pd.DataFrame(
         {
-            "時期": shown["date_text"],
-            "出来事": shown["event"].map(jp_brackets),
-            "分類": [labels.EVENT_GROUP_LABELS[g] for g in shown["group"]],
-            "計画期間": [
-                names.get(p, "") if not is_missing(p) else "" for p in shown["period_plan_id"]
+            "時期（出典の表記）": when,
+            "年度": [
+                metrics.fiscal_year_text(int(fy)) if not is_missing(fy) else labels.MISSING_VALUE
+                for fy in grouped["fiscal_year"]
             ],
+            "出来事": grouped["event"].map(jp_brackets),
+            "分類": [labels.EVENT_GROUP_LABELS[g] for g in grouped["group"]],
+            "計画期間": [
+                names.get(p, labels.MISSING_VALUE) if not is_missing(p) else labels.MISSING_VALUE
+                for p in grouped["period_plan_id"]
+            ],
+            "出典頁": grouped["page"],
+            "備考": grouped["note"].map(jp_brackets),
         }
     )
     return table.reset_index(drop=True)
