@@ -12,6 +12,7 @@ from pathlib import Path
 
 import jupytext
 import nbformat
+import pandas as pd
 import papermill
 import pytest
 from bs4 import BeautifulSoup
@@ -496,3 +497,43 @@ def test_a_pdf_not_laid_out_as_chromium_writes_it_is_refused() -> None:
     broken = FAKE_PDF.replace(b"xref\n", b"xref-damaged\n")
     with pytest.raises(pdf.PdfStructureError):
         pdf.finish_pdf(broken, folder=Path("/tmp/build/work/out"))
+
+
+def test_paper_leaves_out_the_omitted_rows() -> None:
+    page = render.table_html(pd.DataFrame({"番号": range(1, 151)}), "一覧", print_rows=100)
+    kept = pdf.paper_only(page)
+    assert page.count("<tr") == 151 and kept.count("<tr") == 101  # header and 100 rows
+    assert "印刷では先頭の100行" in kept
+
+
+@pytest.mark.browser
+def test_a_long_table_prints_in_bounded_pages(tmp_path: Path) -> None:
+    """A plan of thousands of items: the PDF holds the first rows and a pointer to the data,
+    and the browser never holds the rest (time and memory stay bounded)."""
+    rows = 3000
+    items = pd.DataFrame(
+        {"番号": range(1, rows + 1), "項目": [f"架空の取組{i}の導入と運用" for i in range(rows)]}
+    )
+    table = render.Table(items, "項目一覧", full_data="data/items.csv")
+    notebook = v4.new_notebook(metadata={"title": "長い一覧"})
+    cell = v4.new_code_cell("table")
+    cell.outputs = [v4.new_output("display_data", data=table._repr_mimebundle_())]
+    notebook.cells.append(cell)
+    html_path = export.write_html(notebook, tmp_path / "long.html")
+    started = time.perf_counter()
+    pdf.write_pdf(html_path, tmp_path / "long.pdf")
+    assert time.perf_counter() - started < 60
+    text = subprocess.run(
+        ["pdftotext", str(tmp_path / "long.pdf"), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    assert "架空の取組99の導入と運用" in text and "架空の取組100の導入と運用" not in text
+    assert "全3,000行はdata/items.csvにあります。" in re.sub(r"\s+", "", text)
+    pages = int(
+        re.search(
+            r"Pages:\s+(\d+)",
+            subprocess.run(
+                ["pdfinfo", str(tmp_path / "long.pdf")], capture_output=True, text=True, check=True
+            ).stdout,
+        ).group(1)
+    )
+    assert pages <= 5

@@ -10,7 +10,7 @@ overrides the default path). The PDF printer and the browser tests both use this
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -140,8 +140,12 @@ def open_offline(
     *,
     browser: Browser | None = None,
     viewport: dict[str, int] | None = None,
+    transform: Callable[[str], str] | None = None,
 ) -> Iterator[OfflinePage]:
     """Open *html_path* with every other request aborted and recorded; yield an OfflinePage.
+
+    With *transform*, the browser gets ``transform(text of the page)`` instead of the file
+    (the printer leaves out what paper never shows, see ``helpers.publish.pdf``).
 
     The page has loaded (``load`` event) when it is yielded; charts may still be drawing, see
     :func:`wait_for_charts`.
@@ -160,7 +164,14 @@ def open_offline(
                     offline.requests.append(request.url)
 
             def on_route(route: Route) -> None:
-                if route.request.url == url:
+                if route.request.url == url and transform is not None:
+                    text = Path(html_path).read_text(encoding="utf-8")
+                    route.fulfill(
+                        status=200,
+                        content_type="text/html; charset=utf-8",
+                        body=transform(text).encode("utf-8"),
+                    )
+                elif route.request.url == url:
                     route.continue_()
                 else:
                     route.abort("internetdisconnected")

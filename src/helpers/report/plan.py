@@ -338,9 +338,11 @@ class PlanReport:
         if merged["department"].notna().any():
             df.insert(4, "担当課", merged["department"])
         links = evaluation.item_links(merged, self.item_pages, self.report_output)
+        # on paper a long list stops after its first rows and names the open data
+        full_data = "オープンデータの data/items.csv"
         if links is None:
-            return Table(df, f"{self.name}の項目一覧")
-        table = Table(df, f"{self.name}の項目一覧", links={"項目": links})
+            return Table(df, f"{self.name}の項目一覧", full_data=full_data)
+        table = Table(df, f"{self.name}の項目一覧", links={"項目": links}, full_data=full_data)
         return stack(evaluation.anchor(evaluation.ITEM_TABLE_ANCHOR), table)
 
     def departments(self) -> Table | NotApplicable:
