@@ -537,3 +537,24 @@ def test_a_long_table_prints_in_bounded_pages(tmp_path: Path) -> None:
         ).group(1)
     )
     assert pages <= 5
+
+
+def test_structure_ids_do_not_depend_on_the_browsers_numbering() -> None:
+    """Chromium numbers tagged elements after its accessibility objects (timing-dependent)."""
+
+    def tagged(first: int) -> bytes:
+        return fake_pdf(
+            b"<</Producer (Skia/PDF m156)>>",
+            b"<</S /TH /ID (node%08d)>>" % first,
+            b"<</S /TD /ID (node%08d)>>" % (first + 5),
+            b"<</Names [(node%08d) 2 0 R (node%08d) 3 0 R]>>" % (first, first + 5),
+        )
+
+    folder = Path("/tmp/build/work/out")
+    one, other = (
+        pdf.finish_pdf(tagged(72), folder=folder),
+        pdf.finish_pdf(tagged(71), folder=folder),
+    )
+    assert one == other
+    assert b"(node00000001) 2 0 R (node00000002) 3 0 R" in one  # the ID tree stays sorted
+    assert_valid_xref(one)

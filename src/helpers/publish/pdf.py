@@ -5,14 +5,16 @@ report's title and evaluation date, page n / N in the footer: CSS page-margin bo
 printed from a browser looks the same). The PDF is tagged: each chart is a figure whose
 alternate text is the chart's one Japanese text alternative (the ``alt`` of its drawing).
 
-Chromium's PDF differs from build to build only in its dates and in the links, which point to
-the folder the page was printed from (a build's temporary folder). :func:`finish_pdf` fixes both
-and moves the cross-reference offsets with its edits:
+Chromium's PDF differs from build to build in its dates, in the links, which point to the folder
+the page was printed from (a build's temporary folder), and in the numbers of the tagged
+structure's element IDs. :func:`finish_pdf` fixes them and moves the cross-reference offsets with
+its edits:
 
 * ``/CreationDate`` and ``/ModDate`` become ``$SOURCE_DATE_EPOCH`` when set, else the report's
   publication date (``data-report-date`` in the page), else they are left out;
 * a link to a file beside the page becomes relative, and a link to another report of the set
-  (``*.html``) points to that report's PDF: the PDF links work wherever the set is copied.
+  (``*.html``) points to that report's PDF: the PDF links work wherever the set is copied;
+* structure element IDs (``nodeNNNNNNNN``) are numbered in order from 1.
 """
 
 from __future__ import annotations
@@ -136,7 +138,23 @@ def finish_pdf(data: bytes, *, folder: Path, report_date: str | None = None) -> 
         if relative is not None:
             edits.append((match.start(), match.end(), b"/URI (" + relative + b")"))
     edits.sort()
-    return _replace_keeping_offsets(data, edits) if edits else data
+    finished = _replace_keeping_offsets(data, edits) if edits else data
+    return _renumber_structure_ids(finished)
+
+
+_STRUCTURE_ID = re.compile(rb"\(node(\d{8})\)")
+
+
+def _renumber_structure_ids(data: bytes) -> bytes:
+    """Number the tagged structure's element IDs 1, 2, 3 … in their own order.
+
+    Chromium names them after its accessibility objects, whose numbers depend on how many
+    objects the page made before (timing); the rank keeps their order (the ID tree is sorted
+    by them) and their length, so nothing else moves.
+    """
+    numbers = sorted({int(n) for n in _STRUCTURE_ID.findall(data)})
+    rank = {number: position for position, number in enumerate(numbers, start=1)}
+    return _STRUCTURE_ID.sub(lambda m: b"(node%08d)" % rank[int(m.group(1))], data)
 
 
 class PdfPrinter:
