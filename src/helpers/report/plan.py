@@ -64,7 +64,8 @@ class PlanReport:
     @property
     def title(self) -> str:
         """The report's own title (its ``<h1>``), e.g. "第二次東大和市情報化推進計画 評価報告書"."""
-        return f"{with_city(self.city, str(self.plan['name']))} {REPORT_TITLE_SUFFIX}"
+        name = sentences.jp_brackets(str(self.plan["name"]))
+        return f"{with_city(self.city, name)} {REPORT_TITLE_SUFFIX}"
 
     @property
     def scale(self) -> Any:

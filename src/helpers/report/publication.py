@@ -98,7 +98,7 @@ def publisher_line(city: CityData) -> str | None:
     pub = city.publication
     parts = []
     if pub.get("publisher"):
-        department = f"（{pub['department']}）" if pub.get("department") else ""
+        department = f"　{pub['department']}" if pub.get("department") else ""
         parts.append(f"発行：{pub['publisher']}{department}")
     published = date_text(pub.get("published"))
     if published:
