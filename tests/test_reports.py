@@ -322,6 +322,11 @@ def _squeeze(text: str) -> str:
 def test_no_pdf_page_ends_with_a_heading(built: Path, name: str):
     soup = soup_of(built / f"{name}.html")
     headings = {_squeeze(h.get_text()) for h in soup.find_all(["h1", "h2", "h3", "h4"])}
+    # a figure's title, and a table's caption with only its header row, are headings too
+    headings |= {_squeeze(caption.get_text()) for caption in soup.find_all("figcaption")}
+    for table in soup.find_all("table"):
+        caption = _squeeze(table.caption.get_text()) if table.caption else ""
+        headings |= {caption, caption + _squeeze(table.thead.get_text()) if table.thead else ""}
     # a heading with only its introduction under it (the section's text, and sentences shown
     # before its figure or table) is stranded as well
     for cell in soup.select("main > div.cell-markdown"):
