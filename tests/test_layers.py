@@ -62,3 +62,24 @@ def test_a_cycle_between_siblings_is_caught(package_copy: Path) -> None:
     result = lint(package_copy)
     assert result.returncode != 0
     assert "No cycles are allowed in helpers.views" in result.stdout
+
+
+def test_readme_layout_table_lists_every_module() -> None:
+    """The README's layout table names every module of every layer, and no module that is gone."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    listed: dict[str, set[str]] = {}
+    for line in readme.splitlines():
+        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+        if len(cells) == 3 and cells[0].startswith("`helpers."):
+            names = {name.strip("` ") for name in cells[1].split(",") if name.strip()}
+            listed[cells[0].strip("`")] = names
+    package = ROOT / "src" / "helpers"
+    actual: dict[str, set[str]] = {}
+    for path in sorted(package.iterdir()):
+        if path.is_dir() and (path / "__init__.py").is_file():
+            actual[f"helpers.{path.name}"] = {
+                p.stem for p in path.glob("*.py") if p.name != "__init__.py"
+            }
+        elif path.suffix == ".py" and path.stem not in ("__init__", "__main__"):
+            actual[f"helpers.{path.stem}"] = set()
+    assert listed == actual
