@@ -428,6 +428,28 @@ def test_fixture_as_of_before_any_snapshot(kakuu: Any) -> None:
     assert k1["source"] == "computed" and k1["n_items"] == 3
 
 
+@pytest.mark.parametrize("as_of", [None, "2022-03-31", "2021-06-30"])
+def test_each_plans_achievement_is_the_same_computed_alone(kakuu: Any, as_of: str | None) -> None:
+    """All plans are rated together (one join per scale): a plan's rows are what it gives alone,
+    with its own scale and goals, whatever the other plans hold."""
+    together = metrics.achievement(kakuu, as_of=as_of)
+    assert together["plan_id"].nunique() > 1
+    for plan_id in kakuu.plans["plan_id"]:
+        alone = metrics.achievement_from_frames(
+            kakuu.plans.loc[kakuu.plans["plan_id"] == plan_id],
+            kakuu.items,
+            kakuu.statuses,
+            kakuu.scales,
+            kakuu.reported,
+            target_levels=kakuu.target_levels,
+            goals=kakuu.goals,
+            as_of=as_of,
+        )
+        mine = together.loc[together["plan_id"] == plan_id].reset_index(drop=True)
+        # (dtypes follow the rows present: a column of one plan alone may be all missing)
+        pd.testing.assert_frame_equal(mine, alone, check_exact=True, check_dtype=False)
+
+
 def test_fixture_category_and_target_breakdowns(kakuu: Any) -> None:
     frame = metrics.achievement(kakuu)
     k2 = frame.loc[frame["plan_id"] == "k2"]

@@ -11,12 +11,16 @@ import csv
 import shutil
 import subprocess
 import sys
+import unicodedata
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from helpers import cli
+from helpers.data import limits
 from helpers.data.city import DataValidationError, load_city, validate_folder
 from helpers.data.contracts import TABLES
 from helpers.data.problems import PROBLEM_CODES, Problem
@@ -629,6 +633,32 @@ def test_control_characters_are_refused_where_they_sit(
     )
     assert char in problem.message
     assert len(found) == 1, found  # the bad cell is not reported twice
+
+
+def _forbidden_by_category(ch: str, multiline: bool) -> bool:
+    """The definition of a forbidden character, written out (the check itself is one regex)."""
+    if ch in "\t\n\r":
+        return not multiline
+    return (
+        unicodedata.category(ch) in ("Cc", "Zl", "Zp", "Cs")
+        or ch in limits.BIDI_CONTROLS
+        or ch in "\ufffe\uffff"
+    )
+
+
+@pytest.mark.parametrize("multiline", [False, True])
+def test_forbidden_characters_are_exactly_the_defined_ones(multiline: bool) -> None:
+    for point in range(sys.maxunicode + 1):
+        ch = chr(point)
+        found = limits.forbidden_character(f"計画{ch}名", multiline)
+        assert (found == ch) is _forbidden_by_category(ch, multiline), hex(point)
+        assert found in (None, ch), hex(point)
+
+
+@given(st.text(max_size=40), st.booleans())
+def test_the_first_forbidden_character_is_named(text: str, multiline: bool) -> None:
+    first = next((ch for ch in text if _forbidden_by_category(ch, multiline)), None)
+    assert limits.forbidden_character(text, multiline) == first
 
 
 def test_line_breaks_and_tabs_stay_allowed_in_free_text(city: Path) -> None:

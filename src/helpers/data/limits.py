@@ -49,26 +49,29 @@ LINE_BREAKS_AND_TAB = frozenset("\t\n\r")
 """Control characters free text may hold (a line break in an Excel cell, a tab)."""
 
 
+#: Control characters (Unicode category Cc), the line and paragraph separators (Zl, Zp),
+#: surrogates (Cs), bidirectional controls and U+FFFE, U+FFFF; tab, line feed and carriage
+#: return are left to :data:`_FORBIDDEN_IN_LINE` (tests/test_validate.py checks the sets
+#: against ``unicodedata``).
+_FORBIDDEN_ALWAYS = (
+    "\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff"
+    "\u202a-\u202e\u2066-\u2069\ufffe\uffff"
+)
+_FORBIDDEN_IN_TEXT = re.compile(f"[{_FORBIDDEN_ALWAYS}]")
+_FORBIDDEN_IN_LINE = re.compile(f"[{_FORBIDDEN_ALWAYS}\t\n\r]")
+
+
 def forbidden_character(text: str, multiline: bool) -> str | None:
     """The first character no cell may hold, ``None`` when ``text`` is clean.
 
     Forbidden: control characters (ESC, NUL, BEL, DEL, C1 …), the Unicode line and paragraph
     separators (U+2028, U+2029), bidirectional embedding / override / isolate controls and
     the noncharacters U+FFFE, U+FFFF. Tab, line feed and carriage return are allowed only
-    when ``multiline`` (free text such as 取組内容).
+    when ``multiline`` (free text such as 取組内容). One regular expression search: every
+    cell of every table is checked in every report kernel.
     """
-    for ch in text:
-        if ch in LINE_BREAKS_AND_TAB:
-            if not multiline:
-                return ch
-            continue
-        if (
-            unicodedata.category(ch) in ("Cc", "Zl", "Zp", "Cs")
-            or ch in BIDI_CONTROLS
-            or ch in "\ufffe\uffff"
-        ):
-            return ch
-    return None
+    found = (_FORBIDDEN_IN_TEXT if multiline else _FORBIDDEN_IN_LINE).search(text)
+    return found.group() if found else None
 
 
 def character_name(ch: str) -> str:

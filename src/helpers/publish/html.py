@@ -377,12 +377,14 @@ def _finite(value: Any) -> Any:
     return value
 
 
-def chart_spec(chart: Any) -> dict[str, Any]:
+def chart_spec(chart: Any, *, validate: bool = True) -> dict[str, Any]:
     """Return the Vega-Lite spec of an Altair chart (or a spec dict) without ``$schema``.
 
     Missing numbers (NaN) and infinities become ``null``, so data with gaps always displays.
+    *validate* checks the spec against the Vega-Lite schema (Altair's ``to_dict``); the same
+    spec comes out either way.
     """
-    spec = dict(chart) if isinstance(chart, Mapping) else chart.to_dict()
+    spec = dict(chart) if isinstance(chart, Mapping) else chart.to_dict(validate=validate)
     spec.pop("$schema", None)
     return _finite(spec)
 
@@ -625,12 +627,18 @@ class Figure:
         )
 
     def payload(self, chart_id: str) -> dict[str, Any]:
-        """The figure as JSON for :data:`FIGURE_MIMETYPE` (drawn by the exporter)."""
-        spec = chart_spec(self.chart)
+        """The figure as JSON for :data:`FIGURE_MIMETYPE` (drawn by the exporter).
+
+        In report mode the spec is not checked against the Vega-Lite schema again (a third of a
+        figure's cost in a report kernel): every chart function is checked by the test suite
+        through ``to_dict()``, and the spec is the same either way.
+        """
+        validate = current_mode() != REPORT_MODE
+        spec = chart_spec(self.chart, validate=validate)
         spec.pop("title", None)  # the <figcaption> shows it, as text a screen reader finds
         narrow = None
         if self.narrow_chart is not None:
-            narrow = chart_spec(self.narrow_chart)
+            narrow = chart_spec(self.narrow_chart, validate=validate)
             narrow.pop("title", None)
         return {
             "id": chart_id,

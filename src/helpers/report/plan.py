@@ -389,7 +389,7 @@ class PlanReport:
 
     def comparison_figure(self) -> Figure | Markup:
         """Rates of every plan of the city, reported figures marked as such."""
-        return comparison_figure_or_note(metrics.achievement(self.city, self.as_of))
+        return comparison_figure_or_note(self.achievement_df)  # every plan, at ``as_of``
 
     def _texts(self) -> list[str]:
         """The data texts this report shows (for the glossary)."""

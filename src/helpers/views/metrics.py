@@ -205,13 +205,56 @@ def _rate_items(items: pd.DataFrame, latest: pd.DataFrame, scale: ScaleLike) -> 
     )
 
 
+class _PlanRater:
+    """Rates the items of many plans (what :func:`_rate_items` does for one) with one join of
+    all items and their latest statuses, and one join with each scale's levels, instead of two
+    joins per plan: a report of a city with many plans computes every plan's achievement."""
+
+    def __init__(self, items: pd.DataFrame, latest: pd.DataFrame) -> None:
+        self._items = items
+        self._latest = latest.astype({"status": object})
+        self._statuses_of = {
+            plan_id: set(group.astype(str))
+            for plan_id, group in self._latest.groupby("plan_id", sort=False)["status"]
+        }
+        self._joined: pd.DataFrame | None = None
+        self._by_scale: dict[int, tuple[pd.DataFrame, dict[Any, Any]]] = {}
+
+    def rate(self, plan_id: Any, scale: ScaleLike) -> pd.DataFrame:
+        """The plan's items with status, as_of, as_of_date, order, cls and label (NA where
+        unrated), in item order; ValueError when a status is not a level of *scale*."""
+        levels = _levels_with_labels(scale)
+        unknown = sorted(self._statuses_of.get(plan_id, set()) - set(levels["code"].astype(str)))
+        if unknown:
+            raise ValueError(f"status not in scale {scale.id!r}: {', '.join(unknown)}")
+        if self._joined is None:
+            self._joined = self._items.merge(
+                self._latest[["plan_id", "item_no", "status", "as_of", "as_of_date"]],
+                on=["plan_id", "item_no"],
+                how="left",
+            )
+        if id(scale) not in self._by_scale:
+            rated = self._joined.merge(
+                levels.astype({"code": object})[["code", "order", "cls", "label"]].rename(
+                    columns={"code": "status"}
+                ),
+                on="status",
+                how="left",
+            )
+            rows = rated.groupby("plan_id", sort=False).indices
+            self._by_scale[id(scale)] = (rated, rows)
+        rated, rows = self._by_scale[id(scale)]
+        return rated.take(rows.get(plan_id, [])).reset_index(drop=True)
+
+
 def _class_counts(rated: pd.DataFrame) -> dict[str, Any]:
     """Counts per class and rates of a set of rated items (``cls`` NA = unrated)."""
-    classes = rated["cls"]
-    achieved = int((classes == "achieved").sum())
-    partial = int((classes == "partial").sum())
-    not_achieved = int((classes == "not_achieved").sum())
-    n_items = int(classes.notna().sum())
+    present = rated["cls"].notna().tolist()
+    counted = [c for c, here in zip(rated["cls"].tolist(), present, strict=True) if here]
+    achieved = counted.count("achieved")
+    partial = counted.count("partial")
+    not_achieved = counted.count("not_achieved")
+    n_items = len(counted)
     return {
         "n_items": n_items,
         "achieved": achieved,
@@ -219,7 +262,7 @@ def _class_counts(rated: pd.DataFrame) -> dict[str, Any]:
         "not_achieved": not_achieved,
         "rate_strict": _ratio(achieved, n_items),
         "rate_incl_partial": _ratio(achieved + partial, n_items),
-        "n_unrated": int(classes.isna().sum()),
+        "n_unrated": len(present) - n_items,
     }
 
 
@@ -327,25 +370,66 @@ def _category_label(plan_id: str, goal_no: int | None, goals: pd.DataFrame | Non
     return f"{prefix}{labels.LABEL_SEPARATOR}{name}" if name else prefix
 
 
+class _BreakdownLabels:
+    """:func:`_target_label` and :func:`_category_label`, each label looked up once."""
+
+    def __init__(self, target_levels: pd.DataFrame | None, goals: pd.DataFrame | None) -> None:
+        self.target_levels = target_levels
+        self._targets: dict[str, str] = {}
+        self._categories: dict[tuple[Any, int | None], str] = {}
+        # every goal's name at once (the first row of a plan and number, as _category_label)
+        self._goal_names: dict[tuple[Any, int], Any] = {}
+        if goals is not None and not goals.empty:
+            for plan_id, goal_no, goal in zip(
+                goals["plan_id"], goals["goal_no"], goals["goal"], strict=True
+            ):
+                if not is_missing(goal_no):
+                    self._goal_names.setdefault((plan_id, int(goal_no)), goal)
+
+    def target(self, code: str) -> str:
+        if code not in self._targets:
+            self._targets[code] = _target_label(code, self.target_levels)
+        return self._targets[code]
+
+    def category(self, plan_id: Any, goal_no: int | None) -> str:
+        key = (plan_id, goal_no)
+        if key not in self._categories:
+            if goal_no is None:
+                self._categories[key] = _category_label(plan_id, None, None)
+            else:
+                name = text_or_none(self._goal_names.get((plan_id, goal_no)))
+                prefix = f"{labels.CATEGORY_PREFIX_LABEL}{goal_no}"
+                label = f"{prefix}{labels.LABEL_SEPARATOR}{name}" if name else prefix
+                self._categories[key] = label
+        return self._categories[key]
+
+
 def _breakdowns(
     plan_id: str,
     rated: pd.DataFrame,
     target_levels: pd.DataFrame | None,
     goals: pd.DataFrame | None,
+    labels_of: _BreakdownLabels | None = None,
 ) -> list[tuple[str, str, pd.DataFrame]]:
-    """(breakdown key, display label, rows) for all, each target level and each category."""
-    groups: list[tuple[str, str, pd.DataFrame]] = [("all", labels.BREAKDOWN_ALL, rated)]
+    """(breakdown key, display label, rows) for all, each target level and each category.
+
+    The rows hold the ``cls`` column only (all :func:`_class_counts` reads).
+    """
+    labels_of = labels_of or _BreakdownLabels(target_levels, goals)
+    classes = rated[["cls"]]
+    groups: list[tuple[str, str, pd.DataFrame]] = [("all", labels.BREAKDOWN_ALL, classes)]
+    targets = rated["target"].astype(str)
     for code in _target_order(rated, target_levels):
-        subset = rated.loc[rated["target"].astype(str) == code]
-        groups.append((f"target:{code}", _target_label(code, target_levels), subset))
+        subset = classes.loc[targets == code]
+        groups.append((f"target:{code}", labels_of.target(code), subset))
     if "goal_no" in rated.columns and rated["goal_no"].notna().any():
         for goal_no in sorted(int(g) for g in rated["goal_no"].dropna().unique()):
-            subset = rated.loc[rated["goal_no"] == goal_no]
-            label = _category_label(plan_id, goal_no, goals)
+            subset = classes.loc[rated["goal_no"] == goal_no]
+            label = labels_of.category(plan_id, goal_no)
             groups.append((f"category:{goal_no}", label, subset))
-        without = rated.loc[rated["goal_no"].isna()]
+        without = classes.loc[rated["goal_no"].isna()]
         if not without.empty:
-            groups.append(("category:none", _category_label(plan_id, None, goals), without))
+            groups.append(("category:none", labels_of.category(plan_id, None), without))
     return groups
 
 
@@ -416,6 +500,8 @@ def achievement_from_frames(
     """Achievement per plan and breakdown (see ``achievement``), from the individual frames."""
     stamp = _to_timestamp(as_of)
     latest = latest_statuses(statuses, stamp)
+    rater = _PlanRater(items, latest)
+    labels_of = _BreakdownLabels(target_levels, goals)
     rows: list[dict[str, Any]] = []
     for _, plan in _ordered_plans(plans).iterrows():
         plan_id = plan["plan_id"]
@@ -424,10 +510,10 @@ def achievement_from_frames(
         scale = scale_for_plan(plans, scales, plan_id)
         rated = None
         if not plan_items.empty and scale is not None:
-            rated = _rate_items(plan_items, latest, scale)
+            rated = rater.rate(plan_id, scale)
         if rated is not None and rated["cls"].notna().any():
             written, date, mixed = _as_of_summary(rated)
-            for key, label, subset in _breakdowns(plan_id, rated, target_levels, goals):
+            for key, label, subset in _breakdowns(plan_id, rated, target_levels, goals, labels_of):
                 rows.append(
                     {
                         "plan_id": plan_id,
