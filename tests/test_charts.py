@@ -276,6 +276,24 @@ def test_comparison_changes_between_computed_plans(kakuu: Any) -> None:
     assert list(charts.comparison_table(table)["達成率の増減"]) == ["", "+52.4ポイント"]
 
 
+def test_comparison_wraps_long_plan_names_within_their_bar(kakuu: Any) -> None:
+    """Plans known only by a long name (略称 left empty) must not run into each other."""
+    import json
+    import re
+
+    table = metrics.comparison(metrics.achievement(kakuu))
+    names = ["実行計画（2005〜2007年度）", "実行計画（2008〜2010年度）"]
+    table["plan_name"] = names
+    spec = charts.comparison_chart(table).to_dict()
+    (bar,) = units_of(spec, "bar")
+    expr = bar["encoding"]["x"]["axis"]["labelExpr"]
+    lines = json.loads(re.match(r"(\{.*\})\[datum\.value\]", expr).group(1))
+    assert set(lines) == set(names)
+    for name, parts in lines.items():
+        assert "".join(parts) == name and len(parts) > 1  # nothing cut, wrapped
+        assert all(charts._text_width(p) <= charts.COMPARISON_STEP for p in parts)
+
+
 # --------------------------------------------------------------------------------------------
 # timeline
 # --------------------------------------------------------------------------------------------

@@ -79,6 +79,27 @@ def test_plan_2_sections_are_figures_and_tables():
     assert items.df["取組状況"].value_counts().to_dict() == {"達成": 14, "一部達成": 4, "未達成": 1}
 
 
+def test_item_table_shows_the_scales_labels_not_the_codes_of_the_csv():
+    """statuses.csv holds codes (◎ △ ×); the reader sees the scale's labels (◎ 達成 …)."""
+    fixture = ROOT / "tests" / "fixtures" / "sample_city"
+    plan = report.plan_context(plan_id="k1", data_dir=str(fixture))
+    shown = list(plan.item_table().df["取組状況"])
+    assert shown == ["◎ 達成", "△ 着手", "× 未着手"]
+
+
+def test_plan_source_line_leaves_out_what_plans_csv_does_not_give(tmp_path: Path):
+    import shutil
+
+    folder = tmp_path / "city"
+    shutil.copytree(ROOT / "tests" / "fixtures" / "sample_city", folder)
+    plans = folder / "plans.csv"
+    text = plans.read_text(encoding="utf-8")
+    plans.write_text(text.replace(" 第2章,3\n", " 第2章,\n"), encoding="utf-8")
+    page = text_of(report.plan_context(plan_id="k2", data_dir=str(folder)).sources())
+    assert "計画の出典：架空市デジタル推進計画 評価報告書 第2章。" in page
+    assert "<NA>" not in page and "nan" not in page
+
+
 def test_as_of_before_any_snapshot_leaves_items_unrated():
     plan = report.plan_context(plan_id="2", data_dir=str(DATA), as_of="平成22年度末")
     assert set(plan.item_table().df["取組状況"]) == {"未評価"}
@@ -589,3 +610,14 @@ def test_scaffold_refuses_bad_ids_and_names(tmp_path: Path):
     with pytest.raises(ScaffoldError, match="名前"):
         new_city("minami", "南市: 改行\n", tmp_path)
     assert not any(tmp_path.iterdir())  # nothing written
+
+
+def test_scaffold_outside_the_project_is_refused_with_what_to_do(tmp_path: Path, capsys):
+    """A report set written elsewhere names notebooks that are not there: it would validate,
+    then fail to build ("notebooks/data/minami がありません"). new-city says so at once."""
+    from helpers.cli import main
+
+    assert main(["new-city", "minami", "--name", "南市", "--root", str(tmp_path)]) == 2
+    message = capsys.readouterr().err
+    assert "プロジェクトのフォルダではありません" in message and "--root" in message
+    assert not any(tmp_path.iterdir())

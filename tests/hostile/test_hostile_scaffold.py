@@ -30,31 +30,44 @@ NAMES = [
 ]
 
 
+PROJECT_FILES = {"pyproject.toml", "notebooks/plan_report.py"}
+
+
 def files_under(root: Path) -> set[str]:
-    return {p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file()}
+    return {p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file()} - PROJECT_FILES
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    """A folder that looks like the project (new-city refuses any other)."""
+    for name in PROJECT_FILES:
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text("", encoding="utf-8")
+    return tmp_path
 
 
 @pytest.mark.parametrize("city_id", IDS)
 def test_a_hostile_city_id_is_refused(
-    city_id: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    city_id: str, project: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code = cli.main(["new-city", city_id, "--name", "架空市", "--root", str(tmp_path)])
+    code = cli.main(["new-city", city_id, "--name", "架空市", "--root", str(project)])
     output = capsys.readouterr()
     assert code == 2
-    assert files_under(tmp_path) == set()
+    assert files_under(project) == set()
     assert "\x1b" not in output.err and "Traceback" not in output.err
-    assert not (tmp_path.parent / "x").exists()
+    assert not (project.parent / "x").exists()
 
 
 @pytest.mark.parametrize("name", NAMES)
 def test_a_hostile_city_name_is_refused_or_validates_as_yaml(
-    name: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    name: str, project: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code = cli.main(["new-city", "kakuu", "--name", name, "--root", str(tmp_path)])
+    code = cli.main(["new-city", "kakuu", "--name", name, "--root", str(project)])
     output = capsys.readouterr()
     assert "\x1b" not in output.out + output.err and "Traceback" not in output.err
     if code != 0:
-        assert code == 2 and files_under(tmp_path) == set()
+        assert code == 2 and files_under(project) == set()
+        assert "名前" in output.err  # refused for the name, not for the folder
         return
-    problems = validate_folder(tmp_path / "data" / "kakuu")
+    problems = validate_folder(project / "data" / "kakuu")
     assert not [p for p in problems if p.code in ("bad_config", "control_character")], problems

@@ -32,7 +32,7 @@ from helpers.report.common import (
 )
 from helpers.report.evaluation import ITEM_TABLE_ANCHOR, page_href
 from helpers.report.indicators import indicator_section
-from helpers.views import evaluations
+from helpers.views import evaluations, metrics
 from helpers.views.formatting import text_or_none
 
 #: Open data an item page links to (paths relative to the report set's folder).
@@ -77,16 +77,11 @@ class ItemReport:
         return None if history.empty else history.iloc[-1]
 
     def _label(self, code: Any) -> str:
-        """A status code with its label (◎ 達成) when the scale gives one."""
+        """A status code's label in the plan's scale (the code where the scale gives none)."""
         text = text_or_none(code)
         if text is None:
             return "—"
-        scale = self.city.scale_of(self.plan_id)
-        if scale is None:
-            return text
-        levels = scale.levels.set_index("code")["label"]
-        label = text_or_none(levels.get(text))
-        return label if label and label != text else text
+        return metrics.level_labels(self.city.scale_of(self.plan_id)).get(text, text)
 
     # --- first screen ------------------------------------------------------------------------
 

@@ -325,12 +325,18 @@ class PlanReport:
         merged = items.merge(
             latest[["plan_id", "item_no", "status"]], on=["plan_id", "item_no"], how="left"
         )
+        # the scale's and city.yaml's words, not the codes written in the CSV (3 → 目標をほぼ達成)
+        status_label = metrics.level_labels(self.scale)
+        target_label = metrics.target_labels(self.city.target_levels)
         df = pd.DataFrame(
             {
                 "番号": merged["item_no"],
                 "項目": merged["name"].map(sentences.jp_brackets),
-                "取組目標": merged["target"],
-                "取組状況": merged["status"].fillna(labels.UNRATED_LABEL),
+                "取組目標": [target_label.get(str(t), t) for t in merged["target"]],
+                "取組状況": [
+                    labels.UNRATED_LABEL if is_missing(s) else status_label.get(str(s), s)
+                    for s in merged["status"]
+                ],
                 "取組内容": merged["description"].map(sentences.jp_brackets),
                 "時期": merged["date_written"],
                 "出典頁": merged["page"],
@@ -413,7 +419,9 @@ class PlanReport:
     def sources(self) -> Markup:
         """Source document, page references, definitions and the check of reported figures."""
         lines = source_lines(self.city)
-        lines.append(f"計画の出典：{self.plan['source']}（{self.plan['page']}頁）。")
+        if (source := text_or_none(self.plan["source"])) is not None:
+            page = "" if is_missing(self.plan["page"]) else f"（{self.plan['page']}頁）"
+            lines.append(f"計画の出典：{source}{page}。")
         check = metrics.reconcile_reported(self.achievement_df, self.city.reported)
         check = check.loc[check["plan_id"] == self.plan_id] if "plan_id" in check else check
         extra = ""

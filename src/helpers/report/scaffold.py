@@ -28,6 +28,9 @@ SCAFFOLD_TABLES: tuple[str, ...] = (
     "events",
     "glossary",
 )
+#: Files of the project folder: a report set's relative paths count from the folder holding
+#: pyproject.toml (helpers.publish.reportset.project_root) and name the project's notebooks.
+PROJECT_MARKERS: tuple[str, ...] = ("pyproject.toml", "notebooks/plan_report.py")
 CITY_ID = re.compile(r"[a-z][a-z0-9_-]{1,39}")
 RESERVED_IDS = frozenset({"reports", "data", "index", "notebooks"})
 
@@ -104,7 +107,7 @@ event_kinds:
 REPORT_SET_YAML = """\
 # {name}の報告書の一覧 (report set; format: data/README.md「報告書の一覧」).
 # plan-report build --config notebooks/{city_id}.yaml publishes it to reports/{city_id}/.
-# Paths are relative to the repository root.
+# Paths are relative to the repository root (the folder holding pyproject.toml).
 data: data/{city_id}
 title_prefix: {name} DX推進計画の評価
 
@@ -161,6 +164,15 @@ def new_city(city_id: str, name: str, root: Path) -> Scaffold:
         or forbidden_character(name, multiline=False) is not None
     ):
         raise ScaffoldError(f"市の名前「{name}」は使えません (a plain display name, e.g. 架空市)")
+    missing = [marker for marker in PROJECT_MARKERS if not (root / marker).is_file()]
+    if missing:
+        # the report set names the project's notebooks by paths relative to the project: a
+        # city scaffolded elsewhere validates but cannot be built
+        raise ScaffoldError(
+            f"{root} は plan-report のプロジェクトのフォルダではありません ({', '.join(missing)} "
+            "がありません)。リポジトリのフォルダ (README の make report が動く場所) で実行するか、"
+            "--root でその場所を指定してください (not the project folder)"
+        )
     data_dir = root / "data" / city_id
     report_set = root / "notebooks" / f"{city_id}.yaml"
     for path in (data_dir, report_set):

@@ -412,6 +412,9 @@ def comparison_title(comparison_df: pd.DataFrame) -> str:
     return labels.TITLE_COMPARISON
 
 
+COMPARISON_STEP = 110  # px per plan in each panel of the comparison
+
+
 def comparison_chart(comparison_df: pd.DataFrame) -> alt.FacetChart:
     """Rates per plan, one panel per measure. Computed rates are filled bars; reported
     aggregates are hollow dashed bars labelled "（報告値）"."""
@@ -422,8 +425,11 @@ def comparison_chart(comparison_df: pd.DataFrame) -> alt.FacetChart:
     fills = {labels.SOURCE_LABELS[k]: theme.SOURCE_COLOURS[k] for k in present}
     dash_of = {"computed": [1, 0], "reported": [5, 3]}
     dashes = alt.Scale(domain=sources, range=[dash_of[k] for k in present])
+    # a long plan name wraps within its bar's step instead of running into its neighbour
+    lines = json.dumps({p: wrap_text(p, COMPARISON_STEP - 8) for p in plans}, ensure_ascii=False)
+    axis = alt.Axis(labelAngle=0, labelExpr=f"{lines}[datum.value] || datum.value")
     base = alt.Chart().encode(
-        x=alt.X("plan_name:N", title=labels.AXIS_PLAN, sort=plans, axis=alt.Axis(labelAngle=0)),
+        x=alt.X("plan_name:N", title=labels.AXIS_PLAN, sort=plans, axis=axis),
         y=alt.Y(
             "value:Q",
             title=labels.AXIS_RATE,
@@ -450,7 +456,7 @@ def comparison_chart(comparison_df: pd.DataFrame) -> alt.FacetChart:
     )
     text = base.mark_text(baseline="bottom", dy=-4).encode(text="text:N")
     header = alt.Header(title=None, labelFontWeight="bold")
-    layers = alt.layer(bars, text, data=data).properties(width=alt.Step(110))
+    layers = alt.layer(bars, text, data=data).properties(width=alt.Step(COMPARISON_STEP))
     return layers.facet(
         column=alt.Column(
             "measure_label:N",

@@ -180,6 +180,25 @@ def _levels_with_labels(scale: ScaleLike) -> pd.DataFrame:
     return levels.sort_values("order", kind="stable").reset_index(drop=True)
 
 
+def level_labels(scale: ScaleLike | None) -> dict[str, str]:
+    """Display label of each level code of ``scale`` (the code where it gives none)."""
+    if scale is None:
+        return {}
+    levels = _levels_with_labels(scale)
+    return {str(c): str(label) for c, label in zip(levels["code"], levels["label"], strict=True)}
+
+
+def target_labels(target_levels: pd.DataFrame | None) -> dict[str, str]:
+    """Display label of each target level code (the code where city.yaml gives none)."""
+    if target_levels is None or target_levels.empty:
+        return {}
+    given = target_levels["label"] if "label" in target_levels.columns else target_levels["code"]
+    return {
+        str(code): text_or_none(label) or str(code)
+        for code, label in zip(target_levels["code"], given, strict=True)
+    }
+
+
 def _rate_items(items: pd.DataFrame, latest: pd.DataFrame, scale: ScaleLike) -> pd.DataFrame:
     """Join one plan's items with their latest status and its class.
 
@@ -350,11 +369,7 @@ def _target_order(plan_items: pd.DataFrame, target_levels: pd.DataFrame | None) 
 
 def _target_label(code: str, target_levels: pd.DataFrame | None) -> str:
     """Display label of a target level, e.g. "取組目標：実施"."""
-    label = code
-    if target_levels is not None and "label" in target_levels.columns:
-        match = target_levels.loc[target_levels["code"].astype(str) == code, "label"]
-        if not match.empty and text_or_none(match.iloc[0]):
-            label = str(match.iloc[0])
+    label = target_labels(target_levels).get(code, code)
     return f"{labels.TARGET_PREFIX_LABEL}{labels.LABEL_SEPARATOR}{label}"
 
 
