@@ -262,6 +262,27 @@ def test_no_table_figure_or_image_is_wider_than_the_page(
         assert browser.overflowing(off.page) == []
 
 
+#: Table cells (shown, with text) whose content box is narrower than two glyphs.
+SQUEEZED_CELLS = """() => [...document.querySelectorAll('th, td')].filter((cell) => {
+  const box = cell.getBoundingClientRect();
+  const style = getComputedStyle(cell);
+  const inner = box.width - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+  return box.width > 0 && cell.textContent.trim().length > 1
+    && inner < 2 * parseFloat(style.fontSize);
+}).map((cell) => cell.textContent.trim())"""
+
+
+@pytest.mark.parametrize("name", REPORTS)
+def test_no_table_column_is_squeezed_to_one_glyph_per_line(
+    built: Path, chromium: Browser, name: str
+):
+    """At 1280 px the source check's 「項目別の評価からの計算（計算値）」 column was one glyph
+    wide (a right-aligned text column, beside columns that do not wrap)."""
+    with browser.open_offline(built / f"{name}.html", browser=chromium) as off:
+        off.page.evaluate("document.querySelectorAll('details').forEach((d) => d.open = true)")
+        assert off.page.evaluate(SQUEEZED_CELLS) == []
+
+
 @pytest.mark.parametrize("name", REPORTS)
 def test_chart_text_stays_legible_on_a_phone(built: Path, chromium: Browser, name: str):
     """Each chart is shown at its own size (a narrow drawing on phones): text of at least
