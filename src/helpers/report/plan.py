@@ -226,7 +226,11 @@ class PlanReport:
                 "出典頁": levels["page"],
             }
         )
-        return Table(df, f"評価区分（{scale.name}）")
+        # nothing said twice or left as a column of dashes: 区分 when it repeats the level's
+        # own name (達成 / 達成), 定義 and 出典頁 when city.yaml gives none
+        if (df[labels.AXIS_STATUS].astype(str) == df[labels.AXIS_CLASS]).all():
+            df = df.drop(columns=labels.AXIS_CLASS)
+        return Table(df.dropna(axis="columns", how="all"), f"評価区分（{scale.name}）")
 
     def status_figure(self) -> Figure | NotApplicable:
         """Items per status level, with counts and shares."""
