@@ -84,19 +84,19 @@ def test_trend_has_a_panel_per_indicator_with_baseline_and_target(city) -> None:
 
 def test_trend_words_and_table(city) -> None:
     points = iv.trend_points(city, "2", 2024)
-    assert ic.trend_title(points) == "指標の推移(令和6年度まで)"
+    assert ic.trend_title(points) == "指標の推移（令和6年度まで）"
     sentence = ic.trend_description(points)
     assert sentence.count("。") == 1
     assert (
         "8本の指標" in sentence
-        and "策定時より悪いものが1本(情報モラル学習の受講率(中学生))" in sentence
+        and "策定時より悪いものが1本（情報モラル学習の受講率（中学生））" in sentence
     )
     table = ic.trend_table(points)
     assert list(table.columns[:4]) == ["指標", "系列", "方向", "基準値"]
     assert {"令和4年度", "令和5年度", "令和6年度", "目標値", "年度目標"} <= set(table.columns)
     telework = table.loc[table["指標"] == "2-6 テレワークを行った職員の割合"].iloc[0]
-    assert telework["令和6年度"] == "33.0%(速報)"
-    assert telework["基準値"] == "5.0%(令和3年度)"
+    assert telework["令和6年度"] == "33.0%（速報）"
+    assert telework["基準値"] == "5.0%（令和3年度）"
 
 
 def test_distribution_lists_every_level_and_colours_missing_grey(city, ratings) -> None:
@@ -116,7 +116,7 @@ def test_distribution_lists_every_level_and_colours_missing_grey(city, ratings) 
     assert "row" in spec["facet"] or "row" in spec.get("encoding", {})  # one panel per rule
     sentence = ic.distribution_description(dist)
     assert sentence.startswith("令和6年度の7指標の評価は、")
-    assert "目標の達成度(4段階)で評価した6指標がA 0、B 4、C 1、D 0、− 1" in sentence
+    assert "目標の達成度（4段階）で評価した6指標がA 0、B 4、C 1、D 0、− 1" in sentence
     table = ic.distribution_table(dist)
     assert list(table.columns) == ["評価基準", "評価", "指標数", "割合"]
     assert table["指標数"].sum() == 7
@@ -142,7 +142,7 @@ def test_level_colours_run_from_blue_to_vermillion() -> None:
 def test_charts_of_a_real_published_evaluation() -> None:
     gunma = load_city(GUNMA)
     points = iv.trend_points(gunma, "4", 2019)
-    assert ic.trend_title(points) == "指標の推移(令和元年度まで)"
+    assert ic.trend_title(points) == "指標の推移（令和元年度まで）"
     ic.trend_chart(points).to_dict()  # valid Vega-Lite (Altair validates)
     ratings = iv.indicator_ratings(gunma, "4")
     dist = iv.rating_distribution(ratings, gunma.indicator_rules, 2019)
@@ -158,6 +158,10 @@ def test_charts_of_a_real_published_evaluation() -> None:
 # --- the report section ---------------------------------------------------------------------
 
 
+#: A half-width bracket after or around Japanese text ("評価の内訳(令和6年度)").
+HALF_WIDTH_AROUND_JAPANESE = re.compile(r"[\u3040-\u9fff]\(|\([^()]*[\u3040-\u9fff][^()]*\)")
+
+
 def parts_of(section) -> list:
     out = []
     for part in section.parts if isinstance(section, Stack) else (section,):
@@ -171,12 +175,12 @@ def test_plan_report_indicator_section(tmp_path: Path) -> None:
     parts = parts_of(section)
     figures = [p for p in parts if isinstance(p, Figure)]
     assert [f.title for f in figures] == [
-        "指標の評価の内訳(令和6年度)",
-        "重点目標別の指標の評価(令和6年度)",
-        "指標の推移(令和6年度まで)",
+        "指標の評価の内訳（令和6年度）",
+        "重点目標別の指標の評価（令和6年度）",
+        "指標の推移（令和6年度まで）",
     ]
     tables = {p.caption: p.df for p in parts if isinstance(p, Table)}
-    main = tables["第2期計画の指標の評価(令和6年度)"]
+    main = tables["第2期計画の指標の評価（令和6年度）"]
     assert list(main.columns) == [
         "指標",
         "策定時",
@@ -189,7 +193,7 @@ def test_plan_report_indicator_section(tmp_path: Path) -> None:
     ]
     row = main.set_index("指標").loc["2-3 電子申請の件数"]
     assert (row["現状値"], row["評価"], row["公表評価"]) == ("24,010件", "B", "C")
-    assert main.set_index("指標").loc["2-2 窓口の平均待ち時間(低いほど良い)", "評価"] == "A"
+    assert main.set_index("指標").loc["2-2 窓口の平均待ち時間（低いほど良い）", "評価"] == "A"
     assert main.set_index("指標").loc["2-5 デジタル化に満足している市民の割合", "現状値"] == "—"
     assert (
         "年度目標 80.0%"
@@ -199,11 +203,16 @@ def test_plan_report_indicator_section(tmp_path: Path) -> None:
     assert differ[["年度", "指標", "公表された評価", "計算した評価"]].values.tolist() == [
         ["令和6年度", "2-3 電子申請の件数", "C", "B"]
     ]
-    assert "速報値" in differ.iloc[0]["備考(出典の注記)"]
+    assert "速報値" in differ.iloc[0]["備考（出典の注記）"]
     text = text_of(section)
     assert "令和6年度の実績値で、第2期計画の7つの指標を評価しました。" in text
-    assert "評価基準「目標の達成度(4段階)」の段階" in text
+    assert "評価基準「目標の達成度（4段階）」の段階" in text
     assert "1件がこの報告書で計算した評価と異なります" in text
+    # Japanese prose, titles and cells use full-width brackets (city.yaml's 「…(4段階)」 too)
+    shown = [text, *(f.title for f in figures), *tables]
+    shown += [str(v) for df in tables.values() for v in df.to_numpy().ravel()]
+    half_width = [t for t in shown if HALF_WIDTH_AROUND_JAPANESE.search(t)]
+    assert half_width == []
 
 
 def test_plan_with_only_agreeing_published_ratings_says_so() -> None:
@@ -216,7 +225,7 @@ def test_plan_with_only_agreeing_published_ratings_says_so() -> None:
 def test_as_of_chooses_the_evaluation_year() -> None:
     plan = report.plan_context(plan_id="2", data_dir=str(EXAMPLE), as_of="令和5年度末")
     tables = {p.caption: p.df for p in parts_of(plan.indicators()) if isinstance(p, Table)}
-    main = tables["第2期計画の指標の評価(令和5年度)"]
+    main = tables["第2期計画の指標の評価（令和5年度）"]
     assert main.set_index("指標").loc["2-1 オンラインで申請できる手続の割合", "評価"] == "A"
 
 

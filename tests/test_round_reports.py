@@ -153,7 +153,7 @@ def test_item_page_shows_the_actual_given_in_the_round(round_built: dict[str, Pa
     with browser.open_offline(round_built["reports"] / "items/item-2-1.html") as offline:
         text = offline.page.inner_text("main")
     assert "令和7年度" in text
-    assert "（速報）" in text or "(速報)" in text
+    assert "（速報）" in text
 
 
 def test_open_data_has_the_new_evaluation(round_built: dict[str, Path]) -> None:

@@ -407,7 +407,7 @@ MISSING_LIBRARY_NOTES = {
     REPORT_MODE: "グラフを表示できません。下のデータ表に同じ数値があります。",
     INTERACTIVE_MODE: (
         "グラフ描画ライブラリが読み込まれていません。helpers.publish.html.load_vega() を表示すると"
-        "描画します(またはカーネルを再起動して実行し直してください)。"
+        "描画します（またはカーネルを再起動して実行し直してください）。"
     ),
 }
 RENDER_FAILED_NOTE = "グラフを描画できませんでした。下のデータ表に同じ数値があります。"
@@ -493,7 +493,7 @@ def load_vega() -> VegaLoader:
 LOADING_NOTE = "グラフを描画しています…"
 SERVED_BUNDLE_MISSING_NOTE = (
     "グラフ描画ライブラリを読み込めませんでした。make lab で起動した JupyterLab で開いてください"
-    "(または helpers.publish.html.load_vega() を表示してください)。"
+    "（または helpers.publish.html.load_vega() を表示してください）。"
 )
 
 

@@ -26,13 +26,14 @@ from helpers.report.common import note_markup, paragraph_markup, stack
 from helpers.views import indicator_charts
 from helpers.views import indicators as iv
 from helpers.views.formatting import format_number, is_missing
+from helpers.views.sentences import jp_brackets
 
 CONDITION_MEANINGS: dict[str, str] = {
     "target_met": "実績値がその年度の目標値に達した",
     "improved": "基準値から許容幅を超えて改善した",
     "unchanged": "基準値からの変化が許容幅以内",
     "worsened": "基準値から許容幅を超えて悪化した",
-    "missing": "その年度の実績値がない(評価できない)",
+    "missing": "その年度の実績値がない（評価できない）",
 }
 
 
@@ -48,17 +49,17 @@ def _rule_sentence(rule: RuleConfig) -> str:
         if rule.relative:
             band = f"基準値の±{format_number(rule.tolerance, percent=True, decimals=0)}"
         else:
-            band = f"±{format_number(rule.tolerance)}(指標の単位で。%の指標はポイント)"
+            band = f"±{format_number(rule.tolerance)}（指標の単位で。%の指標はポイント）"
         return (
-            f"「{rule.name}」は、実績値を目標値と策定時の基準値と比べて評価します。"
+            f"「{jp_brackets(rule.name)}」は、実績値を目標値と策定時の基準値と比べて評価します。"
             f"基準値からの変化が{band}以内なら変化なしとみなします。"
         )
     if rule.basis == "progress":
-        formula = "(実績値−基準値)÷(目標値−基準値)"
+        formula = "（実績値−基準値）÷（目標値−基準値）"
     else:
-        formula = "実績値÷目標値(低いほど良い指標は目標値÷実績値)"
+        formula = "実績値÷目標値（低いほど良い指標は目標値÷実績値）"
     return (
-        f"「{rule.name}」は、達成率={formula}で評価します。"
+        f"「{jp_brackets(rule.name)}」は、達成率={formula}で評価します。"
         "年度目標がある年度は、その目標値で計算します。"
     )
 
@@ -77,17 +78,17 @@ def _rule_table(rule: RuleConfig) -> Table:
             {
                 "評価": level.label,
                 "判定の条件": meaning,
-                "定義(出典の記載)": level.definition or "",
+                "定義（出典の記載）": jp_brackets(level.definition or ""),
             }
         )
     frame = pd.DataFrame(rows)
-    if not frame["定義(出典の記載)"].astype(bool).any():
-        frame = frame.drop(columns="定義(出典の記載)")
-    return Table(frame, f"評価基準「{rule.name}」の段階")
+    if not frame["定義（出典の記載）"].astype(bool).any():
+        frame = frame.drop(columns="定義（出典の記載）")
+    return Table(frame, f"評価基準「{jp_brackets(rule.name)}」の段階")
 
 
 def _status(value_status: Any) -> str:
-    return "(速報)" if value_status == "preliminary" else ""
+    return "（速報）" if value_status == "preliminary" else ""
 
 
 @dataclass(frozen=True)
@@ -180,14 +181,14 @@ class IndicatorSection:
         frame = pd.DataFrame(records)
         if not published:
             frame = frame.drop(columns="公表評価")
-        caption = f"{self.plan_name}の指標の評価({era_year_label(year)})" if year else "指標"
+        caption = f"{self.plan_name}の指標の評価（{era_year_label(year)}）" if year else "指標"
         return Table(frame, caption)
 
     @staticmethod
     def _name(row: pd.Series) -> str:
         if row["row_kind"] == "series":
             return f"　{row['series']}"
-        lower = "(低いほど良い)" if row["direction"] == "lower" else ""
+        lower = "（低いほど良い）" if row["direction"] == "lower" else ""
         return f"{row['indicator_id']} {row['name']}{lower}"
 
     def reasons(self) -> Any:
@@ -203,11 +204,11 @@ class IndicatorSection:
             }
         )
         note = note_markup(
-            "進捗は、策定時の値から目標値までのうち、どこまで進んだかを示します"
-            "((現状値−策定時)÷(目標値−策定時))。マイナスは策定時より後退したことを示します。"
+            "進捗は、策定時の値から目標値までのうち、どこまで進んだかを"
+            "（現状値−策定時）÷（目標値−策定時）で示します。マイナスは策定時より後退したことを示します。"
         )
         return stack(
-            note, Table(frame, f"評価の理由({era_year_label(int(self.fiscal_year or 0))})")
+            note, Table(frame, f"評価の理由（{era_year_label(int(self.fiscal_year or 0))}）")
         )
 
     def _has_series(self, indicator_id: str) -> bool:
@@ -220,7 +221,7 @@ class IndicatorSection:
             return "—"
         decimals = None if places is None or is_missing(places) else int(places)
         text = iv.quantity_text(value, unit, decimals)
-        return text if is_missing(fy) else f"{text}({era_year_label(int(fy))})"
+        return text if is_missing(fy) else f"{text}（{era_year_label(int(fy))}）"
 
     def _target_text(self, row: pd.Series, places: Any) -> str:
         text = self._with_year(row["target"], row["unit"], row["target_fy"], places)
@@ -262,11 +263,11 @@ class IndicatorSection:
         years = iv.years_text(int(y) for y in published["fiscal_year"])
         if differ.empty:
             return paragraph_markup(
-                f"出典が公表した評価({years}の{len(published)}件)は、"
+                f"出典が公表した評価（{years}の{len(published)}件）は、"
                 "すべてこの報告書で計算した評価と一致しています。"
             )
         sentence = paragraph_markup(
-            f"出典が公表した評価({years}の{len(published)}件)のうち、{len(differ)}件が"
+            f"出典が公表した評価（{years}の{len(published)}件）のうち、{len(differ)}件が"
             "この報告書で計算した評価と異なります。理由は次のとおりです。"
         )
         frame = pd.DataFrame(
@@ -278,7 +279,7 @@ class IndicatorSection:
                 "公表された評価": differ["published_label"],
                 "計算した評価": differ["rating_label"],
                 "計算の根拠": differ["reason"],
-                "備考(出典の注記)": ["" if is_missing(n) else n for n in differ["note"]],
+                "備考（出典の注記）": ["" if is_missing(n) else n for n in differ["note"]],
             }
         )
         return stack(sentence, Table(frame, "公表された評価と計算した評価が異なる指標"))

@@ -230,7 +230,8 @@ class PlanReport:
         # own name (達成 / 達成), 定義 and 出典頁 when city.yaml gives none
         if (df[labels.AXIS_STATUS].astype(str) == df[labels.AXIS_CLASS]).all():
             df = df.drop(columns=labels.AXIS_CLASS)
-        return Table(df.dropna(axis="columns", how="all"), f"評価区分（{scale.name}）")
+        caption = f"評価区分（{sentences.jp_brackets(scale.name)}）"
+        return Table(df.dropna(axis="columns", how="all"), caption)
 
     def status_figure(self) -> Figure | NotApplicable:
         """Items per status level, with counts and shares."""

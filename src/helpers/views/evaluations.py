@@ -36,7 +36,7 @@ ROUND_COLUMNS: tuple[str, ...] = (
 )
 """statuses.csv columns that only evaluations of a round fill."""
 
-UNASSIGNED = "(担当課なし)"
+UNASSIGNED = "（担当課なし）"
 
 
 def uses_round(statuses: pd.DataFrame) -> bool:

@@ -92,7 +92,7 @@ def _panel(row: pd.Series) -> str:
     unit = "" if is_missing(row["unit"]) else f"単位: {row['unit']}・"
     lines = [
         *_wrap(f"{row['indicator_id']} {row['name']}"),
-        f"({unit}{DIRECTIONS[row['direction']]})",
+        f"（{unit}{DIRECTIONS[row['direction']]}）",
     ]
     return "\n".join(lines)
 
@@ -133,7 +133,7 @@ def _trend_data(points: pd.DataFrame) -> pd.DataFrame:
 def trend_title(points: pd.DataFrame) -> str:
     """E.g. "指標の推移(令和6年度まで)"."""
     actual = points.loc[points["kind"] == "actual", "fiscal_year"]
-    until = f"({_year(actual.max())}まで)" if len(actual) else ""
+    until = f"（{_year(actual.max())}まで）" if len(actual) else ""
     return f"指標の推移{until}"
 
 
@@ -259,7 +259,7 @@ def trend_description(points: pd.DataFrame) -> str:
             states["same"].append(name)
     actual_years = points.loc[points["kind"] == "actual", "fiscal_year"]
     if actual_years.empty:
-        return f"{len(groups)}本の指標の基準値と目標値を示します(実績値の記録はまだありません)。"
+        return f"{len(groups)}本の指標の基準値と目標値を示します（実績値の記録はまだありません）。"
     until = _year(actual_years.max())
     counts = [
         f"目標値に達したものが{len(states['met'])}本",
@@ -267,12 +267,12 @@ def trend_description(points: pd.DataFrame) -> str:
     ]
     if states["same"]:
         counts.append(f"策定時と同じものが{len(states['same'])}本")
-    worse = f"({'、'.join(states['worse'])})" if states["worse"] else ""
+    worse = f"（{'、'.join(states['worse'])}）" if states["worse"] else ""
     counts.append(f"策定時より悪いものが{len(states['worse'])}本{worse}")
     if states["none"]:
         counts.append(f"実績値のないものが{len(states['none'])}本")
     return (
-        f"{len(groups)}本の指標(系列ごと)の{until}までの推移で、最新の実績値は"
+        f"{len(groups)}本の指標（系列ごと）の{until}までの推移で、最新の実績値は"
         + "、".join(counts)
         + "です。"
     )
@@ -291,7 +291,7 @@ def trend_table(points: pd.DataFrame) -> pd.DataFrame:
             if found.empty:
                 return ""
             row = found.iloc[0]
-            return f"{row['text']}({_year(row['fiscal_year'])})"
+            return f"{row['text']}（{_year(row['fiscal_year'])}）"
 
         row: dict[str, Any] = {
             "指標": f"{first['indicator_id']} {first['name']}",
@@ -304,7 +304,7 @@ def trend_table(points: pd.DataFrame) -> pd.DataFrame:
             found = actual.loc[actual["fiscal_year"] == year]
             text = "" if found.empty else found.iloc[0]["text"]
             if not found.empty and found.iloc[0]["value_status"] == "preliminary":
-                text += "(速報)"
+                text += "（速報）"
             row[_year(year)] = text
         row["目標値"] = at("target")
         interim = group.loc[group["kind"] == "year_target"].sort_values("fiscal_year")
@@ -339,7 +339,7 @@ def _with_colours(dist: pd.DataFrame) -> pd.DataFrame:
 def distribution_title(dist: pd.DataFrame) -> str:
     """E.g. "指標の評価の内訳(令和6年度)"."""
     years = dist["fiscal_year"].dropna()
-    return f"指標の評価の内訳({_year(years.iloc[0])})" if len(years) else "指標の評価の内訳"
+    return f"指標の評価の内訳（{_year(years.iloc[0])}）" if len(years) else "指標の評価の内訳"
 
 
 def distribution_chart(dist: pd.DataFrame) -> alt.LayerChart | alt.FacetChart:
@@ -347,7 +347,7 @@ def distribution_chart(dist: pd.DataFrame) -> alt.LayerChart | alt.FacetChart:
     one panel per rule when the plan uses several."""
     data = _with_colours(dist)
     data["text"] = [
-        f"{_count(c)}" + ("" if is_missing(s) else f" ({format_percent(float(s))})")
+        f"{_count(c)}" + ("" if is_missing(s) else f"（{format_percent(float(s))}）")
         for c, s in zip(data["count"], data["share"], strict=True)
     ]
     data["share"] = data["share"].astype("float64")
@@ -449,7 +449,7 @@ def by_goal_title(by_goal: pd.DataFrame) -> str:
     """E.g. "重点目標別の指標の評価(令和6年度)"."""
     years = by_goal["fiscal_year"].dropna()
     return (
-        f"重点目標別の指標の評価({_year(years.iloc[0])})"
+        f"重点目標別の指標の評価（{_year(years.iloc[0])}）"
         if len(years)
         else "重点目標別の指標の評価"
     )
@@ -522,7 +522,7 @@ def by_goal_description(by_goal: pd.DataFrame) -> str:
     parts = []
     for (goal, _), group in data.groupby(["goal_label", "rule"], sort=False):
         levels = "、".join(f"{r['label']} {_count(r['count'])}" for _, r in group.iterrows())
-        parts.append(f"{goal}は{_count(group['count'].sum())}({levels})")
+        parts.append(f"{goal}は{_count(group['count'].sum())}（{levels}）")
     return "重点目標ごとの指標の評価は、" + "、".join(parts) + "です。"
 
 

@@ -35,6 +35,7 @@ import pandas as pd
 from helpers.data.contracts import MISSING_CONDITION, RuleConfig, RuleLevelConfig
 from helpers.data.dates import era_year_label
 from helpers.views.formatting import format_number, is_missing
+from helpers.views.sentences import jp_brackets
 
 _DECIMALS = 9
 
@@ -275,14 +276,14 @@ def _amount(change: float, unit: Any, decimals: int) -> str:
 def percent_text(ratio: float) -> str:
     """An achievement ratio or threshold: "96.0%", "80%" (whole thresholds without decimals)."""
     if not math.isfinite(ratio):
-        return "計算できない(実績値 0)"
+        return "計算できない（実績値 0）"
     whole = _round(ratio * 100).is_integer()
     return format_number(ratio, percent=True, decimals=0 if whole else 1)
 
 
 def _ratio_text(ratio: float) -> str:
     if not math.isfinite(ratio):
-        return "計算できない(実績値 0)"
+        return "計算できない（実績値 0）"
     return format_number(ratio, percent=True)
 
 
@@ -313,7 +314,7 @@ def reason_text(
         assert rating.ratio is not None
         if rule.basis == "progress":
             base = quantity_text(baseline, unit, places)
-            formula = f"(実績値 {actual} − 基準値 {base}) ÷ ({target} − 基準値 {base})"
+            formula = f"（実績値 {actual} − 基準値 {base}）÷（{target} − 基準値 {base}）"
         elif direction == "higher":
             formula = f"実績値 {actual} ÷ {target}"
         else:
@@ -335,13 +336,13 @@ def reason_text(
     if rule.relative:
         band += f"、基準値の{percent_text(rule.tolerance)}"
     if _round(good) == 0:
-        moved = f"と同じで、許容幅({band})以内の"
+        moved = f"と同じで、許容幅（{band}）以内の"
     elif rating.condition == "unchanged":
         word = "改善" if good > 0 else "悪化"
-        moved = f"から{_amount(good, unit, places)}{word}したが、許容幅({band})以内の"
+        moved = f"から{_amount(good, unit, places)}{word}したが、許容幅（{band}）以内の"
     else:
         word = "改善" if rating.condition == "improved" else "悪化"
-        moved = f"から{_amount(good, unit, places)}{word}し、許容幅({band})を超える"
+        moved = f"から{_amount(good, unit, places)}{word}し、許容幅（{band}）を超える"
     return f"実績値 {actual} は基準値 {base} {moved}ため{level}"
 
 
@@ -543,11 +544,11 @@ def _combined_row(
     level, condition, mean = combine(ratings, how, rule)
     parts = "、".join(f"{r['series']} {r['rating_label']}" for r in series_rows)
     if how == "mean" and mean is not None:
-        reason = f"系列の達成率の平均 {_ratio_text(mean)} で「{level.label}」(系列: {parts})"
+        reason = f"系列の達成率の平均 {_ratio_text(mean)} で「{level.label}」（系列: {parts}）"
     elif condition == MISSING_CONDITION:
-        reason = f"実績値のない系列があるため「{level.label}」(系列: {parts})"
+        reason = f"実績値のない系列があるため「{level.label}」（系列: {parts}）"
     else:
-        reason = f"系列の評価({parts})のうち{COMBINE_WORDS[how]}で「{level.label}」"
+        reason = f"系列の評価（{parts}）のうち{COMBINE_WORDS[how]}で「{level.label}」"
     published = None
     for row in series_rows:
         actual = actuals.get((shared["plan_id"], shared["indicator_id"], row["series"], year))
@@ -620,7 +621,7 @@ def rating_distribution(
             rows.append(
                 {
                     "rule": rule.id,
-                    "rule_name": rule.name,
+                    "rule_name": jp_brackets(rule.name),
                     "level": level.code,
                     "label": level.label,
                     "order": order,
@@ -754,7 +755,7 @@ def trend_points(city: Any, plan_id: str, fiscal_year: int | None = None) -> pd.
 
 def series_label(name: Any, series: Any) -> str:
     """ "情報モラル学習の受講率(小学生)", or the name alone."""
-    return f"{name}({series})" if not _missing(series) and series else str(name)
+    return f"{name}（{series}）" if not _missing(series) and series else str(name)
 
 
 def years_text(years: Iterable[int]) -> str:
