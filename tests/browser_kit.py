@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass
+from html.parser import HTMLParser
 from pathlib import Path
 
 import axe_playwright_python
@@ -41,6 +42,7 @@ __all__ = [
     "prepare_for_print",
     "run_axe",
     "screenshot",
+    "visible_text",
     "wait_for_charts",
 ]
 
@@ -266,3 +268,31 @@ def chart_text_sizes(page: Page) -> dict[str, float]:
         scale = chart["shown"] / chart["natural"] if chart["natural"] else 0.0
         sizes[chart["id"]] = (min(fonts) if fonts else 0.0) * scale
     return sizes
+
+
+class _Text(HTMLParser):
+    """Visible text of a page (script and style left out)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.parts: list[str] = []
+        self._skip = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in {"script", "style"}:
+            self._skip += 1
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in {"script", "style"}:
+            self._skip -= 1
+
+    def handle_data(self, data: str) -> None:
+        if not self._skip:
+            self.parts.append(data)
+
+
+def visible_text(path: Path) -> str:
+    """The text a reader sees on the page at *path*, whitespace collapsed (no browser needed)."""
+    parser = _Text()
+    parser.feed(path.read_text(encoding="utf-8"))
+    return re.sub(r"\s+", " ", " ".join(parser.parts))

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 import yaml
+from set_kit import run_cli
 
 from helpers import build, cli
 from helpers.publish import reportset
@@ -28,12 +29,6 @@ def write_set(folder: Path, reports: list[dict[str, Any]], data: Path = DATA) ->
     text = yaml.safe_dump({"data": str(data), "reports": reports}, allow_unicode=True)
     config.write_text(text, encoding="utf-8")
     return config
-
-
-def run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    code = cli.main(args)
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
 
 
 def test_python_m_helpers_is_the_cli() -> None:
@@ -62,7 +57,7 @@ def test_list_shows_the_expanded_set(tmp_path: Path, capsys: pytest.CaptureFixtu
     entry["parameters"] = {"label": "{plan_name}"}
     config = write_set(tmp_path, [entry, {"name": "plain", "notebook": "ok.py"}])
     reports = tmp_path / "reports"
-    code, out, _ = run(["list", "--config", str(config), "--reports-dir", str(reports)], capsys)
+    code, out, _ = run_cli(["list", "--config", str(config), "--reports-dir", str(reports)], capsys)
     assert code == 0
     lines = out.splitlines()
     assert lines[0].split() == ["name", "notebook", "parameters", "output", "last", "outcome"]
@@ -75,25 +70,25 @@ def test_list_shows_the_expanded_set(tmp_path: Path, capsys: pytest.CaptureFixtu
     args = ["build", "--config", str(config), "--reports-dir", str(reports), "--no-pdf"]
     assert cli.main([*args, "--only", "plain"]) == 0
     capsys.readouterr()
-    code, out, _ = run(["list", "--config", str(config), "--reports-dir", str(reports)], capsys)
+    code, out, _ = run_cli(["list", "--config", str(config), "--reports-dir", str(reports)], capsys)
     plain = next(line for line in out.splitlines() if line.startswith("plain"))
     assert plain.endswith("built")
 
 
 def test_validate_good_and_bad_data(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = run(["validate", str(DATA)], capsys)
+    code, out, _ = run_cli(["validate", str(DATA)], capsys)
     assert code == 0 and "問題はありません" in out
 
     bad = tmp_path / "bad"
     shutil.copytree(DATA, bad)
     items = bad / "items.csv"
     items.write_text(items.read_text(encoding="utf-8").replace(",実施,", ",実行,", 1), "utf-8")
-    code, out, _ = run(["validate", str(bad)], capsys)
+    code, out, _ = run_cli(["validate", str(bad)], capsys)
     assert code == 1
     assert "items.csv" in out and "実行" in out and "エラー 1 件" in out
 
     config = write_set(tmp_path, [{"name": "plain", "notebook": "ok.py"}], data=bad)
-    code, out, _ = run(["validate", "--config", str(config)], capsys)
+    code, out, _ = run_cli(["validate", "--config", str(config)], capsys)
     assert code == 1 and "items.csv" in out
 
 
@@ -115,7 +110,9 @@ def test_bad_report_set_exits_2(
 ) -> None:
     config = write_set(tmp_path, [entry])
     reports = tmp_path / "reports"
-    code, _, err = run(["build", "--config", str(config), "--reports-dir", str(reports)], capsys)
+    code, _, err = run_cli(
+        ["build", "--config", str(config), "--reports-dir", str(reports)], capsys
+    )
     assert code == build.ExitCode.INVALID
     assert message in err
     assert not (reports / "x.html").exists()
@@ -129,10 +126,10 @@ def test_duplicate_outputs_and_missing_config_exit_2(
         {"name": "b", "notebook": "ok.py", "output": "same"},
     ]
     config = write_set(tmp_path, twins)
-    code, _, err = run(["build", "--config", str(config)], capsys)
+    code, _, err = run_cli(["build", "--config", str(config)], capsys)
     assert code == 2 and "share the output 'same'" in err
 
-    code, _, err = run(["build", "--config", str(tmp_path / "none.yaml")], capsys)
+    code, _, err = run_cli(["build", "--config", str(tmp_path / "none.yaml")], capsys)
     assert code == 2 and "cannot read report set" in err
 
 

@@ -5,22 +5,18 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
+import set_kit
+from set_kit import write_set
 
 from helpers import cli
 from helpers.build import release
 
 distributed = pytest.importorskip("distributed")
-
-ROOT = Path(__file__).resolve().parents[1]
-FIXTURES = Path(__file__).resolve().parent / "fixtures" / "notebooks"
-DATA = ROOT / "data" / "higashiyamato"
 
 
 @pytest.fixture(scope="module")
@@ -32,21 +28,8 @@ def cluster() -> Iterator[Any]:
         yield local
 
 
-def write_set(folder: Path, reports: list[dict[str, Any]]) -> Path:
-    shutil.copytree(DATA, folder / "data", dirs_exist_ok=True)
-    entries = [{**r, "notebook": str(FIXTURES / r["notebook"])} for r in reports]
-    config = folder / "set.yaml"
-    text = yaml.safe_dump({"data": str(folder / "data"), "reports": entries}, allow_unicode=True)
-    config.write_text(text, encoding="utf-8")
-    return config
-
-
 def files_of(folder: Path) -> dict[str, bytes]:
-    return {
-        p.relative_to(folder).as_posix(): p.read_bytes()
-        for p in sorted(folder.rglob("*"))
-        if p.is_file() and p.name != "manifest.json"
-    }
+    return set_kit.files_of(folder, leave_out={"manifest.json"})
 
 
 REPORTS = [

@@ -10,7 +10,6 @@ import io
 import re
 import subprocess
 import sys
-from html.parser import HTMLParser
 from pathlib import Path
 
 import browser_kit as browser
@@ -51,31 +50,6 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return reports
 
 
-class _Text(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__()
-        self.parts: list[str] = []
-        self._skip = 0
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in {"script", "style"}:
-            self._skip += 1
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in {"script", "style"}:
-            self._skip -= 1
-
-    def handle_data(self, data: str) -> None:
-        if not self._skip:
-            self.parts.append(data)
-
-
-def visible_text(path: Path) -> str:
-    parser = _Text()
-    parser.feed(path.read_text(encoding="utf-8"))
-    return re.sub(r"\s+", " ", " ".join(parser.parts))
-
-
 @pytest.mark.parametrize("name", REPORTS)
 def test_example_report_works_offline_in_chromium(built: Path, name: str) -> None:
     check = browser.check_report(built / f"{name}.html")
@@ -95,11 +69,11 @@ def test_every_page_says_the_city_is_fictional(built: Path, name: str) -> None:
     page = (built / f"{name}.html").read_text(encoding="utf-8")
     title = re.search(r"<title>(.*?)</title>", page, re.S)
     assert title and "架空" in title.group(1)
-    assert "架空の例" in visible_text(built / f"{name}.html")
+    assert "架空の例" in browser.visible_text(built / f"{name}.html")
 
 
 def test_plan_2_shows_its_indicators_rated_and_the_disagreement(built: Path) -> None:
-    text = visible_text(built / "plan-2.html")
+    text = browser.visible_text(built / "plan-2.html")
     for expected in (
         "指標の達成状況",
         "令和6年度の実績値で、第2期計画の7つの指標を評価しました。",
@@ -118,7 +92,7 @@ def test_plan_2_shows_its_indicators_rated_and_the_disagreement(built: Path) -> 
 
 
 def test_plan_1_rates_by_movement_from_the_baseline(built: Path) -> None:
-    text = visible_text(built / "plan-1.html")
+    text = browser.visible_text(built / "plan-1.html")
     assert "策定時からの変化(4段階)" in text
     assert "実績値 85.0% は基準値 92.0% から7.0ポイント悪化し" in text
     assert "すべてこの報告書で計算した評価と一致しています" in text

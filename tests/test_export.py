@@ -271,16 +271,6 @@ def test_title_sources(monkeypatch: pytest.MonkeyPatch) -> None:
     assert "<title>引数の題</title>" in export.export_html(notebook, title="引数の題")
 
 
-def test_exporter_settings() -> None:
-    exporter = export.html_exporter()
-    assert exporter.exclude_input
-    assert exporter.exclude_input_prompt
-    assert exporter.exclude_output_prompt
-    assert exporter.language_code == "ja"
-    assert not exporter.sanitize_html
-    assert exporter.template_name == "plan_report"
-
-
 def test_stylesheet_is_slim_and_prints_on_a4() -> None:
     css = (export.TEMPLATES_DIR / export.TEMPLATE_NAME / "report.css").read_text(encoding="utf-8")
     assert len(css.encode()) < 20_000

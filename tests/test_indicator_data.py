@@ -452,6 +452,7 @@ def test_target_year_before_baseline_year(city: Path) -> None:
         (lambda r: r["ratio4"]["levels"][3].update(min="10%"), "最後の段階"),
         (lambda r: r["ratio4"].update(basis="difference"), "basis は target か progress"),
         (lambda r: r["ratio4"]["levels"][0].update(mn="100%"), "段階のキー mn"),
+        (lambda r: r["ratio4"].update(bases="target"), "評価基準のキー bases は使えません"),
         (lambda r: r["ratio4"].update(tolerance=5), "tolerance は使えません"),
         (lambda r: r["sabc"]["levels"][1].update(code="S"), "重複"),
     ],

@@ -3,30 +3,16 @@ process with other threads; workers likewise come from a single-threaded forkser
 
 from __future__ import annotations
 
-import shutil
 import threading
 from pathlib import Path
-from typing import Any
 
 import pytest
-import yaml
+from set_kit import write_set
 
 from helpers import cli
 from helpers.build import driver, kernels, runner
 
-ROOT = Path(__file__).resolve().parents[1]
-FIXTURES = Path(__file__).resolve().parent / "fixtures" / "notebooks"
 MODULES = Path(__file__).resolve().parent / "fixtures" / "modules"
-DATA = ROOT / "data" / "higashiyamato"
-
-
-def write_set(folder: Path, reports: list[dict[str, Any]]) -> Path:
-    shutil.copytree(DATA, folder / "data", dirs_exist_ok=True)
-    entries = [{**r, "notebook": str(FIXTURES / r["notebook"])} for r in reports]
-    config = folder / "set.yaml"
-    text = yaml.safe_dump({"data": str(folder / "data"), "reports": entries}, allow_unicode=True)
-    config.write_text(text, encoding="utf-8")
-    return config
 
 
 def build(config: Path, reports: Path, *extra: str) -> int:

@@ -19,8 +19,8 @@ from typing import Any
 
 import pytest
 import yaml
+from set_kit import files_of, run_cli
 
-from helpers import cli
 from helpers.build import lock, release
 from helpers.build import manifest as mf
 
@@ -64,14 +64,6 @@ def publish(places: release.Places, contents: dict[str, bytes], *, exchange: boo
     manifest = release_manifest(contents, "v2" if contents == V2 else "v1")
     release.assemble(places, own, manifest, claimed)
     release.switch(places, exchange=exchange)
-
-
-def files_of(folder: Path) -> dict[str, bytes]:
-    return {
-        p.relative_to(folder).as_posix(): p.read_bytes()
-        for p in sorted(folder.rglob("*"))
-        if p.is_file()
-    }
 
 
 def expected(contents: dict[str, bytes], name: str) -> dict[str, bytes]:
@@ -196,12 +188,6 @@ def write_set(path: Path, reports: list[dict[str, Any]], data: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
     return path
-
-
-def run_cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    code = cli.main(args)
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
 
 
 @pytest.fixture

@@ -398,11 +398,16 @@ def test_table_html_rejects_unknown_percent_columns() -> None:
         render.table_html(counts_table(), "c", percent_columns=["達成率"])
 
 
-def test_table_object_displays_the_same_table() -> None:
+def test_table_object_displays_its_table_in_notebooks() -> None:
+    """A notebook shows the Table as the formatted table (not pandas' own HTML or repr)."""
     table = render.Table(counts_table(), "状況", percent_columns=["割合"])
-    expected = render.table_html(counts_table(), "状況", percent_columns=["割合"])
-    assert table._repr_html_() == expected
-    assert table._repr_mimebundle_() == {"text/html": expected, "text/plain": "状況"}
+    bundle = table._repr_mimebundle_()
+    soup = BeautifulSoup(bundle["text/html"], "html.parser")
+    assert soup.caption.get_text() == "状況"
+    assert soup.select_one("tbody tr th").get_text() == "達成"
+    assert [td.get_text() for td in soup.select("tbody tr:first-child td")] == ["14", "73.7%"]
+    assert bundle["text/plain"] == "状況"
+    assert table._repr_html_() == bundle["text/html"]
 
 
 @pytest.mark.parametrize(

@@ -11,7 +11,6 @@ import re
 import subprocess
 import sys
 from collections.abc import Iterator
-from html.parser import HTMLParser
 from pathlib import Path
 
 import browser_kit as browser
@@ -54,33 +53,6 @@ def chromium() -> Iterator[Browser]:
 
 def soup_of(path: Path) -> BeautifulSoup:
     return BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser")
-
-
-class _Text(HTMLParser):
-    """Visible text of a page (script and style left out)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.parts: list[str] = []
-        self._skip = 0
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in {"script", "style"}:
-            self._skip += 1
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in {"script", "style"}:
-            self._skip -= 1
-
-    def handle_data(self, data: str) -> None:
-        if not self._skip:
-            self.parts.append(data)
-
-
-def visible_text(path: Path) -> str:
-    parser = _Text()
-    parser.feed(path.read_text(encoding="utf-8"))
-    return re.sub(r"\s+", " ", " ".join(parser.parts))
 
 
 def test_every_report_and_its_pdf_and_open_data_are_written(built: Path):
@@ -135,7 +107,7 @@ def test_pages_hold_no_script_and_charts_are_drawings(built: Path, name: str):
 
 
 def test_plan_2_report_matches_the_document(built: Path):
-    text = visible_text(built / "plan-2.html")
+    text = browser.visible_text(built / "plan-2.html")
     for expected in (
         "第二次東大和市情報化推進計画",
         "平成21年度～平成25年度（2009～2013年度）",
@@ -158,14 +130,14 @@ def test_plan_2_report_matches_the_document(built: Path):
 
 
 def test_plan_1_report_shows_the_reported_aggregate_only(built: Path):
-    text = visible_text(built / "plan-1.html")
+    text = browser.visible_text(built / "plan-1.html")
     assert "約4割" in text and "報告値" in text
     assert "情報化基盤の整備" in text and "市例規集のデータベース化" in text
     assert "19項目" not in text.split("前の計画との比較")[0]
 
 
 def test_timeline_report_lists_every_event(built: Path):
-    text = visible_text(built / "timeline.html")
+    text = browser.visible_text(built / "timeline.html")
     for expected in (
         "昭和43年度",
         "平成23年3月11日",

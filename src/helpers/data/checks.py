@@ -699,19 +699,33 @@ def check_plan_ids(plans: TypedTable) -> list[Problem]:
     return problems
 
 
+def _codes_of_config(
+    table: TypedTable,
+    column: str,
+    codes: Sequence[str],
+    names: tuple[str, str, str],
+    code: str,
+) -> list[Problem]:
+    """A problem for each value of *column* that is not one of city.yaml's codes; *names*:
+    the column in Japanese, the city.yaml key, the value in English."""
+    what, key, english = names
+    problems: list[Problem] = []
+    for i, value in enumerate(table.columns[column]):
+        if value is not None and value not in codes:
+            allowed = ", ".join(codes) or f"なし (city.yaml に {key} がありません)"
+            msg = (
+                f"{what}「{value}」は city.yaml の {key} にありません "
+                f"(unknown {english}; allowed: {allowed})"
+            )
+            problems.append(table.problem(i, column, msg, code))
+    return problems
+
+
 def check_items(items: TypedTable, config: CityConfig) -> list[Problem]:
     """Every item's target (取組目標) is a target level of city.yaml."""
     codes = [t.code for t in config.target_levels]
-    problems: list[Problem] = []
-    for i, target in enumerate(items.columns["target"]):
-        if target is not None and target not in codes:
-            allowed = ", ".join(codes) or "なし (city.yaml に target_levels がありません)"
-            msg = (
-                f"取組目標「{target}」は city.yaml の target_levels にありません "
-                f"(unknown target level; allowed: {allowed})"
-            )
-            problems.append(items.problem(i, "target", msg, "unknown_target"))
-    return problems
+    names = ("取組目標", "target_levels", "target level")
+    return _codes_of_config(items, "target", codes, names, "unknown_target")
 
 
 def check_statuses(statuses: TypedTable, plans: TypedTable, config: CityConfig) -> list[Problem]:
@@ -770,16 +784,9 @@ def check_evaluations(
     取組状況 (二次評価) are the top level (order 1) of the plan's scale.
     """
     cols = statuses.columns
-    problems: list[Problem] = []
     codes = [d.code for d in config.directions]
-    for i, direction in enumerate(cols["direction"]):
-        if direction is not None and direction not in codes:
-            allowed = ", ".join(codes) or "なし (city.yaml に directions がありません)"
-            msg = (
-                f"今後の方向性「{direction}」は city.yaml の directions にありません "
-                f"(unknown direction; allowed: {allowed})"
-            )
-            problems.append(statuses.problem(i, "direction", msg, "unknown_direction"))
+    names = ("今後の方向性", "directions", "direction")
+    problems = _codes_of_config(statuses, "direction", codes, names, "unknown_direction")
     if plans is None:
         return problems
     top = {

@@ -55,6 +55,22 @@ def _problem(path: str, value: object, message: str) -> Problem:
     return Problem(CONFIG_FILE, None, path, shown, message, "bad_rule")
 
 
+def _check_keys(
+    entry: Mapping[Any, Any], allowed: frozenset[str], what: str, path: str, problems: list[Problem]
+) -> None:
+    """One problem naming every key of *entry* that is not *allowed* (a misspelt key)."""
+    unknown = sorted(str(k) for k in entry if k not in allowed)
+    if unknown:
+        problems.append(
+            _problem(
+                path,
+                ", ".join(unknown),
+                f"{what}のキー {', '.join(unknown)} は使えません "
+                f"(allowed: {', '.join(sorted(allowed))})",
+            )
+        )
+
+
 def _text(value: object) -> str | None:
     if value is None or isinstance(value, Mapping | list):
         return None
@@ -142,16 +158,7 @@ def _level(entry: object, path: str, problems: list[Problem]) -> RuleLevelConfig
             )
         )
         return None
-    unknown = sorted(str(k) for k in entry if k not in _LEVEL_KEYS)
-    if unknown:
-        problems.append(
-            _problem(
-                path,
-                ", ".join(unknown),
-                f"段階のキー {', '.join(unknown)} は使えません "
-                f"(allowed: {', '.join(sorted(_LEVEL_KEYS))})",
-            )
-        )
+    _check_keys(entry, _LEVEL_KEYS, "段階", path, problems)
     code = _text(entry.get("code"))
     if code is None:
         problems.append(_problem(f"{path}.code", None, "段階の code がありません"))
@@ -275,16 +282,7 @@ def _check_rule(rule_id: str, data: object, problems: list[Problem]) -> RuleConf
         )
         return None
     n_problems = len(problems)
-    unknown = sorted(str(k) for k in data if k not in _RULE_KEYS)
-    if unknown:
-        problems.append(
-            _problem(
-                path,
-                ", ".join(unknown),
-                f"評価基準のキー {', '.join(unknown)} は使えません "
-                f"(allowed: {', '.join(sorted(_RULE_KEYS))})",
-            )
-        )
+    _check_keys(data, _RULE_KEYS, "評価基準", path, problems)
     kind = _text(data.get("kind"))
     if kind not in RULE_KINDS:
         problems.append(

@@ -20,7 +20,6 @@ from helpers.data.errors import InputError
 from helpers.publish.html import Figure, esc, forget_bundle
 from helpers.publish.sections import NotApplicable, not_applicable
 from helpers.views import charts, metrics
-from helpers.views.formatting import is_missing
 
 
 class ReportParameterError(InputError):
@@ -136,8 +135,8 @@ def plan_row(city: CityData, plan_id: str) -> pd.Series:
 
 
 def plan_display_name(plan: pd.Series) -> str:
-    short = plan.get("short_name")
-    return str(plan["name"]) if is_missing(short) else str(short)
+    """The plan's name in reports: its short name (略称), else its name."""
+    return metrics.plan_name(plan)
 
 
 def figure_of(kind: str, *frames: pd.DataFrame) -> Figure:

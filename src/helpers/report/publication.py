@@ -7,11 +7,11 @@ and terms without code changes. Empty fields are left out rather than shown blan
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import PurePosixPath
 
 from helpers.data.city import CityData
-from helpers.data.dates import JpDateError, parse_jp_date
+from helpers.data.dates import JpDate, JpDateError, parse_jp_date
 from helpers.publish.accessibility import STATEMENT_OUTPUT
 from helpers.publish.html import Table, esc
 from helpers.publish.reportset import external_href, relative_href
@@ -44,26 +44,25 @@ def set_title(city: CityData) -> str:
     return f"{city.city.get('name', '')} {plan_kind(city)}の評価".strip()
 
 
-def date_text(value: str | None) -> str | None:
-    """A configured date for readers: "2026-11-30" -> "令和8年11月30日（2026年11月30日）"."""
+def _configured_date(value: str | None, shown: Callable[[JpDate], str]) -> str | None:
+    """A date of city.yaml as *shown* gives it; a text that is not a date stays as written."""
     if not value:
         return None
     try:
         parsed = parse_jp_date(value)
     except JpDateError:
         return value
-    return parsed.label.replace(" (", "（").replace(")", "）")
+    return shown(parsed)
+
+
+def date_text(value: str | None) -> str | None:
+    """A configured date for readers: "2026-11-30" -> "令和8年11月30日（2026年11月30日）"."""
+    return _configured_date(value, lambda d: d.label.replace(" (", "（").replace(")", "）"))
 
 
 def short_date_text(value: str | None) -> str | None:
     """A configured date in one form, as written (era or western): for citations."""
-    if not value:
-        return None
-    try:
-        parsed = parse_jp_date(value)
-    except JpDateError:
-        return value
-    return parsed.era_text or parsed.western
+    return _configured_date(value, lambda d: d.era_text or d.western)
 
 
 def pages_text(pages: str | None) -> str | None:

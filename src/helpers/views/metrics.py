@@ -144,7 +144,7 @@ def _ordered_plans(plans: pd.DataFrame) -> pd.DataFrame:
     return plans.sort_values(["start_fy", "plan_id"], kind="stable").reset_index(drop=True)
 
 
-def _plan_name(plan: pd.Series) -> str:
+def plan_name(plan: pd.Series) -> str:
     """Short display name of a plan (short_name, else name)."""
     return text_or_none(plan.get("short_name")) or str(plan["name"])
 
@@ -333,7 +333,7 @@ def status_counts(
                     "n_items": n_items,
                     "n_unrated": len(rated) - n_items,
                     "as_of": written,
-                    "plan_name": _plan_name(plan),
+                    "plan_name": plan_name(plan),
                 }
             )
     columns = [
@@ -484,7 +484,7 @@ def _reported_row(plan: pd.Series, figures: pd.DataFrame) -> dict[str, Any]:
         "as_of": text_or_none(first["as_of"]),
         "wording": "、".join(wordings) if wordings else None,
         "note": labels.NOTE_REPORTED_ONLY,
-        "plan_name": _plan_name(plan),
+        "plan_name": plan_name(plan),
         "n_unrated": None,
         "as_of_date": None if is_missing(as_of_date) else as_of_date,
         "breakdown_label": labels.BREAKDOWN_ALL,
@@ -538,7 +538,7 @@ def achievement_from_frames(
                         "as_of": written,
                         "wording": None,
                         "note": labels.NOTE_MIXED_AS_OF if mixed else None,
-                        "plan_name": _plan_name(plan),
+                        "plan_name": plan_name(plan),
                         "as_of_date": date,
                         "breakdown_label": label,
                         **period,
@@ -559,7 +559,7 @@ def achievement_from_frames(
                     "as_of": None,
                     "wording": None,
                     "note": labels.NOTE_NO_STATUS,
-                    "plan_name": _plan_name(plan),
+                    "plan_name": plan_name(plan),
                     "as_of_date": None,
                     "breakdown_label": labels.BREAKDOWN_ALL,
                     **period,
@@ -656,7 +656,7 @@ def reported_figures(reported: pd.DataFrame, plans: pd.DataFrame | None = None) 
     frame["measure_label"] = [labels.MEASURE_LABELS.get(str(m), str(m)) for m in frame["measure"]]
     frame["source"] = "reported"
     if plans is not None:
-        names = {p["plan_id"]: _plan_name(p) for _, p in plans.iterrows()}
+        names = {p["plan_id"]: plan_name(p) for _, p in plans.iterrows()}
         frame["plan_name"] = [names.get(pid) for pid in frame["plan_id"]]
     return frame.reset_index(drop=True)
 
@@ -1051,7 +1051,7 @@ def plan_periods(plans: pd.DataFrame) -> pd.DataFrame:
         {
             "plan_id": plan["plan_id"],
             "name": plan["name"],
-            "short_name": _plan_name(plan),
+            "short_name": plan_name(plan),
             "start_fy": int(plan["start_fy"]),
             "end_fy": int(plan["end_fy"]),
             "start_label": fiscal_year_label(int(plan["start_fy"])),
@@ -1228,7 +1228,7 @@ def golives_per_plan(
             rows.append(
                 {
                     "plan_id": plan["plan_id"],
-                    "plan_name": _plan_name(plan),
+                    "plan_name": plan_name(plan),
                     "fiscal_year": fy,
                     "fiscal_year_label": fiscal_year_text(fy),
                     "n_events": len(in_year),
@@ -1240,7 +1240,7 @@ def golives_per_plan(
             rows.append(
                 {
                     "plan_id": plan["plan_id"],
-                    "plan_name": _plan_name(plan),
+                    "plan_name": plan_name(plan),
                     "fiscal_year": None,
                     "fiscal_year_label": labels.PERIOD_NO_YEAR,
                     "n_events": len(in_period),
