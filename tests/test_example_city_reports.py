@@ -93,7 +93,7 @@ def test_plan_2_shows_its_indicators_rated_and_the_disagreement(built: Path) -> 
 
 def test_plan_1_rates_by_movement_from_the_baseline(built: Path) -> None:
     text = browser.visible_text(built / "plan-1.html")
-    assert "策定時からの変化(4段階)" in text
+    assert "策定時からの変化（4段階）" in text
     assert "実績値 85.0% は基準値 92.0% から7.0ポイント悪化し" in text
     assert "すべてこの報告書で計算した評価と一致しています" in text
 
