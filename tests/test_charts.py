@@ -221,6 +221,31 @@ def test_category_chart_fixture(kakuu: Any) -> None:
     assert "第2期計画の「データの活用」の2項目は" in charts.category_description(frame)
 
 
+def test_long_panel_names_wrap_so_phones_need_not_shrink_the_chart(tmp_path: Path) -> None:
+    """A goal named at length made the panel name the widest thing in the chart: on a phone the
+    whole chart was shown shrunk, its text under 11 px."""
+    import json
+    import re
+    import shutil
+
+    folder = tmp_path / "city"
+    shutil.copytree(ROOT / "tests" / "fixtures" / "sample_city", folder)
+    goals = folder / "goals.csv"
+    long_goal = "ITを活用した参加と協働のしくみづくりと市民本位の情報環境の整備"
+    goals.write_text(goals.read_text(encoding="utf-8").replace("働き方改革", long_goal), "utf-8")
+    spec = charts.category_chart(metrics.achievement(load_city(folder))).to_dict()
+    expr = spec["facet"]["row"]["header"]["labelExpr"]
+    lines = json.loads(re.match(r"(\{.*\})\[datum\.value\]", expr).group(1))
+    panels = set(dict.fromkeys(r["panel"] for r in rows(spec)))
+    assert set(lines) == panels
+    (name,) = [p for p in panels if long_goal in p]
+    assert "".join(lines[name]) == name and len(lines[name]) > 1
+    hang = 13  # a closing bracket may hang past the line's end (禁則)
+    widths = [charts._text_width(line) for parts in lines.values() for line in parts]
+    assert max(widths) <= charts.PANEL_NAME_WIDTH + hang
+    assert lines[name][0].endswith("：")  # broken after the goal's number first
+
+
 def test_category_description_without_categories(city: Any) -> None:
     description = charts.category_description(metrics.achievement(city))
     assert description == "重点目標ごとの内訳はありません。"

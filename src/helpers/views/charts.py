@@ -141,8 +141,19 @@ def _count_bars(
     text = base.mark_text(align="left", baseline="middle", dx=4).encode(text="text:N")
     if row_field is None:
         return alt.layer(bars, text, data=data, title=title)
+    # a long panel name (重点目標1：ITを活用した参加と協働のしくみづくり（1項目）) wraps instead
+    # of widening the chart, which a phone would then show shrunk below legible size
+    lines = json.dumps(
+        {str(v): _panel_name_lines(str(v)) for v in row_order or data[row_field]},
+        ensure_ascii=False,
+    )
     header = alt.Header(
-        labelAngle=0, labelAlign="left", labelAnchor="start", labelOrient="top", title=None
+        labelAngle=0,
+        labelAlign="left",
+        labelAnchor="start",
+        labelOrient="top",
+        labelExpr=f"{lines}[datum.value] || datum.value",
+        title=None,
     )
     return (
         alt.layer(bars, text, data=data)
@@ -413,6 +424,7 @@ def comparison_title(comparison_df: pd.DataFrame) -> str:
 
 
 COMPARISON_STEP = 110  # px per plan in each panel of the comparison
+PANEL_NAME_WIDTH = 240  # px of a panel's name (bold 13 px) before it wraps: fits a phone
 
 
 def comparison_chart(comparison_df: pd.DataFrame) -> alt.FacetChart:
@@ -620,6 +632,15 @@ def wrap_text(text: str, width: float) -> list[str]:
     if len(lines) > 1 and len(lines[-1]) == 1 and len(lines[-2]) > 2:
         lines[-2:] = [lines[-2][:-1], lines[-2][-1] + lines[-1]]  # no single character alone
     return lines or [""]
+
+
+def _panel_name_lines(name: str) -> list[str]:
+    """A panel's name on lines of at most ``PANEL_NAME_WIDTH`` px, broken after its "：" first
+    ("第1期計画 重点目標2：" / "庁内業務の効率化（2項目）")."""
+    head, colon, rest = name.partition("：")
+    if _text_width(name) <= PANEL_NAME_WIDTH or not colon:
+        return wrap_text(name, PANEL_NAME_WIDTH)
+    return [*wrap_text(head + colon, PANEL_NAME_WIDTH), *wrap_text(rest, PANEL_NAME_WIDTH)]
 
 
 def _timeline_frames(
