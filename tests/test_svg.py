@@ -14,6 +14,7 @@ import pytest
 from helpers.publish import files, svg, vlconvert
 from helpers.views import theme  # noqa: F401  (enables the report theme)
 
+BUNDLED = Path(__file__).resolve().parents[1] / "data" / "higashiyamato"
 TEXT = re.compile(r"<text[^>]*>([^<]*)</text>")
 
 
@@ -80,6 +81,30 @@ def test_a_wide_chart_gets_a_phone_drawing_that_fits() -> None:
     assert drawings.narrow is not None
     assert svg.NARROW_WIDTH - 60 <= drawings.narrow.width <= svg.NARROW_WIDTH + 3
     assert {"達成", "一部達成", "未達成"} <= set(texts(drawings.narrow.svg))
+
+
+@pytest.mark.parametrize("section", ["status_figure", "target_figure", "comparison_figure"])
+def test_a_report_charts_phone_drawing_is_made_in_one_go(section: str) -> None:
+    """The plot width of the phone drawing is guessed from the drawing as designed (text beside
+    the bars included): one drawing each, not a drawing and then corrections."""
+    from helpers import report
+
+    plan = report.plan_context(plan_id="2", data_dir=str(BUNDLED))
+    shown = getattr(plan, section)()
+    figure = next(p for p in getattr(shown, "parts", (shown,)) if hasattr(p, "payload"))
+    payload = figure.payload("chart-1")
+    drawings = svg.chart_svgs(payload["spec"], payload["narrow_spec"])
+    assert drawings.narrow is not None
+    assert svg.NARROW_WIDTH * 0.85 <= drawings.narrow.width <= svg.NARROW_WIDTH + 3
+    assert svg.stats().drawings == 2
+
+
+def test_a_chart_whose_width_does_not_follow_its_plot_is_not_redrawn_in_vain() -> None:
+    spec = status_chart()
+    spec["title"] = {"text": "計画の取組状況を区分ごとに示す図の題名", "fontSize": 20}
+    drawings = svg.chart_svgs(spec)
+    assert drawings.narrow is not None and drawings.narrow.width > svg.NARROW_WIDTH
+    assert svg.stats().drawings == 3  # as designed, then two phone drawings of equal width
 
 
 def test_side_by_side_panels_are_stacked_for_phones() -> None:

@@ -36,12 +36,17 @@ NARROW_WIDTH = 340
 #: Axis and legend labels of a phone drawing are cut (with "…") beyond this width.
 NARROW_LABEL_LIMIT = 140
 #: Bump when the drawing code changes in a way the cache key cannot see.
-DRAWING_VERSION = "1"
-_FIRST_GUESS_OVERHEAD = 90  # px of axes and padding beside the plot, before the first drawing
+DRAWING_VERSION = "2"
+#: px beside the plot of a typical phone drawing (axis labels, text beside the bars)
+_FIRST_GUESS_OVERHEAD = 110
+#: px right of a phone drawing's plot: text beside the bars sticks out of a narrow plot
+_RIGHT_OF_NARROW_PLOT = 50
+_ORIGIN = re.compile(r'<g\b[^>]*\btransform="translate\(([\d.]+),[\d.]+\)"')
+_AIM_BELOW_TARGET = 10  # a correction aims a little inside the accepted widths
 _WIDTH_TOLERANCE = 3
-_GUESS_MARGIN = 16
 _NARROW_ENOUGH = 0.85  # a phone drawing at least this share of the target width is kept
 _MAX_ATTEMPTS = 3
+_MIN_PLOT = 80
 _SVG_SIZE = re.compile(r'<svg\b[^>]*?\bwidth="([\d.]+)"[^>]*?\bheight="([\d.]+)"')
 
 
@@ -251,35 +256,71 @@ def narrow_spec(spec: Mapping[str, Any], plot_width: int) -> dict[str, Any]:
     return narrow
 
 
-def _overhead_guess(spec: Mapping[str, Any], wide: Drawing | None) -> int:
-    """Pixels beside the plot (axes, labels, padding), from the wide drawing when it tells."""
-    width = spec.get("width", spec.get("config", {}).get("view", {}).get("continuousWidth"))
-    if wide is not None and is_single_view(spec) and isinstance(width, int | float):
-        # a little more than measured: a first drawing a bit narrower than needed is kept
-        return int(min(max(wide.width - width, 40), NARROW_LABEL_LIMIT + 60)) + _GUESS_MARGIN
-    return _FIRST_GUESS_OVERHEAD
+def _left_offset(drawing: Drawing) -> float | None:
+    """Where the plot area starts in a drawing: the room Vega left for what stands to its left
+    (axis labels and title, row headers, padding), from the drawing's first translation."""
+    match = _ORIGIN.search(drawing.svg)
+    return float(match.group(1)) if match else None
+
+
+def _overhead_guess(wide: Drawing | None) -> int:
+    """Pixels the phone drawing will need beside its plot.
+
+    What stands left of the plot in the drawing as designed (the phone drawing keeps it, with
+    labels cut at :data:`NARROW_LABEL_LIMIT`), plus room on the right for text beside the bars,
+    which sticks out of a narrow plot; a typical value without a drawing. Aiming at the middle
+    of the accepted widths, the first phone drawing is normally the last.
+    """
+    left = _left_offset(wide) if wide is not None else None
+    if left is None:
+        return _FIRST_GUESS_OVERHEAD
+    return int(min(left, NARROW_LABEL_LIMIT + 40)) + _RIGHT_OF_NARROW_PLOT
+
+
+def _next_plot(plot: int, width: float, target: int, tried: list[tuple[int, float]]) -> int:
+    """The plot width to try next, from the drawings so far (plot width, drawing width).
+
+    With two drawings of different plot widths the line through them is followed (the drawing
+    grows by less than the plot when text beside the bars moves with it); with one, a drawing
+    too wide loses twice its excess, one too narrow gains its shortfall.
+    """
+    goal = target - _AIM_BELOW_TARGET
+    slope = 0.0
+    if len(tried) >= 2:
+        (p0, w0), (p1, w1) = tried[-2], tried[-1]
+        if p0 != p1:
+            slope = (w1 - w0) / (p1 - p0)
+    if 0.2 <= slope <= 1.5:
+        corrected = plot + (goal - width) / slope
+    else:
+        excess = width - target
+        corrected = plot - (2 * excess if excess > 0 else excess)
+    return max(_MIN_PLOT, int(corrected))
 
 
 def draw_narrow(spec: Mapping[str, Any], target: int, wide: Drawing | None = None) -> str:
-    """The phone drawing, at most *target* px wide: draw, correct the plot width, redraw.
+    """The phone drawing, at most *target* px wide: draw, and correct the plot width if needed.
 
-    A first drawing between 85 % and 100 % of *target* is kept; otherwise one correction
-    normally lands there (two drawings; at most three).
+    A drawing between 85 % and 100 % of *target* is kept. The first plot width comes from the
+    chart as designed (:func:`_overhead_guess`), so one drawing is normally enough; otherwise
+    corrections follow (at most :data:`_MAX_ATTEMPTS` drawings). A chart whose width does not
+    follow its plot width (a long legend or title sets it) is drawn no more than twice.
     """
-    plot = max(80, target - _overhead_guess(spec, wide))
+    plot = max(_MIN_PLOT, target - _overhead_guess(wide))
     svg = convert(narrow_spec(spec, plot))
-    for _ in range(_MAX_ATTEMPTS - 1):
-        width, _height = svg_size(svg)
+    tried = [(plot, svg_size(svg)[0])]
+    while len(tried) < _MAX_ATTEMPTS:
+        width = tried[-1][1]
         if target * _NARROW_ENOUGH <= width <= target + _WIDTH_TOLERANCE:
             break
-        # Text beside the bars moves with the plot, so the drawing shrinks by less than the
-        # plot does: take twice the excess off, landing inside the window rather than above it.
-        excess = width - target
-        corrected = max(80, int(plot - (2 * excess if excess > 0 else excess)))
+        if len(tried) >= 2 and abs(tried[-1][1] - tried[-2][1]) < 1:
+            break  # the plot width does not change the drawing's width
+        corrected = _next_plot(plot, width, target, tried)
         if corrected == plot:
             break
         plot = corrected
         svg = convert(narrow_spec(spec, plot))
+        tried.append((plot, svg_size(svg)[0]))
     return svg
 
 
