@@ -177,7 +177,7 @@ def test_status_distribution_fixture_facets_each_plan(kakuu: Any) -> None:
     assert "上回って達成" in domain and "◎ 達成" in domain
     description = charts.status_distribution_description(counts)
     assert "第1期計画" in description and "第2期計画" in description
-    assert "上回って達成3項目（42.9%）" in description
+    assert "「上回って達成」3項目（42.9%）" in description  # a long level name is quoted
 
 
 # --------------------------------------------------------------------------------------------

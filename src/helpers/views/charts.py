@@ -211,6 +211,17 @@ def status_distribution_chart(counts: pd.DataFrame) -> alt.LayerChart | alt.Face
     )
 
 
+#: A level name longer than this is quoted in sentences, so it does not run into its count.
+SHORT_LEVEL_NAME = 4
+
+
+def level_name(label: str) -> str:
+    """A rating level's name as a sentence shows it before a count: 達成 as it is, a longer name
+    in 「」 (「目標を大きく上回って達成」0項目, not 目標を大きく上回って達成0項目)."""
+    text = str(label)
+    return text if len(text) <= SHORT_LEVEL_NAME else f"「{text}」"
+
+
 def status_distribution_description(counts: pd.DataFrame) -> str:
     """One sentence, e.g. "平成24年度末時点で評価した第二次計画の19項目の取組状況は、
     達成14項目（73.7%）、一部達成4項目（21.1%）、未達成1項目（5.3%）です。"."""
@@ -221,7 +232,7 @@ def status_distribution_description(counts: pd.DataFrame) -> str:
         n_unrated = int(first["n_unrated"])
         unrated = f"（ほかに未評価{n_unrated}項目）" if n_unrated else ""
         levels = "、".join(
-            f"{row['label']}{_count_text(row['count'], row['share'])}"
+            f"{level_name(row['label'])}{_count_text(row['count'], row['share'])}"
             for _, row in plan.sort_values("order", kind="stable").iterrows()
         )
         parts.append(
@@ -1095,7 +1106,7 @@ def status_history_description(snapshots: pd.DataFrame) -> str:
     last = as_of_order[-1]
     at_last = latest.loc[latest["as_of"] == last]
     distribution = "、".join(
-        f"{label}{int((at_last['label'] == label).sum())}項目"
+        f"{level_name(label)}{int((at_last['label'] == label).sum())}項目"
         for label in data.drop_duplicates("label").sort_values("order")["label"]
     )
     return (
