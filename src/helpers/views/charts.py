@@ -24,6 +24,10 @@ rates_over_time        ``metrics.rates_over_time(items, statuses, scale)``
 
 Status is never shown by colour alone: bars and cells carry text labels, and status axes
 name the levels. Colours come from ``helpers.views.theme`` (importing this module enables it).
+
+Encodings are given as channel objects (``alt.Text("text:N")``, ``alt.XValue(0)``), not as bare
+strings or ``alt.value(...)``: Altair turns those through ``from_dict``, which indexes its whole
+schema again on every call (about 5 ms; the timeline has thirty of them). The spec is the same.
 """
 
 from __future__ import annotations
@@ -138,7 +142,7 @@ def _count_bars(
     bars = base.mark_bar().encode(
         color=alt.Color(f"{y_field}:N", scale=colour, legend=None), tooltip=tooltip
     )
-    text = base.mark_text(align="left", baseline="middle", dx=4).encode(text="text:N")
+    text = base.mark_text(align="left", baseline="middle", dx=4).encode(text=alt.Text("text:N"))
     if row_field is None:
         return alt.layer(bars, text, data=data, title=title)
     # a long panel name (重点目標1：ITを活用した参加と協働のしくみづくり（1項目）) wraps instead
@@ -477,7 +481,7 @@ def comparison_chart(comparison_df: pd.DataFrame) -> alt.FacetChart:
             _tip("as_of:N", labels.AXIS_AS_OF),
         ],
     )
-    text = base.mark_text(baseline="bottom", dy=-4).encode(text="text:N")
+    text = base.mark_text(baseline="bottom", dy=-4).encode(text=alt.Text("text:N"))
     header = alt.Header(title=None, labelFontWeight="bold")
     layers = alt.layer(bars, text, data=data).properties(width=alt.Step(COMPARISON_STEP))
     return layers.facet(
@@ -805,18 +809,18 @@ def _timeline(events: pd.DataFrame, plans: pd.DataFrame, variant: str) -> alt.HC
     base = alt.Chart(rows)
     lane_names = (
         base.mark_text(align="left", baseline="top", fontWeight="bold", fontSize=14, lineBreak="\n")
-        .encode(x=alt.value(0), y=y("text_top"), text="event_text:N")
+        .encode(x=alt.XValue(0), y=y("text_top"), text=alt.Text("event_text:N"))
         .transform_filter(alt.datum.row_kind == "lane")
     )
     text_style = {"align": "left", "baseline": "top", "lineBreak": "\n"}
     dates = (
         base.mark_text(color="#555555", lineHeight=TIMELINE_LINE, **text_style)
-        .encode(x=alt.value(0), y=y("text_top"), text="date_text:N")
+        .encode(x=alt.XValue(0), y=y("text_top"), text=alt.Text("date_text:N"))
         .transform_filter(alt.datum.row_kind != "lane")
     )
     names = (
         base.mark_text(lineHeight=TIMELINE_LINE, **text_style)
-        .encode(x=alt.value(date_width), y=y("event_top"), text="event_text:N")
+        .encode(x=alt.XValue(date_width), y=y("event_top"), text=alt.Text("event_text:N"))
         .transform_filter(alt.datum.row_kind != "lane")
     )
     left = alt.layer(lane_names, dates, names).properties(
@@ -840,9 +844,9 @@ def _timeline(events: pd.DataFrame, plans: pd.DataFrame, variant: str) -> alt.HC
             .mark_rect(opacity=0.45, strokeWidth=1, **style_props)
             .encode(
                 x=alt.X("band_start:Q", scale=x_scale, axis=top_axis if style == 0 else None),
-                x2="band_end:Q",
+                x2=alt.X2("band_end:Q"),
                 y=y("y0"),
-                y2="y1:Q",
+                y2=alt.Y2("y1:Q"),
             )
         )
         layers.append(
@@ -850,9 +854,9 @@ def _timeline(events: pd.DataFrame, plans: pd.DataFrame, variant: str) -> alt.HC
             .mark_rect(strokeWidth=1.5, **style_props)
             .encode(
                 x=alt.X("position:Q", scale=x_scale, axis=None),
-                x2="position_end:Q",
+                x2=alt.X2("position_end:Q"),
                 y=y("bar_top"),
-                y2="bar_bottom:Q",
+                y2=alt.Y2("bar_bottom:Q"),
             )
         )
     layers.append(base.mark_rule(color="#D0D0D0", strokeWidth=0.7).encode(y=y("bottom")))
@@ -872,7 +876,7 @@ def _timeline(events: pd.DataFrame, plans: pd.DataFrame, variant: str) -> alt.HC
         .mark_rule(strokeWidth=4, strokeCap="round")
         .encode(
             x=alt.X("position:Q", scale=x_scale, axis=None),
-            x2="position_end:Q",
+            x2=alt.X2("position_end:Q"),
             y=y("y"),
             stroke=alt.Stroke("group_label:N", scale=colour, legend=legend),
         )
@@ -1077,7 +1081,7 @@ def status_history_chart(snapshots: pd.DataFrame) -> alt.LayerChart:
         ],
     )
     text = base.mark_text(baseline="middle").encode(
-        text="text:N",
+        text=alt.Text("text:N"),
         color=alt.Color(
             "label:N", scale=theme.colour_scale(levels["label"], text_colours), legend=None
         ),
@@ -1220,12 +1224,12 @@ def rates_over_time_chart(rates: pd.DataFrame) -> alt.LayerChart | alt.FacetChar
     upper = labels.MEASURE_LABELS["rate_incl_partial"]
     text_above = (
         base.mark_text(baseline="bottom", dy=-8)
-        .encode(text="text:N", color=alt.value(theme.INK))
+        .encode(text=alt.Text("text:N"), color=alt.ColorValue(theme.INK))
         .transform_filter(alt.datum.measure_label == upper)
     )
     text_below = (
         base.mark_text(baseline="top", dy=8)
-        .encode(text="text:N", color=alt.value(theme.INK))
+        .encode(text=alt.Text("text:N"), color=alt.ColorValue(theme.INK))
         .transform_filter(alt.datum.measure_label != upper)
     )
     title = _title(rates_over_time_title(rates))
