@@ -21,6 +21,7 @@ from playwright.sync_api import Browser, Page
 
 from helpers.publish.chromium import (  # re-exported for the tests
     ChartRenderError,
+    OfflineTab,
     launch_browser,
     open_offline,
     prepare_for_print,
@@ -32,6 +33,7 @@ __all__ = [
     "PHONE_VIEWPORT",
     "AxeViolation",
     "ChartRenderError",
+    "OfflineTab",
     "ReportCheck",
     "accessible_texts",
     "chart_text_sizes",

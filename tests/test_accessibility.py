@@ -150,5 +150,31 @@ def test_check_page_passes_a_clean_page(tmp_path: Path, chromium: Browser) -> No
     assert check.passed, check
 
 
+@pytest.mark.browser
+def test_pages_opened_one_after_another_in_one_tab_keep_to_themselves(
+    tmp_path: Path, chromium: Browser
+) -> None:
+    """The printer opens every report in one tab: each page is checked on its own, with every
+    node of a violation counted, and nothing of the page before it remains."""
+    low = '<p style="color:#ddd;background:#fff">薄い文字</p>'
+    bad = write_page(
+        tmp_path / "bad.html", low * 2 + '<img src="https://example.invalid/x.png" alt="図">'
+    )
+    good = write_page(tmp_path / "good.html", "<p>本文です。</p>")
+    with browser.OfflineTab(chromium) as tab:
+        with tab.open(bad) as offline:
+            first = a11y.check_page(offline.page, output="bad", requests=offline.requests)
+            first_requests = list(offline.requests)
+        with tab.open(good) as offline:
+            leftover = offline.page.evaluate("typeof window.axe")
+            second = a11y.check_page(offline.page, output="good", requests=offline.requests)
+            second_requests = list(offline.requests)
+    contrast = next(v for v in first.violations if v.rule == "color-contrast")
+    assert contrast.nodes == 2
+    assert first_requests == ["https://example.invalid/x.png"]
+    assert leftover == "undefined"
+    assert second_requests == [] and second.passed, second
+
+
 def test_criteria_from_axe_tags() -> None:
     assert a11y.criteria_of(["cat.color", "wcag2aa", "wcag143", "wcag1411"]) == ("1.4.3", "1.4.11")

@@ -193,6 +193,93 @@ def open_offline(
             context.close()
 
 
+class OfflineTab:
+    """One offline page that opens report after report (a printer prints many): the browser
+    context, the page and its handlers are made once, and each report is a fresh navigation
+    (a new document: nothing of the previous one remains), which saves Chromium a new context,
+    renderer and page per report and lets it reuse the code it compiled for the checks.
+
+    ``with OfflineTab(browser) as tab: with tab.open(html_path, transform=...) as offline: ...``
+    yields an :class:`OfflinePage` recording what that report alone tried to do; requests of
+    anything but the report are aborted as by :func:`open_offline`.
+    """
+
+    def __init__(self, browser: Browser, *, viewport: dict[str, int] | None = None) -> None:
+        self._browser = browser
+        self._viewport = viewport or DEFAULT_VIEWPORT
+        self._context: Any = None
+        self._page: Page | None = None
+        self._current: OfflinePage | None = None
+        self._source: tuple[Path, Callable[[str], str] | None] | None = None
+
+    def __enter__(self) -> OfflineTab:
+        self._context = self._browser.new_context(
+            viewport=self._viewport, locale="ja-JP", service_workers="block"
+        )
+        self._context.route("**/*", self._on_route)
+        page = self._context.new_page()
+        page.on("request", self._on_request)
+        page.on("console", self._on_console)
+        page.on("pageerror", self._on_page_error)
+        page.add_init_script(_CSP_LISTENER)
+        self._page = page
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        context, self._context, self._page = self._context, None, None
+        if context is not None:
+            with suppress(Exception):
+                context.close()
+
+    def _on_route(self, route: Route) -> None:
+        current, source = self._current, self._source
+        if current is None or source is None or route.request.url != current.url:
+            route.abort("internetdisconnected")
+            return
+        path, transform = source
+        if transform is None:
+            route.continue_()
+            return
+        text = path.read_text(encoding="utf-8")
+        route.fulfill(
+            status=200,
+            content_type="text/html; charset=utf-8",
+            body=transform(text).encode("utf-8"),
+        )
+
+    def _on_request(self, request: Request) -> None:
+        if self._current is not None and request.url != self._current.url:
+            self._current.requests.append(request.url)
+
+    def _on_console(self, message: Any) -> None:
+        if self._current is None:
+            return
+        if message.type == "error":
+            self._current.console_errors.append(message.text)
+        elif message.type == "warning":
+            self._current.console_warnings.append(message.text)
+
+    def _on_page_error(self, error: Any) -> None:
+        if self._current is not None:
+            self._current.page_errors.append(str(error))
+
+    @contextmanager
+    def open(
+        self, html_path: Path, *, transform: Callable[[str], str] | None = None
+    ) -> Iterator[OfflinePage]:
+        """Open *html_path* in the tab (see :func:`open_offline`); yield its OfflinePage."""
+        if self._page is None:
+            raise RuntimeError("use OfflineTab as a context manager")
+        url = Path(html_path).resolve().as_uri()
+        self._current = OfflinePage(page=self._page, url=url)
+        self._source = (Path(html_path), transform)
+        try:
+            self._page.goto(url, wait_until="load")
+            yield self._current
+        finally:
+            self._current, self._source = None, None
+
+
 def chart_status(page: Page) -> dict[str, Any]:
     """Return ``{"containers": n, "drawn": n, "failed": [ids]}`` for the page's chart containers."""
     return dict(page.evaluate(_CHART_STATUS))

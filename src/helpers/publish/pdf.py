@@ -161,7 +161,8 @@ class PdfPrinter:
     """Print several HTML reports to A4 PDF with one headless Chromium.
 
     ``with PdfPrinter() as printer: printer.print(html, pdf)``. Each page is opened offline
-    (every request except the page itself is aborted); printing waits until every chart has
+    (every request except the page itself is aborted), as a new document in the printer's one
+    tab (:class:`helpers.publish.chromium.OfflineTab`); printing waits until every chart has
     drawn and raises :class:`ChartRenderError` otherwise.
     """
 
@@ -169,11 +170,14 @@ class PdfPrinter:
         self.timeout_ms = timeout_ms
         self._stack = ExitStack()
         self._browser: Any = None
+        self._tab: Any = None
 
     def __enter__(self) -> PdfPrinter:
-        from helpers.publish.chromium import launch_browser
+        from helpers.publish.chromium import OfflineTab, launch_browser
 
         self._browser = self._stack.enter_context(launch_browser())
+        # one tab for every report this printer prints: each is a new document in it
+        self._tab = self._stack.enter_context(OfflineTab(self._browser))
         return self
 
     def __exit__(
@@ -182,7 +186,7 @@ class PdfPrinter:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        self._browser = None
+        self._browser = self._tab = None
         self._stack.close()
 
     def print(self, html_path: Path, pdf_path: Path, *, check: bool = True) -> Path:
@@ -192,12 +196,12 @@ class PdfPrinter:
         (:func:`helpers.publish.accessibility.checks_path`) for the set's statement.
         """
         from helpers.publish import accessibility
-        from helpers.publish.chromium import open_offline, prepare_for_print, wait_for_charts
+        from helpers.publish.chromium import prepare_for_print, wait_for_charts
 
-        if self._browser is None:
+        if self._tab is None:
             raise RuntimeError("use PdfPrinter as a context manager")
         html_path, pdf_path = Path(html_path), Path(pdf_path)
-        with open_offline(html_path, browser=self._browser, transform=paper_only) as offline:
+        with self._tab.open(html_path, transform=paper_only) as offline:
             if check:  # the page as a reader opens it (data tables folded), charts drawn
                 wait_for_charts(offline.page, timeout_ms=self.timeout_ms)
                 result = accessibility.check_page(
