@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from helpers.publish import files, svg, vlconvert
-from helpers.views import theme  # noqa: F401  (enables the report theme)
+from helpers.views import theme  # (importing it enables the report theme)
 
 BUNDLED = Path(__file__).resolve().parents[1] / "data" / "higashiyamato"
 TEXT = re.compile(r"<text[^>]*>([^<]*)</text>")
@@ -208,6 +208,77 @@ def test_a_process_forked_after_drawing_draws_in_a_fresh_process() -> None:
     child.join(timeout=120)
     assert child.exitcode == 0
     assert queue.get(timeout=5) == ("ok", False, True)
+
+
+_DRAW_WITH_FONTS = """
+import json, sys
+import vl_convert
+for folder in sys.argv[2:]:
+    vl_convert.register_font_directory(folder)
+spec = json.loads(sys.argv[1])
+print(vl_convert.vegalite_to_svg(spec), end="")
+"""
+
+
+def _draw_in_fresh_process(spec: dict, *folders: Path) -> str:
+    """A drawing by vl-convert in a process of its own with only these font folders added
+    (registered fonts cannot be taken back in a process)."""
+    import json
+    import subprocess
+    import sys
+
+    command = [sys.executable, "-c", _DRAW_WITH_FONTS, json.dumps(spec), *map(str, folders)]
+    return subprocess.run(command, capture_output=True, text=True, check=True).stdout
+
+
+def test_measuring_fonts_draw_the_same_charts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The renamed copies of Noto Sans CJK JP (faster to measure with) change no drawing."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "user-cache"))
+    source = vlconvert.cjk_font_dir()
+    measuring = vlconvert.measuring_fonts(source)
+    assert measuring is not None and measuring.is_relative_to(tmp_path / "user-cache")
+    assert vlconvert.measuring_fonts(source) == measuring  # made once
+    from fontTools.ttLib import TTFont
+
+    families = {TTFont(str(p), lazy=True)["name"].getDebugName(1) for p in measuring.glob("*.otf")}
+    assert families == {vlconvert.MEASURING_FAMILY}
+    spec = status_chart(["達成", "一部達成", "未達成（Windows 7 のサポート終了）"])
+    spec["layer"] = [
+        {"mark": "bar", "encoding": spec.pop("encoding")},
+        {
+            "mark": {"type": "text", "dx": 4, "align": "left", "fontWeight": "bold"},
+            "encoding": {
+                "x": {"field": "項目数", "type": "quantitative"},
+                "y": {"field": "取組状況", "type": "nominal"},
+                "text": {"field": "取組状況", "type": "nominal"},
+            },
+        },
+    ]
+    spec.pop("mark")
+
+    def drawn(font: str, *folders: Path) -> str:
+        return _draw_in_fresh_process({**spec, "config": {"font": font}}, *folders)
+
+    # the copy measures exactly as the original face does ...
+    copy_alone = drawn("'Noto Sans JP'", source, measuring)
+    original = drawn("'Noto Sans CJK JP'", source)
+    assert copy_alone.replace("Noto Sans JP", "Noto Sans CJK JP") == original
+    assert drawn("'Noto Sans JP'", source) != copy_alone  # (without it: another font)
+    # ... so the theme's charts are drawn the same, byte for byte
+    with_copies = drawn(theme.FONT, source, measuring)
+    assert "Windows 7" in with_copies and with_copies == drawn(theme.FONT, source)
+
+
+def test_no_measuring_fonts_without_noto_sans_cjk(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "user-cache"))
+    other = tmp_path / "fonts"
+    other.mkdir()
+    (other / "readme.txt").write_text("no fonts here", encoding="utf-8")
+    assert vlconvert.measuring_fonts(other) is None
 
 
 def test_missing_japanese_fonts_are_a_clear_error(

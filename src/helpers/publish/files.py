@@ -24,6 +24,13 @@ def cache_dir() -> Path:
     explicit = os.environ.get(CACHE_ENV_VAR)
     if explicit:
         return Path(explicit)
+    return user_cache_dir()
+
+
+def user_cache_dir() -> Path:
+    """``$XDG_CACHE_HOME/plan-report`` (else ``~/.cache/plan-report``), whatever
+    ``$PLAN_REPORT_CACHE`` says: for what is made once per machine from installed files (the
+    measuring fonts of ``helpers.publish.vlconvert``), not per build or test."""
     base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
     return Path(base) / "plan-report"
 

@@ -4,8 +4,9 @@ Importing this module registers and enables the theme ``plan_report``: Japanese 
 the Okabe-Ito colour-blind-safe palette and sizes that fit an A4 page. Text is at least 13 px
 and never rotated: published charts are drawn at their own size (a narrower drawing serves
 phones, see ``helpers.publish.svg``), so these sizes are the sizes readers get. The font stack
-starts with the font the build measures labels with (Noto Sans CJK JP; the Digital Agency
-design system recommends Noto Sans JP), then the Japanese fonts of Windows and macOS.
+starts with Noto Sans JP (the Digital Agency design system recommends it; the build measures
+labels with Noto Sans CJK JP, the same design, under that name: ``helpers.publish.vlconvert``),
+then Noto Sans CJK JP and the Japanese fonts of Windows and macOS.
 Status colours derive from a level's generic class (and its order within the class), so any
 rating scale works; charts never rely on colour alone (bars carry text labels).
 """
