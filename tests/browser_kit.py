@@ -44,8 +44,10 @@ __all__ = [
     "prepare_for_print",
     "run_axe",
     "screenshot",
+    "scrolling_tables",
     "visible_text",
     "wait_for_charts",
+    "wrapped_names",
 ]
 
 AXE_ENV_VAR = "PLAN_REPORT_AXE"
@@ -229,6 +231,28 @@ WIDE_CANDIDATES = "table, figure, img, picture, svg, .chart, .headlines, .headli
 def overflowing(page: Page, selector: str = WIDE_CANDIDATES) -> list[str]:
     """Elements wider than the page (or reaching past its edges), and sideways scrolling."""
     return list(page.evaluate(_OVERFLOWING, selector))
+
+
+_WRAPPED_NAMES = """() => [...document.querySelectorAll('td.name, th.name')].filter((cell) => {
+  const range = document.createRange();
+  range.selectNodeContents(cell);
+  const tops = new Set([...range.getClientRects()].map((r) => Math.round(r.top)));
+  return cell.getBoundingClientRect().width > 0 && tops.size > 1;
+}).map((cell) => cell.textContent.trim())"""
+
+_SCROLLING_TABLES = """() => [...document.querySelectorAll('.table-scroll')]
+  .filter((box) => box.clientWidth > 0 && box.scrollWidth > box.clientWidth + 1)
+  .map((box) => box.querySelector('caption')?.textContent.trim() ?? box.outerHTML.slice(0, 80))"""
+
+
+def wrapped_names(page: Page) -> list[str]:
+    """Name cells (``html.table_html``'s ``name`` class) laid out on more than one line."""
+    return list(page.evaluate(_WRAPPED_NAMES))
+
+
+def scrolling_tables(page: Page) -> list[str]:
+    """Captions of the tables that scroll sideways in their box (wider than the text column)."""
+    return list(page.evaluate(_SCROLLING_TABLES))
 
 
 def accessible_texts(page: Page) -> list[str]:

@@ -65,6 +65,15 @@ def test_example_report_works_offline_in_chromium(built: Path, name: str) -> Non
 
 
 @pytest.mark.parametrize("name", REPORTS)
+def test_example_names_stay_whole_and_tables_fit_on_a_pc(built: Path, name: str) -> None:
+    """At 1280 px no item or indicator name is cut in two and no table scrolls sideways."""
+    with browser.open_offline(built / f"{name}.html") as off:
+        off.page.evaluate("document.querySelectorAll('details').forEach((d) => d.open = true)")
+        assert browser.wrapped_names(off.page) == []
+        assert browser.scrolling_tables(off.page) == []
+
+
+@pytest.mark.parametrize("name", REPORTS)
 def test_every_page_says_the_city_is_fictional(built: Path, name: str) -> None:
     page = (built / f"{name}.html").read_text(encoding="utf-8")
     title = re.search(r"<title>(.*?)</title>", page, re.S)

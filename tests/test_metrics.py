@@ -761,3 +761,12 @@ def test_one_rounding_for_cards_sentences_and_charts(n_items: int) -> None:
 )
 def test_source_text_gets_full_width_brackets(text: str, shown: str) -> None:
     assert sentences.jp_brackets(text) == shown
+
+
+def test_plan_names_get_full_width_brackets_wherever_they_are_shown() -> None:
+    """A plan named with half-width brackets in plans.csv (as text extraction leaves them) is
+    shown with full-width ones in charts, tables and sentences alike: they all take
+    ``metrics.plan_name``."""
+    plan = pd.Series({"name": "第2期DX推進計画(改訂版)", "short_name": None})
+    assert metrics.plan_name(plan) == "第2期DX推進計画（改訂版）"
+    assert metrics.plan_name(plan.replace({None: "DX計画(第2期)"})) == "DX計画（第2期）"

@@ -339,6 +339,32 @@ def test_short_columns_do_not_wrap_long_ones_do() -> None:
     assert [cell.get("class") for cell in second] == [["short"], ["long"], ["short"]]
 
 
+def test_columns_of_names_are_marked_so_they_do_not_wrap_on_wide_screens() -> None:
+    """Item names up to 16 characters are one line on a PC (a katakana word was cut in two:
+    図書館コンピュータシ|ステム); a longer name, a description or a number column is not one."""
+    df = pd.DataFrame(
+        {
+            "番号": [9, 11],
+            "項目": ["統合型地理情報システム（GIS）", "図書館コンピュータシステム"],
+            "状況": ["未達成", "達成"],
+            "取組内容": ["地図データ等の共用空間データを一元管理しました。", "更新しました。"],
+            "指標名": ["電子申請の利用件数（年間、全手続の合計）", "短い名前"],
+        }
+    )
+    soup = soup_of(render.table_html(df, "一覧"))
+    head = [th.get("class") or [] for th in soup.thead.find_all("th")]
+    assert ["name" in c for c in head] == [False, True, False, False, False]
+    for row in soup.tbody.find_all("tr"):
+        cells = row.find_all(["th", "td"])
+        assert ["name" in (c.get("class") or []) for c in cells] == [
+            False,
+            True,
+            False,
+            False,
+            False,
+        ]
+
+
 def test_columns_of_numbers_written_as_text_are_right_aligned() -> None:
     df = pd.DataFrame(
         {

@@ -91,7 +91,7 @@ def test_scale_table_says_each_thing_once():
     """東大和市's levels are named like their classes (達成 / 達成): no second column saying it
     again; 架空市's ◎ / ○ levels keep the class they count as."""
     bundled = report.plan_context(plan_id="2", data_dir=str(DATA)).scale_table().df
-    assert list(bundled.columns) == ["取組状況", "定義", "出典頁"]
+    assert list(bundled.columns) == ["取組状況", "定義（出典の記載）", "出典頁"]
     fixture = ROOT / "tests" / "fixtures" / "sample_city"
     kakuu = report.plan_context(plan_id="k1", data_dir=str(fixture)).scale_table().df
     assert list(kakuu["区分"]) == ["達成", "一部達成", "一部達成", "未達成"]

@@ -256,6 +256,16 @@ def test_no_table_column_is_squeezed_to_one_glyph_per_line(
 
 
 @pytest.mark.parametrize("name", REPORTS)
+def test_names_stay_whole_and_tables_fit_on_a_pc(built: Path, chromium: Browser, name: str):
+    """At 1280 px the item table cut 図書館コンピュータ|システム inside its katakana word (the
+    name column was narrower than the name), and no table needs scrolling sideways."""
+    with browser.open_offline(built / f"{name}.html", browser=chromium) as off:
+        off.page.evaluate("document.querySelectorAll('details').forEach((d) => d.open = true)")
+        assert browser.wrapped_names(off.page) == []
+        assert browser.scrolling_tables(off.page) == []
+
+
+@pytest.mark.parametrize("name", REPORTS)
 def test_chart_text_stays_legible_on_a_phone(built: Path, chromium: Browser, name: str):
     """Each chart is shown at its own size (a narrow drawing on phones): text of at least
     about 11 px on a 375 px screen, never shrunk to fit."""

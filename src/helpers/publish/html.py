@@ -79,6 +79,10 @@ REPORT_MODE = "report"
 INTERACTIVE_MODE = "interactive"
 #: Columns whose header and cells are all this short never wrap (status words, dates, codes).
 SHORT_TEXT_LENGTH = 12
+#: Text columns whose cells are all this short hold names (items, systems, indicators): on a
+#: screen wider than a phone they do not wrap, so a katakana word (図書館コンピュータシステム)
+#: is never cut in two; longer names wrap between phrases in a column at least 12em wide.
+NAME_TEXT_LENGTH = 16
 
 _REQUIRED_EMBED_OPTIONS: dict[str, Any] = {"actions": False, "ast": True, "mode": "vega-lite"}
 _DEFAULT_EMBED_OPTIONS: dict[str, Any] = {"renderer": "svg"}
@@ -256,7 +260,8 @@ def table_html(
     numbers, or of texts that read as numbers ("73.7%", "+4.7ポイント"), are right-aligned;
     columns named in *percent_columns* hold fractions shown as percentages. Columns of short
     texts (at most ``SHORT_TEXT_LENGTH`` characters) are marked ``short`` and do not wrap, so a
-    long description column cannot squeeze 達成 into one glyph per line.
+    long description column cannot squeeze 達成 into one glyph per line; columns of names (at
+    most ``NAME_TEXT_LENGTH``) are marked ``name`` and do not wrap on screens wider than a phone.
 
     On phones a table with *stack* (default: more than ``STACK_COLUMNS`` columns) shows one card
     per row, each value under its column's name (``data-label``); on paper a table of more than
@@ -281,13 +286,18 @@ def table_html(
         _numeric_column(list(df.iloc[:, i]), texts[i]) or name in percent
         for i, name in enumerate(names)
     ]
+    named = [
+        not flag and not num and max(map(len, column), default=0) <= NAME_TEXT_LENGTH
+        for flag, num, column in zip(short, numeric, texts, strict=True)
+    ]
     stacked = len(names) > STACK_COLUMNS if stack is None else stack
     stacked_on_paper = len(names) > PRINT_STACK_COLUMNS
     classes = ["data-table"] + ["stack"] * stacked + ["stack-print"] * stacked_on_paper
     label_needed = stacked or stacked_on_paper
     head = "".join(
-        f'<th scope="col"{_class_attr(("num", num), ("short", flag))}>{esc(name)}</th>'
-        for name, flag, num in zip(names, short, numeric, strict=True)
+        f'<th scope="col"{_class_attr(("num", num), ("short", flag), ("name", is_name))}>'
+        f"{esc(name)}</th>"
+        for name, flag, num, is_name in zip(names, short, numeric, named, strict=True)
     )
     hrefs = [(links or {}).get(str(name)) for name in df.columns]
     rows = []
@@ -299,6 +309,7 @@ def table_html(
             attrs = _class_attr(
                 ("num", numeric[position]),
                 ("short", short[position]),
+                ("name", named[position]),
                 ("long", len(text) > LONG_TEXT_LENGTH),
             )
             label = f' data-label="{esc(name)}"' if label_needed else ""

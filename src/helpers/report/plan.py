@@ -222,7 +222,7 @@ class PlanReport:
             {
                 labels.AXIS_STATUS: levels["label"].fillna(levels["code"]),
                 labels.AXIS_CLASS: [labels.CLASS_LABELS[c] for c in levels["cls"]],
-                "定義": levels["definition"],
+                "定義（出典の記載）": levels["definition"],
                 "出典頁": levels["page"],
             }
         )

@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import numbers
+import re
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -75,3 +76,25 @@ def format_percent(value: float, decimals: int = 1) -> str:
 def text_or_none(value: Any) -> str | None:
     """Return a string value, or None for any missing marker."""
     return None if is_missing(value) else str(value)
+
+
+_BRACKETED = re.compile(r"(?P<before>.?)\((?P<inside>[^()（）]*)\)")
+
+
+def jp_brackets(text: Any) -> Any:
+    """Japanese text with full-width brackets: "統合型地理情報システム(GIS)" ->
+    "統合型地理情報システム（GIS）". A pair is converted when it follows a Japanese character
+    or holds one (the source's brackets, lost to half-width by the PDF's text extraction);
+    "平成24年度 (2012)" and other ASCII stays as it is. Non-text values pass through."""
+    if not isinstance(text, str) or "(" not in text:
+        return text
+
+    def convert(match: re.Match[str]) -> str:
+        before, inside = match.group("before"), match.group("inside")
+        japanese = (before and ord(before) > 0x2E7F) or any(ord(ch) > 0x2E7F for ch in inside)
+        return f"{before}（{inside}）" if japanese else match.group(0)
+
+    previous = None
+    while previous != text:  # nested pairs, innermost first
+        previous, text = text, _BRACKETED.sub(convert, text)
+    return text

@@ -27,7 +27,7 @@ import pandas as pd
 
 from helpers.data.dates import era_year_label, fiscal_year_label
 from helpers.views import labels
-from helpers.views.formatting import is_missing, text_or_none
+from helpers.views.formatting import is_missing, jp_brackets, text_or_none
 
 ACHIEVEMENT_COLUMNS: tuple[str, ...] = (
     "plan_id",
@@ -145,8 +145,8 @@ def _ordered_plans(plans: pd.DataFrame) -> pd.DataFrame:
 
 
 def plan_name(plan: pd.Series) -> str:
-    """Short display name of a plan (short_name, else name)."""
-    return text_or_none(plan.get("short_name")) or str(plan["name"])
+    """Short display name of a plan (short_name, else name), with full-width brackets."""
+    return jp_brackets(text_or_none(plan.get("short_name")) or str(plan["name"]))
 
 
 # --------------------------------------------------------------------------------------------

@@ -6,7 +6,6 @@ arguments, so another city's report reads right without code changes."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from datetime import date, timedelta
 from typing import Any
@@ -15,31 +14,10 @@ import pandas as pd
 
 from helpers.data.dates import era_year_label, fiscal_year_of
 from helpers.views import labels, metrics
-from helpers.views.formatting import format_percent, is_missing, text_or_none
+from helpers.views.formatting import format_percent, is_missing, jp_brackets, text_or_none
 
 #: Up to this many items are named in a sentence; more are counted only.
 MAX_NAMED_ITEMS = 3
-
-_BRACKETED = re.compile(r"(?P<before>.?)\((?P<inside>[^()（）]*)\)")
-
-
-def jp_brackets(text: Any) -> Any:
-    """Japanese text with full-width brackets: "統合型地理情報システム(GIS)" ->
-    "統合型地理情報システム（GIS）". A pair is converted when it follows a Japanese character
-    or holds one (the source's brackets, lost to half-width by the PDF's text extraction);
-    "平成24年度 (2012)" and other ASCII stays as it is. Non-text values pass through."""
-    if not isinstance(text, str) or "(" not in text:
-        return text
-
-    def convert(match: re.Match[str]) -> str:
-        before, inside = match.group("before"), match.group("inside")
-        japanese = (before and ord(before) > 0x2E7F) or any(ord(ch) > 0x2E7F for ch in inside)
-        return f"{before}（{inside}）" if japanese else match.group(0)
-
-    previous = None
-    while previous != text:  # nested pairs, innermost first
-        previous, text = text, _BRACKETED.sub(convert, text)
-    return text
 
 
 def count_phrase(count: int, total: int) -> str:
