@@ -339,30 +339,47 @@ def test_short_columns_do_not_wrap_long_ones_do() -> None:
     assert [cell.get("class") for cell in second] == [["short"], ["long"], ["short"]]
 
 
-def test_columns_of_names_are_marked_so_they_do_not_wrap_on_wide_screens() -> None:
-    """Item names up to 16 characters are one line on a PC (a katakana word was cut in two:
-    図書館コンピュータシ|ステム); a longer name, a description or a number column is not one."""
+def test_names_are_marked_so_they_do_not_wrap_on_wide_screens() -> None:
+    """Item and event names up to 16 characters are one line on a PC (a katakana word was cut
+    in two: 図書館コンピュータシ|ステム); a longer name wraps, and a column that does not hold
+    names (分類, 取組内容) is never marked."""
     df = pd.DataFrame(
         {
             "番号": [9, 11],
             "項目": ["統合型地理情報システム（GIS）", "図書館コンピュータシステム"],
             "状況": ["未達成", "達成"],
             "取組内容": ["地図データ等の共用空間データを一元管理しました。", "更新しました。"],
-            "指標名": ["電子申請の利用件数（年間、全手続の合計）", "短い名前"],
+            "出来事": [
+                "電子申請サービス更新（モバイル端末から一部利用可能に）",
+                "グループウェア稼働",
+            ],
+            "分類": ["稼働・導入など", "市の外の出来事（災害・法令など）"],
         }
     )
     soup = soup_of(render.table_html(df, "一覧"))
+    assert not soup.thead.find(class_="name")
+    marks = [
+        ["name" in (c.get("class") or []) for c in row.find_all(["th", "td"])]
+        for row in soup.tbody.find_all("tr")
+    ]
+    assert marks == [
+        [False, True, False, False, False, False],
+        [False, True, False, False, True, False],
+    ]
+    chosen = soup_of(render.table_html(df, "一覧", name_columns=("分類",)))
+    named = [c.get_text() for c in chosen.find_all(class_="name")]
+    assert named == ["稼働・導入など", "市の外の出来事（災害・法令など）"]
+
+
+def test_a_long_header_over_short_values_may_wrap() -> None:
+    """達成率（一部達成を含む） over 94.7% wraps between phrases instead of widening its
+    column; 評価項目数 and the values never wrap."""
+    df = pd.DataFrame({"評価項目数": [19], "達成率（一部達成を含む）": ["94.7%"]})
+    soup = soup_of(render.table_html(df, "比較"))
     head = [th.get("class") or [] for th in soup.thead.find_all("th")]
-    assert ["name" in c for c in head] == [False, True, False, False, False]
-    for row in soup.tbody.find_all("tr"):
-        cells = row.find_all(["th", "td"])
-        assert ["name" in (c.get("class") or []) for c in cells] == [
-            False,
-            True,
-            False,
-            False,
-            False,
-        ]
+    assert ["short" in c for c in head] == [True, False]
+    cells = soup.tbody.tr.find_all(["th", "td"])
+    assert all("short" in c.get("class") for c in cells)
 
 
 def test_columns_of_numbers_written_as_text_are_right_aligned() -> None:

@@ -56,13 +56,14 @@ import numbers
 import os
 import re
 import secrets
+import unicodedata
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from helpers.views import theme
+from helpers.views import labels, theme
 from helpers.views.formatting import format_cell, format_number
 
 if TYPE_CHECKING:
@@ -79,10 +80,19 @@ REPORT_MODE = "report"
 INTERACTIVE_MODE = "interactive"
 #: Columns whose header and cells are all this short never wrap (status words, dates, codes).
 SHORT_TEXT_LENGTH = 12
-#: Text columns whose cells are all this short hold names (items, systems, indicators): on a
-#: screen wider than a phone they do not wrap, so a katakana word (図書館コンピュータシステム)
-#: is never cut in two; longer names wrap between phrases in a column at least 12em wide.
+#: Names (cells of ``name_columns``: items, departments, events) this short do not wrap on a
+#: screen wider than a phone, so a katakana word (図書館コンピュータシステム) is never cut in
+#: two; longer names wrap between phrases.
 NAME_TEXT_LENGTH = 16
+#: A column header up to this long never wraps (評価項目数); a longer one wraps between phrases
+#: when the column's values are shorter than it.
+HEADER_NOWRAP_LENGTH = 6
+#: A table estimated wider than this (in em of body text; the text column is 57em) is marked
+#: ``wide``: on a PC it spreads over the screen's width instead of scrolling sideways.
+WIDE_TABLE_EM = 54
+#: Narrowest a wrapping text column gets (report.css: ``min-width: 8em``) and cell padding.
+_WRAPPING_COLUMN_EM = 8.0
+_CELL_PADDING_EM = 2.0
 
 _REQUIRED_EMBED_OPTIONS: dict[str, Any] = {"actions": False, "ast": True, "mode": "vega-lite"}
 _DEFAULT_EMBED_OPTIONS: dict[str, Any] = {"renderer": "svg"}
@@ -249,6 +259,7 @@ def table_html(
     print_rows: int | None = PRINT_ROWS,
     full_data: str | None = None,
     links: Mapping[str, Sequence[str | None]] | None = None,
+    name_columns: Iterable[str] = labels.NAME_HEADERS,
 ) -> str:
     """Render *df* as an accessible HTML table (no pandas index; every text escaped).
 
@@ -260,8 +271,9 @@ def table_html(
     numbers, or of texts that read as numbers ("73.7%", "+4.7ポイント"), are right-aligned;
     columns named in *percent_columns* hold fractions shown as percentages. Columns of short
     texts (at most ``SHORT_TEXT_LENGTH`` characters) are marked ``short`` and do not wrap, so a
-    long description column cannot squeeze 達成 into one glyph per line; columns of names (at
-    most ``NAME_TEXT_LENGTH``) are marked ``name`` and do not wrap on screens wider than a phone.
+    long description column cannot squeeze 達成 into one glyph per line; the names in the
+    columns listed in *name_columns* (items, departments, events) that are at most
+    ``NAME_TEXT_LENGTH`` long are marked ``name`` and do not wrap on screens wider than a phone.
 
     On phones a table with *stack* (default: more than ``STACK_COLUMNS`` columns) shows one card
     per row, each value under its column's name (``data-label``); on paper a table of more than
@@ -286,18 +298,25 @@ def table_html(
         _numeric_column(list(df.iloc[:, i]), texts[i]) or name in percent
         for i, name in enumerate(names)
     ]
-    named = [
-        not flag and not num and max(map(len, column), default=0) <= NAME_TEXT_LENGTH
-        for flag, num, column in zip(short, numeric, texts, strict=True)
+    wanted = {str(name) for name in name_columns}
+    name_column = [
+        name in wanted and not flag and not num
+        for name, flag, num in zip(names, short, numeric, strict=True)
     ]
     stacked = len(names) > STACK_COLUMNS if stack is None else stack
     stacked_on_paper = len(names) > PRINT_STACK_COLUMNS
     classes = ["data-table"] + ["stack"] * stacked + ["stack-print"] * stacked_on_paper
     label_needed = stacked or stacked_on_paper
+    # a header longer than its column's values (達成率（一部達成を含む） over 94.7%) wraps
+    # between phrases instead of widening the column; a short one (取組状況) never wraps
+    head_short = [
+        flag and len(name) <= max(HEADER_NOWRAP_LENGTH, *map(len, column))
+        for name, flag, column in zip(names, short, texts, strict=True)
+    ]
+    wide = _estimated_width_em(names, texts, short, name_column) > WIDE_TABLE_EM
     head = "".join(
-        f'<th scope="col"{_class_attr(("num", num), ("short", flag), ("name", is_name))}>'
-        f"{esc(name)}</th>"
-        for name, flag, num, is_name in zip(names, short, numeric, named, strict=True)
+        f'<th scope="col"{_class_attr(("num", num), ("short", flag))}>{esc(name)}</th>'
+        for name, flag, num in zip(names, head_short, numeric, strict=True)
     )
     hrefs = [(links or {}).get(str(name)) for name in df.columns]
     rows = []
@@ -309,7 +328,7 @@ def table_html(
             attrs = _class_attr(
                 ("num", numeric[position]),
                 ("short", short[position]),
-                ("name", named[position]),
+                ("name", name_column[position] and len(text) <= NAME_TEXT_LENGTH),
                 ("long", len(text) > LONG_TEXT_LENGTH),
             )
             label = f' data-label="{esc(name)}"' if label_needed else ""
@@ -332,11 +351,39 @@ def table_html(
         )
     return (
         # a wide table scrolls on a screen: keyboard users must be able to reach it (WCAG 2.1.1)
-        f'<div class="table-scroll" role="region" aria-label="{esc(caption)}" tabindex="0">'
+        f'<div class="table-scroll{" wide" * wide}" role="region" aria-label="{esc(caption)}"'
+        ' tabindex="0">'
         f'<table class="{" ".join(classes)}"><caption>{esc(caption)}</caption>'
         f"<thead><tr>{head}</tr></thead>"
         f"<tbody>{''.join(rows)}</tbody></table></div>{note}"
     )
+
+
+def _text_em(text: str) -> float:
+    """Width of *text* in em: full-width (Japanese) characters 1, others about 0.6."""
+    return sum(1.0 if unicodedata.east_asian_width(ch) in "WF" else 0.6 for ch in text)
+
+
+def _estimated_width_em(
+    names: Sequence[str],
+    texts: Sequence[Sequence[str]],
+    short: Sequence[bool],
+    name_column: Sequence[bool],
+) -> float:
+    """How wide a table lays out at least, in em: short columns as wide as their longest value
+    (or header), names that do not wrap as wide as the longest, other columns at their
+    narrowest; each with its padding."""
+    width = 0.0
+    for name, column, whole, names_in in zip(names, texts, short, name_column, strict=True):
+        if whole:
+            header = _text_em(name) if len(name) <= HEADER_NOWRAP_LENGTH else 0.0
+            width += max([header, *map(_text_em, column)])
+        else:
+            kept = [_text_em(t) for t in column if names_in and len(t) <= NAME_TEXT_LENGTH]
+            narrowest = min(max([_text_em(name), *map(_text_em, column)]), _WRAPPING_COLUMN_EM)
+            width += max([narrowest, *kept])
+        width += _CELL_PADDING_EM
+    return width
 
 
 @dataclass(frozen=True, eq=False)

@@ -211,3 +211,7 @@ COLUMNS: Final[dict[str, str]] = {
     "start_label": "開始年度",
     "end_label": "終了年度",
 }
+
+#: Table headers whose cells are names (items, events, departments, plans): a name short enough
+#: is kept on one line on a PC (``helpers.publish.html.table_html``).
+NAME_HEADERS = ("項目", "項目名", "出来事", "担当課", "計画")
