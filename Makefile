@@ -60,6 +60,9 @@ lab: $(LAB_STAMP) ## Open JupyterLab on work/ (your working copies of the notebo
 bench: compile ## Profile the build per phase; time it against the stock papermill + nbconvert CLIs (writes build/bench.md)
 	$(BIN)/python scripts/bench.py
 
+screenshot: $(STAMP) ## Redraw the README's picture of the plan 2 report (docs/report-plan-2.png) from reports/
+	$(BIN)/python scripts/readme_screenshot.py
+
 format: $(STAMP) ## Format the code and sync the paired notebooks
 	$(BIN)/ruff format src tests notebooks scripts
 	$(BIN)/ruff check --fix src tests notebooks scripts
@@ -71,4 +74,4 @@ clean: ## Remove build output and caches (keeps the virtual environments)
 distclean: clean ## Also remove the virtual environments
 	rm -rf $(VENV) $(LAB_VENV)
 
-.PHONY: help venv compile report validate system-deps test lab lab-venv bench format clean distclean
+.PHONY: help venv compile report validate system-deps test lab lab-venv bench screenshot format clean distclean

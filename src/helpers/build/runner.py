@@ -15,6 +15,7 @@ import multiprocessing
 import os
 import queue
 import signal
+import time
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -67,7 +68,12 @@ def _worker_main(tasks: Any, results: Any) -> None:
                 results.put(("start", task.name, os.getpid()))
                 results.put(("done", run_task(task), os.getpid()))
     finally:
-        PDF_PRINTER.close()
+        with contextlib.suppress(KeyboardInterrupt):  # stopped while closing its browser
+            PDF_PRINTER.close()
+
+
+#: Seconds the workers get, after their last task, to close their browsers and end by themselves.
+WORKER_EXIT_GRACE = 30.0
 
 
 class TaskRunner:
@@ -111,6 +117,10 @@ class TaskRunner:
 
     def __exit__(self, *exc_info: object) -> None:
         PDF_PRINTER.close()
+        if exc_info[0] is None:  # every task ran: the workers end after closing their browsers
+            deadline = time.monotonic() + WORKER_EXIT_GRACE
+            for worker in self.workers:
+                worker.join(timeout=max(0.0, deadline - time.monotonic()))
         for worker in self.workers:
             if worker.is_alive():
                 worker.terminate()
