@@ -8,6 +8,7 @@ file, sheet and cell, exit non-zero and leave the data folder byte for byte as i
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import shutil
 import zipfile
@@ -469,6 +470,34 @@ def test_answers_that_cannot_be_written_leave_the_folder_untouched(
     assert code == 1
     assert "Shift_JIS で書けません" in err
     assert folder_state(data) == before
+
+
+def test_statuses_and_actuals_change_together_or_not_at_all(
+    sent: Path, data: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The answers go to statuses.csv and actuals.csv; when the second cannot be replaced (a
+    full disk, a file locked by Excel), the first is put back: no half-applied evaluation."""
+    from helpers.data import evaluations
+
+    fill_all(sent)
+    before = folder_state(data)
+    real_replace = os.replace
+    calls: list[str] = []
+
+    def failing_second(source: object, target: object) -> None:
+        calls.append(Path(str(target)).name)
+        if len(calls) == 2:
+            raise PermissionError(13, "Permission denied", str(target))
+        real_replace(source, target)
+
+    monkeypatch.setattr(evaluations.os, "replace", failing_second)
+    code, out, err = run(["round", "collect", str(sent), "--data", str(data), "--apply"], capsys)
+    assert calls[:2] == ["statuses.csv", "actuals.csv"]
+    assert code == 2
+    assert "データフォルダは変更していません" in err
+    assert "Traceback" not in out + err
+    assert folder_state(data) == before
+    assert not [p.name for p in data.iterdir() if p.name.startswith(".")]
 
 
 @pytest.mark.slow

@@ -374,6 +374,13 @@ def cmd_round_collect(args: argparse.Namespace) -> int:
         if error.problems:
             _error(format_problems(error.problems))
         return ROUND_PROBLEMS
+    except OSError as error:
+        _error(
+            f"データフォルダ {city.folder} に書き込めませんでした（{error.strerror or error}）。"
+            "データフォルダは変更していません。書き込みの権限と空き容量を確かめてください "
+            "(could not write the data folder; nothing changed)"
+        )
+        return ROUND_INVALID
     _say(applied(collection, files, city.folder))
     return 0
 

@@ -564,6 +564,19 @@ def actual_rows(actuals: Sequence[ActualAnswer]) -> list[dict[str, str | None]]:
     ]
 
 
+def _staged_copy(folder: Path, name: str, data: bytes) -> Path:
+    """*data* written and synced to a hidden file beside *name*, with *name*'s permissions."""
+    handle, temporary = tempfile.mkstemp(prefix=f".{name}.", dir=folder)
+    with os.fdopen(handle, "wb") as stream:
+        stream.write(data)
+        stream.flush()
+        os.fsync(stream.fileno())
+    target = folder / name
+    if target.is_file():
+        os.chmod(temporary, target.stat().st_mode & 0o777)
+    return Path(temporary)
+
+
 def apply_answers(
     folder: str | Path,
     round_: EvaluationRound,
@@ -610,17 +623,25 @@ def apply_answers(
     staged: list[tuple[Path, Path]] = []
     try:
         for name, (data, *_rest) in changes.items():
-            handle, temporary = tempfile.mkstemp(prefix=f".{name}.", dir=path)
-            with os.fdopen(handle, "wb") as stream:
-                stream.write(data)
-                stream.flush()
-                os.fsync(stream.fileno())
-            target = path / name
-            if target.is_file():
-                os.chmod(temporary, target.stat().st_mode & 0o777)
-            staged.append((Path(temporary), target))
-        for temporary, target in staged:
-            os.replace(temporary, target)
+            staged.append((_staged_copy(path, name, data), path / name))
+        # the originals, to put back if a later file cannot be replaced (statuses.csv and
+        # actuals.csv change together or not at all)
+        originals = {
+            target: target.read_bytes() if target.is_file() else None for _, target in staged
+        }
+        replaced: list[Path] = []
+        try:
+            for temporary, target in staged:
+                os.replace(temporary, target)
+                replaced.append(target)
+        except OSError:
+            for target in replaced:
+                before = originals[target]
+                if before is None:
+                    target.unlink(missing_ok=True)
+                else:
+                    os.replace(_staged_copy(path, target.name, before), target)
+            raise
     finally:
         for temporary, _ in staged:
             temporary.unlink(missing_ok=True)
