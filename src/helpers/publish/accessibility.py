@@ -338,7 +338,13 @@ def statement_notebook(statement: Statement) -> Any:
             "結果": [_result_text(p.check) for p in statement.pages],
         }
     )
-    table = Table(rows, "ページごとの試験結果", stack=True, print_rows=None)
+    table = Table(
+        rows,
+        "ページごとの試験結果",
+        stack=True,
+        print_rows=None,
+        name_columns=("ページ", "ファイル"),
+    )
     cells = [
         nbformat.v4.new_code_cell(
             outputs=[nbformat.v4.new_output("display_data", data={"text/html": intro})]

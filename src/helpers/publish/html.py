@@ -92,6 +92,8 @@ HEADER_NOWRAP_LENGTH = 6
 WIDE_TABLE_EM = 54
 #: Narrowest a wrapping text column gets (report.css: ``min-width: 8em``) and cell padding.
 _WRAPPING_COLUMN_EM = 8.0
+#: Narrowest a column of names longer than NAME_TEXT_LENGTH gets (report.css: .name-long).
+_LONG_NAME_EM = 12.0
 _CELL_PADDING_EM = 2.0
 
 _REQUIRED_EMBED_OPTIONS: dict[str, Any] = {"actions": False, "ast": True, "mode": "vega-lite"}
@@ -273,7 +275,8 @@ def table_html(
     texts (at most ``SHORT_TEXT_LENGTH`` characters) are marked ``short`` and do not wrap, so a
     long description column cannot squeeze 達成 into one glyph per line; the names in the
     columns listed in *name_columns* (items, departments, events) that are at most
-    ``NAME_TEXT_LENGTH`` long are marked ``name`` and do not wrap on screens wider than a phone.
+    ``NAME_TEXT_LENGTH`` long are marked ``name`` and do not wrap on screens wider than a phone;
+    longer ones are marked ``name-long`` and wrap in a column at least 12em wide.
 
     On phones a table with *stack* (default: more than ``STACK_COLUMNS`` columns) shows one card
     per row, each value under its column's name (``data-label``); on paper a table of more than
@@ -329,6 +332,7 @@ def table_html(
                 ("num", numeric[position]),
                 ("short", short[position]),
                 ("name", name_column[position] and len(text) <= NAME_TEXT_LENGTH),
+                ("name-long", name_column[position] and len(text) > NAME_TEXT_LENGTH),
                 ("long", len(text) > LONG_TEXT_LENGTH),
             )
             label = f' data-label="{esc(name)}"' if label_needed else ""
@@ -380,6 +384,8 @@ def _estimated_width_em(
             width += max([header, *map(_text_em, column)])
         else:
             kept = [_text_em(t) for t in column if names_in and len(t) <= NAME_TEXT_LENGTH]
+            if names_in and any(len(t) > NAME_TEXT_LENGTH for t in column):
+                kept.append(_LONG_NAME_EM)
             narrowest = min(max([_text_em(name), *map(_text_em, column)]), _WRAPPING_COLUMN_EM)
             width += max([narrowest, *kept])
         width += _CELL_PADDING_EM
@@ -399,6 +405,7 @@ class Table:
     print_rows: int | None = PRINT_ROWS
     full_data: str | None = None
     links: Mapping[str, Sequence[str | None]] | None = None
+    name_columns: Sequence[str] = labels.NAME_HEADERS
 
     def to_html(self) -> str:
         """Return the table's HTML."""
@@ -412,6 +419,7 @@ class Table:
             print_rows=self.print_rows,
             full_data=self.full_data,
             links=self.links,
+            name_columns=self.name_columns,
         )
 
     def _repr_html_(self) -> str:
