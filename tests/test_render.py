@@ -606,3 +606,14 @@ def test_headline_cards_bring_their_style_only_to_notebooks() -> None:
     assert "<style>" not in cards._repr_html_()  # report mode: the template styles them
     render.set_mode(render.INTERACTIVE_MODE)
     assert cards._repr_html_().startswith(render.NOTEBOOK_HEADLINE_CSS)
+
+
+def test_a_table_without_rows_keeps_its_headers() -> None:
+    """No rows (a plan not evaluated yet): the headers and caption still render."""
+    df = pd.DataFrame({"項目": pd.Series([], dtype=object), "達成率（一部達成を含む）": []})
+    soup = soup_of(render.table_html(df, "一覧"))
+    assert [th.get_text() for th in soup.thead.find_all("th")] == [
+        "項目",
+        "達成率（一部達成を含む）",
+    ]
+    assert soup.tbody.find_all("tr") == []

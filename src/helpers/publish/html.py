@@ -313,7 +313,7 @@ def table_html(
     # a header longer than its column's values (達成率（一部達成を含む） over 94.7%) wraps
     # between phrases instead of widening the column; a short one (取組状況) never wraps
     head_short = [
-        flag and len(name) <= max(HEADER_NOWRAP_LENGTH, *map(len, column))
+        flag and len(name) <= max([HEADER_NOWRAP_LENGTH, *map(len, column)])
         for name, flag, column in zip(names, short, texts, strict=True)
     ]
     wide = _estimated_width_em(names, texts, short, name_column) > WIDE_TABLE_EM
