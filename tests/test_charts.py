@@ -178,6 +178,9 @@ def test_status_distribution_fixture_facets_each_plan(kakuu: Any) -> None:
     description = charts.status_distribution_description(counts)
     assert "第1期計画" in description and "第2期計画" in description
     assert "「上回って達成」3項目（42.9%）" in description  # a long level name is quoted
+    # one long name in a plan's list quotes them all (「◎ 達成」 stood bare beside 「○ ほぼ達成」)
+    assert "「◎ 達成」1項目（33.3%）、「○ ほぼ達成」0項目" in description
+    assert "「未達成」0項目" in description
 
 
 # --------------------------------------------------------------------------------------------

@@ -114,3 +114,14 @@ def test_open_data_holds_the_indicators(built: Path) -> None:
     assert {r["plan_id"] for r in rows} == {"1", "2"}
     columns = (built / "data" / "columns.csv").read_bytes().decode("utf-8-sig")
     assert "indicators.csv,rating,評価(計算)" in columns
+
+
+def test_the_index_links_every_open_data_file(built: Path) -> None:
+    """indicators.csv was published but not listed on the index."""
+    page = (built / "index.html").read_text(encoding="utf-8")
+    published = sorted(p.name for p in (built / "data").glob("*.csv"))
+    assert "indicators.csv" in published
+    for name in published:
+        assert f'href="data/{name}"' in page, name
+    with_indicators = (built / "plan-2.html").read_text(encoding="utf-8")
+    assert 'href="data/indicators.csv"' in with_indicators

@@ -109,6 +109,22 @@ def test_unknown_status(city: Path) -> None:
     assert "達成, 一部達成, 未達成" in problem.message
 
 
+def test_a_status_typed_in_full_width_says_so(city: Path) -> None:
+    """Ｂ looks like B in the allowed list; the message says which character differs."""
+    config = city / "city.yaml"
+    config.write_text(
+        config.read_text(encoding="utf-8").replace("- code: 達成", "- code: A"), encoding="utf-8"
+    )
+    edit(
+        city / "statuses.csv",
+        lambda rows: [r.__setitem__(3, "A") for r in rows[1:] if r[3] == "達成"],
+    )
+    set_cell(city / "statuses.csv", 6, "取組状況", "Ａ")
+    problem = only(errors(city), "unknown_status")
+    assert problem.value == "Ａ"
+    assert "全角" in problem.message and "半角の「A」" in problem.message
+
+
 def test_status_of_another_scale_is_not_in_that_plans_scale(city: Path) -> None:
     config = (city / "city.yaml").read_text(encoding="utf-8")
     config += (
@@ -183,6 +199,24 @@ def test_duplicate_key_in_another_table(city: Path) -> None:
     set_cell(city / "events.csv", 5, "事象ID", "E01")
     problem = only(errors(city), "duplicate_key")
     assert (problem.file, problem.row, problem.column) == ("events.csv", 5, "事象ID")
+
+
+def test_one_evaluation_date_written_two_ways(city: Path) -> None:
+    """平成25年3月末 is the day 平成24年度末 ends: the report would show it as an evaluation of
+    its own (and count both ratings of an item rated twice that day)."""
+    set_cell(city / "statuses.csv", 13, "時点", "平成25年3月末")
+    edit(city / "statuses.csv", lambda rows: rows.append(["2", "1", "H25.3.31", "未達成", "10"]))
+    found = [p for p in errors(city) if p.code == "as_of_spelt_twice"]
+    assert [(p.file, p.row, p.column, p.value) for p in found] == [
+        ("statuses.csv", 13, "時点", "平成25年3月末"),
+        ("statuses.csv", 21, "時点", "H25.3.31"),
+    ]
+    assert "2行目の「平成24年度末」と同じ日付" in found[0].message
+
+
+def test_the_same_date_in_two_plans_may_be_written_differently(city: Path) -> None:
+    edit(city / "statuses.csv", lambda rows: rows.append(["1", "1", "平成25年3月末", "達成", ""]))
+    assert [p.code for p in errors(city) if p.code == "as_of_spelt_twice"] == []
 
 
 def test_same_item_number_in_two_plans_is_fine(city: Path) -> None:

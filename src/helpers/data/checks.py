@@ -587,6 +587,33 @@ def check_keys(table: TypedTable) -> list[Problem]:
     return problems
 
 
+def check_as_of_spellings(table: TypedTable) -> list[Problem]:
+    """One date, one spelling, per plan: an evaluation is grouped by its 時点 as written, so
+    ``R7.3.31`` beside ``令和7年3月末`` (the same day) would be a second evaluation of its own, and
+    two ratings of one item on one day would both count. Every row that writes a plan's date
+    differently from its first row is reported."""
+    first: dict[tuple[Any, Any], tuple[str, int]] = {}
+    problems: list[Problem] = []
+    head = table.raw.header_of("as_of")
+    for i, date in enumerate(table.dates.get("as_of", [])):
+        written = table.columns["as_of"][i]
+        if date is None or written is None:
+            continue
+        key = (table.columns["plan_id"][i], date.end)
+        if key not in first:
+            first[key] = (written, table.raw.row_numbers[i])
+            continue
+        earlier, row = first[key]
+        if written != earlier:
+            msg = (
+                f"{head}「{written}」は {row}行目の「{earlier}」と同じ日付です。"
+                "同じ時点は同じ書き方にそろえてください "
+                f"(one evaluation date written in two ways; write it as {earlier})"
+            )
+            problems.append(table.problem(i, "as_of", msg, "as_of_spelt_twice"))
+    return problems
+
+
 def _key_set(table: TypedTable | None, columns: tuple[str, ...]) -> set[tuple[Any, ...]]:
     if table is None:
         return set()
@@ -769,6 +796,9 @@ def _check_levels(
         else:
             allowed = ", ".join(scale.codes())
             msg = f"{head}「{status}」は評価尺度 {scale.id} にありません (allowed: {allowed})"
+            narrow = unicodedata.normalize("NFKC", status).strip()
+            if narrow != status and narrow in scale.codes():
+                msg += f"。全角で書かれています: 半角の「{narrow}」にしてください"
             code = "unknown_status"
         problems.append(statuses.problem(i, column, msg, code))
     return problems
@@ -992,6 +1022,8 @@ def check_tables(
         problems.extend(fill_actual_years(tables["actuals"]))
     for typed in tables.values():
         problems.extend(check_keys(typed))
+        if "as_of" in typed.dates and "plan_id" in typed.columns:
+            problems.extend(check_as_of_spellings(typed))
     problems.extend(check_references(tables, unreadable))
     derived: dict[str, dict[str, list[Any]]] = {}
     plans = None if "plans" in unreadable else tables.get("plans")

@@ -60,6 +60,7 @@ PROBLEM_CODES: dict[str, str] = {
     "control_character": "a cell holds a control or invisible formatting character (ESC, NUL …)",
     # rows and tables
     "duplicate_key": "a row repeats the key of an earlier row",
+    "as_of_spelt_twice": "one plan's evaluation date is written in two ways (R7.3.31, 令和6年度末)",
     "unknown_plan": "a row refers to a plan that plans.csv does not hold",
     "unknown_item": "a row refers to an item that items.csv does not hold",
     "unknown_goal": "a row refers to a goal that goals.csv does not hold",

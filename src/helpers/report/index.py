@@ -153,6 +153,8 @@ class IndexReport:
             ("data/events.csv", "年表の出来事（年度・計画期間つき）"),
             ("data/columns.csv", "各ファイルの列の意味"),
         ]
+        if not self.city.indicators.empty:
+            files.insert(-1, ("data/indicators.csv", "指標の年度ごとの実績値と評価"))
         if not self.city.opinions.empty:
             files.insert(-1, ("data/opinions.csv", "委員会の意見（計画全体）"))
         body = "".join(

@@ -38,6 +38,8 @@ PLAN_DATA_FILES = (
     ("data/items.csv", "項目と取組状況のデータ（CSV）"),
     ("data/achievement.csv", "達成率のデータ（CSV）"),
 )
+#: ...and, for a plan with indicators, this one too.
+INDICATOR_DATA_FILE = ("data/indicators.csv", "指標のデータ（CSV）")
 
 
 @dataclass(frozen=True)
@@ -124,7 +126,9 @@ class PlanReport:
             lines.append(f"評価時点：{self.as_of_text}")
         if (publisher := publication.publisher_line(self.city)) is not None:
             lines.append(publisher)
-        nav = publication.navigation(self.report_output, self.pdf, PLAN_DATA_FILES)
+        has_indicators = bool((self.city.indicators["plan_id"] == self.plan_id).any())
+        files = PLAN_DATA_FILES + ((INDICATOR_DATA_FILE,) if has_indicators else ())
+        nav = publication.navigation(self.report_output, self.pdf, files)
         as_of = text_or_none(row["as_of"]) if row is not None else None
         heading = heading_markup(
             lines,

@@ -33,7 +33,7 @@ schema again on every call (about 5 ms; the timeline has thirty of them). The sp
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import altair as alt
@@ -219,11 +219,14 @@ def status_distribution_chart(counts: pd.DataFrame) -> alt.LayerChart | alt.Face
 SHORT_LEVEL_NAME = 4
 
 
-def level_name(label: str) -> str:
-    """A rating level's name as a sentence shows it before a count: 達成 as it is, a longer name
-    in 「」 (「目標を大きく上回って達成」0項目, not 目標を大きく上回って達成0項目)."""
-    text = str(label)
-    return text if len(text) <= SHORT_LEVEL_NAME else f"「{text}」"
+def level_names(labels: Iterable[Any]) -> list[str]:
+    """Rating levels' names as a sentence shows them before their counts: 達成 as it is; when one
+    name of the list is longer, every name in 「」 (「目標を大きく上回って達成」0項目, not
+    目標を大きく上回って達成0項目; 「◎ 達成」2項目、「○ 概ね達成」2項目, alike)."""
+    texts = [str(label) for label in labels]
+    if all(len(text) <= SHORT_LEVEL_NAME for text in texts):
+        return texts
+    return [f"「{text}」" for text in texts]
 
 
 def status_distribution_description(counts: pd.DataFrame) -> str:
@@ -235,9 +238,12 @@ def status_distribution_description(counts: pd.DataFrame) -> str:
         when = f"{first['as_of']}時点で" if not is_missing(first["as_of"]) else ""
         n_unrated = int(first["n_unrated"])
         unrated = f"（ほかに未評価{n_unrated}項目）" if n_unrated else ""
+        ordered = plan.sort_values("order", kind="stable")
         levels = "、".join(
-            f"{level_name(row['label'])}{_count_text(row['count'], row['share'])}"
-            for _, row in plan.sort_values("order", kind="stable").iterrows()
+            f"{name}{_count_text(row['count'], row['share'])}"
+            for name, (_, row) in zip(
+                level_names(ordered["label"]), ordered.iterrows(), strict=True
+            )
         )
         parts.append(
             f"{when}評価した{first['plan_name']}の{int(first['n_items'])}項目{unrated}"
@@ -1109,9 +1115,10 @@ def status_history_description(snapshots: pd.DataFrame) -> str:
     )
     last = as_of_order[-1]
     at_last = latest.loc[latest["as_of"] == last]
+    shown = list(data.drop_duplicates("label").sort_values("order")["label"])
     distribution = "、".join(
-        f"{level_name(label)}{int((at_last['label'] == label).sum())}項目"
-        for label in data.drop_duplicates("label").sort_values("order")["label"]
+        f"{name}{int((at_last['label'] == label).sum())}項目"
+        for name, label in zip(level_names(shown), shown, strict=True)
     )
     return (
         f"{n_items}項目の取組状況を{len(as_of_order)}時点（{'、'.join(as_of_order)}）で示し、"
