@@ -259,6 +259,16 @@ def test_category_description_without_categories(city: Any) -> None:
 # --------------------------------------------------------------------------------------------
 
 
+def test_a_mid_term_evaluation_is_named_as_such_in_the_comparison(city: Any) -> None:
+    """Plan 2 was evaluated at the end of FY H24, with FY H25 left: beside plan 1's final
+    figure the reader is told it is a mid-term one; plan 1 (no date) is not."""
+    table = metrics.comparison(metrics.achievement(city))
+    assert list(table["during_period"]) == [False, True]
+    text = charts.comparison_description(table)
+    assert "（第二次計画は計画期間中の平成24年度末時点の評価）。" in text
+    assert "第一次計画は計画期間中" not in text
+
+
 def test_comparison_chart_marks_reported_figures(city: Any) -> None:
     table = metrics.comparison(metrics.achievement(city))
     spec = charts.comparison_chart(table).to_dict()

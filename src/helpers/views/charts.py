@@ -522,11 +522,20 @@ def comparison_description(comparison_df: pd.DataFrame) -> str:
     if not parts:
         return "比較できる計画はありません。"
     if changes:
-        return _sentence([*parts, *changes])
-    if comparison_df["source"].nunique() > 1:
+        sentence = _sentence([*parts, *changes])
+    elif comparison_df["source"].nunique() > 1:
         parts[-1] += "で、報告値と計算値は求め方が異なるため増減は示していません"
-        return "、".join(parts) + "。"
-    return _sentence(parts)
+        sentence = "、".join(parts) + "。"
+    else:
+        sentence = _sentence(parts)
+    # a plan evaluated before its period ended is compared with a final result: say so
+    during = comparison_df.loc[comparison_df["during_period"].fillna(False).astype(bool)]
+    caveats = [
+        f"{plan['plan_name']}は計画期間中の{plan['as_of']}時点の評価"
+        for _, plan in during.iterrows()
+        if not is_missing(plan["as_of"])
+    ]
+    return f"{sentence[:-1]}（{'、'.join(caveats)}）。" if caveats else sentence
 
 
 def comparison_table(comparison_df: pd.DataFrame) -> pd.DataFrame:

@@ -25,7 +25,7 @@ from typing import Any, Protocol
 
 import pandas as pd
 
-from helpers.data.dates import era_year_label, fiscal_year_label
+from helpers.data.dates import era_year_label, fiscal_year_label, fiscal_year_of
 from helpers.views import labels
 from helpers.views.formatting import is_missing, jp_brackets, text_or_none
 
@@ -802,6 +802,15 @@ def _change_note(prev: pd.Series | None, this: pd.Series) -> str | None:
     return None
 
 
+def _evaluated_during_period(row: Any) -> bool:
+    """Whether a plan's figures come from an evaluation made before its last fiscal year ended
+    (令和7年3月末 for a plan to 令和8年度): a mid-term figure, not the plan's final result."""
+    when = row.get("as_of_date")
+    if is_missing(when) or is_missing(row.get("end_fy")):
+        return False
+    return fiscal_year_of(pd.Timestamp(when).date()) < int(row["end_fy"])
+
+
 def comparison(achievement_df: pd.DataFrame) -> pd.DataFrame:
     """Compare the plans of one city, ordered by the start of their period.
 
@@ -844,6 +853,7 @@ def comparison(achievement_df: pd.DataFrame) -> pd.DataFrame:
                 "source": this["source"],
                 "wording": this["wording"],
                 "as_of": this["as_of"],
+                "during_period": _evaluated_during_period(this),
                 **changes,
                 "note": _change_note(prev, this),
             }
@@ -860,6 +870,7 @@ def comparison(achievement_df: pd.DataFrame) -> pd.DataFrame:
         "source",
         "wording",
         "as_of",
+        "during_period",
         "change_strict",
         "change_incl_partial",
         "note",
