@@ -631,3 +631,13 @@ def test_scaffold_outside_the_project_is_refused_with_what_to_do(tmp_path: Path,
     message = capsys.readouterr().err
     assert "プロジェクトのフォルダではありません" in message and "--root" in message
     assert not any(tmp_path.iterdir())
+
+
+def test_a_class_of_several_levels_is_described_by_their_names():
+    """架空市's plan k1 counts ○ and △ as 一部達成: the headline names both levels instead of
+    the first one's definition (which described the other wrongly)."""
+    fixture = ROOT / "tests" / "fixtures" / "sample_city"
+    html = report.plan_context(plan_id="k1", data_dir=str(fixture)).headline()._repr_html_()
+    assert "「一部達成」（○ ほぼ達成、△ 着手の段階）の1項目を含めると2項目です。" in html
+    bundled = report.plan_context(plan_id="2", data_dir=str(DATA)).headline()._repr_html_()
+    assert "（取組目標の一部のみ達成したもの）の4項目を含めると18項目です。" in bundled

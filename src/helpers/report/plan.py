@@ -139,11 +139,16 @@ class PlanReport:
         return Markup(heading.html + nav, heading.text)
 
     def _scale_definition(self, cls: str) -> str | None:
-        """The definition the plan's scale gives its best level of class *cls*."""
+        """The definition the plan's scale gives its level of class *cls*; when several levels
+        count as that class (B and C as 一部達成), their names instead: one level's definition
+        would describe the others wrongly."""
         scale = self.scale
         if scale is None:
             return None
         levels = scale.levels.loc[scale.levels["cls"] == cls].sort_values("order")
+        if len(levels) > 1:
+            names = levels["label"].where(levels["label"].notna(), levels["code"])
+            return "、".join(str(n) for n in names) + "の段階"
         return None if levels.empty else text_or_none(levels.iloc[0]["definition"])
 
     def _names_of_class(self, cls: str) -> list[str]:
