@@ -274,6 +274,29 @@ def test_workbook_keeps_dates_as_text(tmp_path: Path) -> None:
     assert sheet["I25"].value == 1  # 項目番号 stays a number
 
 
+def test_dates_excel_stored_are_read_as_typed_in_japanese(tmp_path: Path) -> None:
+    """Japanese Excel turns 平成23年1月 typed into a cell into a date (shown 2011年1月); it was
+    published as 2011-01-01. It is read as the 和暦 it shows: the month, or the day when the
+    cell's format shows one."""
+    import datetime as dt
+
+    workbook = csv_to_workbook(BUNDLED, tmp_path / "wb")
+    book = load_workbook(workbook)
+    sheet = book["events"]
+    sheet["B25"] = dt.datetime(2011, 1, 1)
+    sheet["B25"].number_format = 'yyyy"年"m"月"'
+    sheet["B26"] = dt.datetime(2011, 1, 1)
+    sheet["B26"].number_format = '[$-ja-JP]ggge"年"m"月"'
+    sheet["B27"] = dt.datetime(2011, 3, 11)
+    sheet["B27"].number_format = "yyyy/m/d"
+    book.save(workbook)
+    events = load_city(workbook.parent).events
+    written = list(events["date_written"])
+    assert written[23] == "平成23年1月"
+    assert written[24] == "平成23年1月"
+    assert written[25] == "平成23年3月11日"
+
+
 def test_workbook_problems_name_the_sheet_and_excel_row(tmp_path: Path) -> None:
     workbook = csv_to_workbook(BUNDLED, tmp_path / "wb")
     book = load_workbook(workbook)

@@ -328,6 +328,14 @@ def era_of(d: date) -> tuple[str, int]:
     )
 
 
+def written_date(day: date, *, with_day: bool = True) -> str:
+    """A day as a Japanese document writes it: 令和6年4月1日, or 令和6年4月 without the day
+    (a date Excel stored for a cell typed 令和6年4月 and formatted without its day)."""
+    era, year = era_of(day)
+    text = f"{era}{_era_year_text(year)}年{day.month}月"
+    return f"{text}{day.day}日" if with_day else text
+
+
 def _normalise(text: str) -> str:
     """NFKC-normalise, drop all whitespace and upper-case era letters."""
     folded = unicodedata.normalize("NFKC", text)

@@ -39,6 +39,7 @@ from helpers.data.contracts import (
     RawTable,
     TableSpec,
 )
+from helpers.data.dates import JpDateError, written_date
 from helpers.data.limits import (
     MAX_CELL_CHARS,
     MAX_FILE_BYTES,
@@ -335,6 +336,22 @@ def _percent_cell(value: Any, number_format: str) -> str | None:
     return (str(int(percent)) if percent.is_integer() else repr(percent)) + "%"
 
 
+def _date_cell(value: Any, number_format: str) -> str | None:
+    """A date Excel stored for a cell typed as one (令和6年4月 becomes 2024-04-01), in 和暦 as
+    typed: without the day when the cell's format shows none ("yyyy年m月", "ggge年m月")."""
+    if isinstance(value, dt.datetime):
+        if value.time() != dt.time():
+            return None
+        value = value.date()
+    if not isinstance(value, dt.date):
+        return None
+    shown = re.sub(r'"[^"]*"|\\.|\[[^\]]*\]', "", number_format or "").lower()
+    try:
+        return written_date(value, with_day="d" in shown)
+    except JpDateError:
+        return None
+
+
 def _quantity_positions(spec: TableSpec, header: Sequence[Any]) -> set[int]:
     """Positions of the ``quantity`` columns in a sheet's header row."""
     mapping = spec.header_map()
@@ -366,10 +383,12 @@ def _sheet_records(sheet: Any, spec: TableSpec) -> tuple[list[list[str | None]],
             percent_columns = _quantity_positions(spec, values)
         texts = []
         for pos, (cell, value) in enumerate(zip(row, values, strict=True)):
-            percent = None
+            shown = None
             if pos in percent_columns:
-                percent = _percent_cell(value, getattr(cell, "number_format", ""))
-            texts.append(percent if percent is not None else _xlsx_cell(value))
+                shown = _percent_cell(value, getattr(cell, "number_format", ""))
+            if shown is None:
+                shown = _date_cell(value, getattr(cell, "number_format", ""))
+            texts.append(shown if shown is not None else _xlsx_cell(value))
         records.append(texts)
     return records, False
 
