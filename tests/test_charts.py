@@ -447,6 +447,24 @@ def test_timeline_year_axis_labels_every_year_in_range() -> None:
 # --------------------------------------------------------------------------------------------
 
 
+def test_status_history_for_phones_fits_its_columns(kakuu: Any) -> None:
+    """On a phone the grid's full status names ran over the next cell: the phone chart shows a
+    short code (A ↑) or, with long codes, only the ↑/↓ mark, in columns as wide as their date,
+    with a one-column legend naming every status."""
+    scale = kakuu.scales["kakuu4"]
+    snaps = metrics.status_snapshots(kakuu.items, kakuu.statuses.query("plan_id == 'k2'"), scale)
+    spec = charts.status_history_narrow_chart(snaps).to_dict()
+    texts = {row["text"] for row in spec["datasets"][spec["data"]["name"]]}
+    assert texts <= {"", "↑", "↓"}  # 遅れはあるがおおむね達成 is too long for a cell
+    (rect,) = units_of(spec, "rect")
+    assert rect["encoding"]["color"]["legend"]["columns"] == 1
+    assert spec["width"]["step"] == 13 * len("令和3年度末") + 2
+    coded = snaps.assign(status=snaps["order"].map({1: "S", 2: "A", 3: "B", 4: "C"}))
+    short = charts.status_history_narrow_chart(coded).to_dict()
+    texts = {row["text"] for row in short["datasets"][short["data"]["name"]]}
+    assert "A ↑" in texts and "B" in texts
+
+
 def test_status_history_fixture(kakuu: Any) -> None:
     scale = kakuu.scales["kakuu4"]
     snaps = metrics.status_snapshots(kakuu.items, kakuu.statuses.query("plan_id == 'k2'"), scale)

@@ -1066,6 +1066,42 @@ def status_history_chart(snapshots: pd.DataFrame) -> alt.LayerChart:
     """A grid: items down, snapshots across; each cell names the status (plus ↑/↓ when it
     improved/worsened since the previous snapshot) on its class colour."""
     data = _history_data(snapshots)
+    return _status_history_grid(snapshots, data, _cell_width(data["text"]))
+
+
+#: On phones a grid cell shows the status's code when every code is this short (A, ◎, 達成).
+SHORT_CODE = 2
+
+
+def status_history_narrow_chart(snapshots: pd.DataFrame) -> alt.LayerChart:
+    """The grid for phones: narrow columns, each cell showing the status's code when codes are
+    short (A ↑), else only the ↑/↓ mark on the status's colour; the legend and the data table
+    below name every status (the full names did not fit and ran over the next cell)."""
+    data = _history_data(snapshots)
+    codes = data["status"].astype(str)
+    short = bool(codes.str.len().max() <= SHORT_CODE) if len(codes) else True
+    marks = ["" if is_missing(c) else labels.CHANGE_MARKS[c] for c in data["change"]]
+    data["text"] = [
+        f"{code} {mark}".strip() if short else mark for code, mark in zip(codes, marks, strict=True)
+    ]
+    longest = max((len(t) for t in data["text"]), default=1)
+    # a column as wide as its text and as its date above it (令和3年度末), no wider
+    heading = max((len(str(a)) for a in data["as_of"]), default=1)
+    width = max(
+        40,
+        theme.FONT_SIZES["text"] * longest + 16,
+        theme.FONT_SIZES["label"] * heading + 2,
+    )
+    return _status_history_grid(snapshots, data, width, legend_columns=1, label_limit=112)
+
+
+def _status_history_grid(
+    snapshots: pd.DataFrame,
+    data: pd.DataFrame,
+    cell_width: int,
+    legend_columns: int | None = None,
+    label_limit: int | None = None,
+) -> alt.LayerChart:
     levels = data.drop_duplicates("label").sort_values("order", kind="stable")
     colours = theme.status_colours(levels, key="label")
     text_colours = {k: theme.text_colour(v) for k, v in colours.items()}
@@ -1080,13 +1116,19 @@ def status_history_chart(snapshots: pd.DataFrame) -> alt.LayerChart:
             sort=as_of_order,
             axis=alt.Axis(orient="top", labelAngle=0),
         ),
-        y=alt.Y("item_label:N", title=labels.AXIS_ITEM, sort=item_order),
+        y=alt.Y(
+            "item_label:N",
+            title=labels.AXIS_ITEM,
+            sort=item_order,
+            axis=alt.Axis(labelLimit=label_limit) if label_limit else alt.Undefined,
+        ),
     )
     cells = base.mark_rect(stroke="#FFFFFF", strokeWidth=1).encode(
         color=alt.Color(
             "label:N",
             title=labels.AXIS_STATUS,
             scale=theme.colour_scale(levels["label"], colours),
+            legend=alt.Legend(columns=legend_columns) if legend_columns else alt.Undefined,
         ),
         tooltip=[
             _tip("item_label:N", labels.AXIS_ITEM),
@@ -1103,7 +1145,7 @@ def status_history_chart(snapshots: pd.DataFrame) -> alt.LayerChart:
     )
     return (
         alt.layer(cells, text, data=data, title=_title(status_history_title(snapshots)))
-        .properties(width=alt.Step(_cell_width(data["text"])))
+        .properties(width=alt.Step(cell_width))
         .resolve_scale(color="independent")
     )
 
