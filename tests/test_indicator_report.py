@@ -300,3 +300,17 @@ def test_indicators_csv_is_deterministic(city) -> None:
     assert opendata.open_data_files(city) == opendata.open_data_files(load_city(EXAMPLE))
     frame = opendata.indicators_table(city)
     assert isinstance(frame, pd.DataFrame) and not frame["rating"].isna().any()
+
+
+def test_an_indicator_without_an_actual_shows_a_dash_for_its_progress() -> None:
+    """A phone card showed 「進捗：」 and nothing after it for 2-5 (no actual in 令和6年度)."""
+    from helpers.data.city import load_city
+    from helpers.report.indicators import indicator_section
+
+    city = load_city(ROOT / "data" / "example-city")
+    plan = city.plans.loc[city.plans["plan_id"] == "2"].iloc[0]
+    section = indicator_section(city, plan, "第2期計画")
+    assert section is not None
+    rows = section.table().df.set_index("指標")["進捗"]
+    assert rows["2-5 デジタル化に満足している市民の割合"] == "—"
+    assert rows["2-4 情報モラル学習の受講率"] == ""  # the series below carry the values

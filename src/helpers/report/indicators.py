@@ -172,7 +172,9 @@ class IndicatorSection:
                 else iv.quantity_text(row["value"], unit, places) + _status(row["value_status"]),
                 "目標値": "" if combined else self._target_text(row, places),
                 "進捗": ""
-                if combined or is_missing(row["progress"])
+                if combined
+                else "—"  # no actual that year: a dash, not an empty 「進捗：」 on a phone card
+                if is_missing(row["progress"])
                 else format_number(row["progress"], percent=True),
                 "評価": row["rating_label"],
                 "公表評価": "" if is_missing(row["published_label"]) else row["published_label"],
