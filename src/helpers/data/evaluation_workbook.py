@@ -59,6 +59,7 @@ from helpers.data.evaluations import (
 from helpers.data.limits import MAX_CELL_CHARS, forbidden_character
 from helpers.data.problems import Problem
 from helpers.data.reading import workbook_size_problem
+from helpers.data.workbook import write_cell
 
 FORMAT = "plan-report evaluation round 1"
 """Written into every workbook; a workbook of another format is not read."""
@@ -339,7 +340,7 @@ def _data_sheet(
     header_fill = PatternFill("solid", fgColor="1F4E79")
     answer_header_fill = PatternFill("solid", fgColor="2E75B6")
     for c, column in enumerate(columns, start=1):
-        cell = sheet.cell(row=1, column=c, value=column.header)
+        cell = write_cell(sheet, 1, c, column.header)
         cell.font = Font(bold=True, color="FFFFFF")
         cell.fill = answer_header_fill if column.answer else header_fill
         cell.alignment = Alignment(wrap_text=True, vertical="center", horizontal="center")
@@ -349,7 +350,7 @@ def _data_sheet(
     for r, values in enumerate(rows, start=2):
         sheet.row_dimensions[r].height = row_height(values, columns)
         for c, column in enumerate(columns, start=1):
-            cell = sheet.cell(row=r, column=c, value=values.get(column.name))
+            cell = write_cell(sheet, r, c, values.get(column.name))
             cell.border = border
             cell.alignment = Alignment(wrap_text=column.wrap, vertical="top")
             if isinstance(cell.value, str):
@@ -410,7 +411,7 @@ def build_workbook(round_: EvaluationRound, department: DepartmentRound) -> Any:
         "strong": Font(bold=True, color="C00000"),
     }
     for r, (style, text) in enumerate(_guide_lines(round_, department), start=1):
-        cell = guide.cell(row=r, column=1, value=text or None)
+        cell = write_cell(guide, r, 1, text or None)
         cell.alignment = Alignment(wrap_text=True, vertical="top")
         size = {"title": 1.4, "heading": 1.2}.get(style, 1.0)
         guide.row_dimensions[r].height = LINE_HEIGHT * size * text_lines(text, GUIDE_WIDTH) + 2
@@ -423,14 +424,14 @@ def build_workbook(round_: EvaluationRound, department: DepartmentRound) -> Any:
     items = _data_sheet(book, SHEET_ITEMS, ITEM_COLUMNS, item_rows, header, department.name)
     meta = book.create_sheet(SHEET_META)
     for r, (key, value) in enumerate(_meta_rows(round_, department), start=1):
-        meta.cell(row=r, column=1, value=key)
-        meta.cell(row=r, column=2, value=value).number_format = "@"
+        write_cell(meta, r, 1, key)
+        write_cell(meta, r, 2, value).number_format = "@"
     ranges: dict[str, str] = {}
     for c, (name, values) in enumerate(_lists(round_), start=4):
         letter = get_column_letter(c)
-        meta.cell(row=1, column=c, value=name)
+        write_cell(meta, 1, c, name)
         for r, value in enumerate(values, start=2):
-            meta.cell(row=r, column=c, value=value).number_format = "@"
+            write_cell(meta, r, c, value).number_format = "@"
         ranges[name] = f"'{SHEET_META}'!${letter}$2:${letter}${max(len(values), 1) + 1}"
     meta.sheet_state = "hidden"
     meta.protection.sheet = True

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from typing import Any
 
 from helpers.data.city import DataValidationError
 from helpers.data.contracts import (
@@ -17,11 +18,27 @@ from helpers.data.reading import decode_bytes, header_key, parse_csv
 _TEXT_FORMAT = "@"
 
 
+def write_cell(sheet: Any, row: int, column: int, value: Any) -> Any:
+    """Write ``value`` into a cell of ``sheet`` and return the cell; text stays text.
+
+    openpyxl turns any text that starts with ``=`` into a live formula (and ``#N/A`` and the
+    like into error values), so a name or a reason typed as ``=HYPERLINK(...)`` would run when
+    the workbook is opened. Text is therefore always written as a string cell: Excel shows the
+    text, and reading the workbook back gives the same text.
+    """
+    cell = sheet.cell(row=row, column=column)
+    cell.value = value
+    if isinstance(value, str):
+        cell.data_type = "s"
+    return cell
+
+
 def csv_to_workbook(folder: str | Path, dest: str | Path) -> Path:
     """Write the CSV tables of ``folder`` as ``dest/workbook.xlsx`` and copy city.yaml beside it.
 
     Cells are written as text exactly as in the CSV (numbers of integer columns as numbers), so
-    Excel does not turn dates such as "2012-04" into its own date values. ``dest`` must not hold
+    Excel does not turn dates such as "2012-04" into its own date values, nor text such as
+    "=1+1" into a formula. ``dest`` must not hold
     CSV tables (the folder would then hold both). Raises DataValidationError when a CSV file
     cannot be read. Returns the path of the workbook.
     """
@@ -53,18 +70,16 @@ def csv_to_workbook(folder: str | Path, dest: str | Path) -> Path:
         for pos, header in enumerate(records[0] if records else []):
             name = mapping.get(header_key(header)) or mapping.get(header_key(header).lower())
             kinds.append(spec.column(name).kind if name else "text")
-            sheet.cell(row=1, column=pos + 1, value=header).font = Font(bold=True)
+            write_cell(sheet, 1, pos + 1, header).font = Font(bold=True)
         for r, record in enumerate(records[1:], start=2):
             for c, value in enumerate(record, start=1):
                 if value == "":
                     continue
                 kind = kinds[c - 1] if c - 1 < len(kinds) else "text"
-                cell = sheet.cell(row=r, column=c)
                 if kind == "int" and value.strip().lstrip("-").isdigit():
-                    cell.value = int(value)
+                    write_cell(sheet, r, c, int(value))
                 else:
-                    cell.value = value
-                    cell.number_format = _TEXT_FORMAT
+                    write_cell(sheet, r, c, value).number_format = _TEXT_FORMAT
         sheet.freeze_panes = "A2"
     if problems:
         raise DataValidationError(src, problems)
