@@ -205,3 +205,70 @@ def test_table_aligns_japanese_text() -> None:
     first, second, third = table.splitlines()
     assert first.index("title") == second.index("a") + 2 == third.index("b")
     assert cli.display_width("計画ab") == 6
+
+
+def _capped_build(config: Path, reports: Path) -> subprocess.CompletedProcess[str]:
+    """``plan-report build --config CONFIG`` in a child of at most 2 GB and 60 s: a reader
+    without bound would fill memory (``/dev/zero``) or wait for ever (a FIFO)."""
+    import resource
+
+    def cap() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (2_000_000_000, 2_000_000_000))
+
+    args = [sys.executable, "-m", "helpers", "build", "--config", str(config)]
+    args += ["--reports-dir", str(reports), "--no-pdf"]
+    return subprocess.run(
+        args, capture_output=True, text=True, timeout=60, preexec_fn=cap, check=False
+    )
+
+
+@pytest.mark.skipif(not Path("/dev/zero").exists(), reason="needs /dev/zero and FIFOs")
+def test_a_report_set_that_is_not_a_regular_file_is_refused(tmp_path: Path) -> None:
+    import os
+
+    fifo = tmp_path / "fifo.yaml"
+    os.mkfifo(fifo)
+    link = tmp_path / "link.yaml"
+    link.symlink_to("/dev/zero")
+    folder = tmp_path / "folder.yaml"
+    folder.mkdir()
+    cases = {Path("/dev/zero"): "a device", link: "a device", fifo: "a FIFO", folder: "a folder"}
+    for config, kind in cases.items():
+        result = _capped_build(config, tmp_path / "reports")
+        assert result.returncode == 2, (config, result.stderr[-2000:])
+        assert "Traceback" not in result.stderr
+        assert "通常のファイルではなく" in result.stderr
+        assert f"must be a regular file, not {kind}" in result.stderr
+    assert not (tmp_path / "reports").exists()
+
+
+def test_a_report_set_is_read_only_up_to_its_limit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A regular file whose size the file system gives as 0 (``/proc``) is still read no
+    further than the limit."""
+    import os
+
+    from helpers.data.limits import MAX_YAML_BYTES
+
+    config = tmp_path / "set.yaml"
+    config.write_text("reports: []\n# " + "x" * 2 * MAX_YAML_BYTES + "\n", encoding="utf-8")
+    real_fstat = os.fstat
+
+    def size_zero(descriptor: int) -> os.stat_result:
+        info = list(real_fstat(descriptor))
+        info[6] = 0  # st_size, as /proc/self/environ reports it
+        return os.stat_result(info)
+
+    reads: list[int] = []
+    real_read = os.read
+
+    def counted(descriptor: int, size: int) -> bytes:
+        reads.append(size)
+        return real_read(descriptor, size)
+
+    monkeypatch.setattr(reportset.os, "fstat", size_zero)
+    monkeypatch.setattr(reportset.os, "read", counted)
+    with pytest.raises(reportset.ConfigError, match="longer than"):
+        reportset.read_report_set(config)
+    assert sum(reads) <= MAX_YAML_BYTES + 1

@@ -20,6 +20,8 @@ index, so filling one in can neither run code nor allocate without bound.
 from __future__ import annotations
 
 import ast
+import os
+import stat
 import string
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -311,6 +313,57 @@ class ReportSetFile:
     entries: tuple[dict[str, Any], ...]
 
 
+_FILE_KINDS = (
+    (stat.S_ISDIR, "フォルダ", "a folder"),
+    (stat.S_ISFIFO, "名前付きパイプ", "a FIFO"),
+    (stat.S_ISCHR, "デバイス", "a device"),
+    (stat.S_ISBLK, "デバイス", "a device"),
+    (stat.S_ISSOCK, "ソケット", "a socket"),
+)
+
+
+def _read_set_file(path: Path) -> bytes:
+    """The bytes of the report set file ``path`` (symbolic links already resolved).
+
+    Only a regular file is read, and never more than :data:`MAX_YAML_BYTES` + 1 bytes of it:
+    ``/dev/zero``, a FIFO or a ``/proc`` file reports its size as 0, so the size the file
+    system states cannot be the only limit. The file is opened without blocking (a FIFO with
+    no writer would wait for ever) and checked through the opened descriptor, so it cannot be
+    swapped between the check and the read.
+    """
+    descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    try:
+        info = os.fstat(descriptor)
+        if not stat.S_ISREG(info.st_mode):
+            kind, english = next(
+                ((k, e) for test, k, e in _FILE_KINDS if test(info.st_mode)),
+                ("特殊なファイル", "a special file"),
+            )
+            raise ConfigError(
+                f"報告書セット {path} は通常のファイルではなく{kind}です。"
+                "YAML で書いた報告書セットのファイルを指定してください "
+                f"(the report set must be a regular file, not {english})"
+            )
+        if info.st_size > MAX_YAML_BYTES:
+            raise ConfigError(
+                f"{path}: the report set is {info.st_size:,} bytes long (limit {MAX_YAML_BYTES:,})"
+            )
+        chunks: list[bytes] = []
+        left = MAX_YAML_BYTES + 1
+        while left > 0 and (chunk := os.read(descriptor, left)):
+            chunks.append(chunk)
+            left -= len(chunk)
+        data = b"".join(chunks)
+    finally:
+        os.close(descriptor)
+    if len(data) > MAX_YAML_BYTES:
+        raise ConfigError(
+            f"{path}: the report set is longer than {MAX_YAML_BYTES:,} bytes "
+            f"(limit {MAX_YAML_BYTES:,})"
+        )
+    return data
+
+
 def read_report_set(config: str | Path) -> ReportSetFile:
     """Read a report set file; raise :class:`ConfigError` when it is unreadable or malformed.
 
@@ -320,12 +373,7 @@ def read_report_set(config: str | Path) -> ReportSetFile:
     import yaml
 
     try:
-        size = path.stat().st_size
-        if size > MAX_YAML_BYTES:
-            raise ConfigError(
-                f"{path}: the report set is {size:,} bytes long (limit {MAX_YAML_BYTES:,})"
-            )
-        data = load_yaml(path.read_bytes().decode("utf-8-sig"))
+        data = load_yaml(_read_set_file(path).decode("utf-8-sig"))
     except OSError as exc:
         raise ConfigError(f"cannot read report set {path}: {exc.strerror}") from exc
     except UnicodeDecodeError as exc:
