@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import shutil
 import subprocess
 import sys
@@ -579,3 +580,66 @@ def test_city_yaml_too_large(tmp_path: Path) -> None:
         handle.write("# " + "x" * 300_000 + "\n")
     problems = validate_folder(folder)
     assert [(p.file, p.code) for p in problems] == [("city.yaml", "file_too_large")]
+
+
+# --- links and what a message may quote --------------------------------------------------------
+
+
+def test_a_link_inside_the_folder_is_read(tmp_path: Path) -> None:
+    """plans.csv -> 2025/plans.csv: a link that stays in the data folder is followed."""
+    folder = copy_folder(BUNDLED, tmp_path)
+    (folder / "2025").mkdir()
+    for name in ("plans.csv", "city.yaml"):
+        (folder / name).rename(folder / "2025" / name)
+        (folder / name).symlink_to(Path("2025") / name)
+    assert validate_folder(folder) == []
+    assert_same_data(load_city(folder), load_city(BUNDLED))
+
+
+def test_a_data_folder_given_as_a_link_is_read(tmp_path: Path) -> None:
+    folder = copy_folder(BUNDLED, tmp_path)
+    link = tmp_path / "current"
+    link.symlink_to(folder)
+    assert validate_folder(link) == []
+
+
+def test_a_link_out_of_the_folder_is_never_read_nor_echoed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``ln -s /proc/self/environ plans.csv`` printed the whole environment as an unknown column."""
+    from helpers import cli
+
+    monkeypatch.setenv("PLAN_REPORT_SECRET", "s3cr3t-value")
+    folder = copy_folder(BUNDLED, tmp_path)
+    (folder / "plans.csv").unlink()
+    (folder / "plans.csv").symlink_to("/proc/self/environ")
+    problems = validate_folder(folder)
+    assert [(p.file, p.code) for p in problems] == [("plans.csv", "link_outside_folder")]
+    assert cli.main(["validate", str(folder)]) == 1
+    out = capsys.readouterr().out
+    assert "link_outside_folder" not in out and "フォルダの外" in out
+    assert "s3cr3t-value" not in out and "PLAN_REPORT_SECRET" not in out
+
+
+def test_a_message_quotes_at_most_80_characters_of_a_header_or_value(tmp_path: Path) -> None:
+    folder = copy_folder(BUNDLED, tmp_path)
+    path = folder / "plans.csv"
+    lines = path.read_text(encoding="utf-8-sig").splitlines()
+    lines[0] += ",ABC" + "x" * 5000
+    lines[1] += ","
+    lines[2] += ","
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    items = folder / "items.csv"
+    rows = list(csv.reader(items.open(encoding="utf-8-sig", newline="")))
+    rows[1][rows[0].index("取組目標")] = "Z" * 5000
+    with items.open("w", encoding="utf-8", newline="") as handle:
+        csv.writer(handle).writerows(rows)
+    problems = validate_folder(folder)
+    unknown = next(p for p in problems if p.code == "unknown_column")
+    assert "ABC" + "x" * 77 + "…」" in unknown.message
+    assert len(unknown.message) < 80 + 200
+    target = next(p for p in problems if p.code == "unknown_target")
+    assert "Z" * 80 + "…」" in target.message and "Z" * 81 not in target.message
+    from helpers.data.problems import problems_csv
+
+    assert all(len(line) < 1500 for line in problems_csv(problems).splitlines())

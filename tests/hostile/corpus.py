@@ -7,14 +7,16 @@ clean; :data:`PAYLOADS` are accepted text built into real reports by test_hostil
 A **set case** is a hostile report set (``set.yaml``) built over a published set: exit code,
 message, no traceback, published set unchanged (unless it is a harmless set that builds).
 
-``cause`` names the item of issue 13 the case belongs to ("1" … "9"), or "held" for the inputs
-that were already handled before (they must keep holding).
+``cause`` names the item of issue 13 the case belongs to ("1" … "9"), "links" for data files
+that are links out of the folder or not regular files, or "held" for the inputs that were
+already handled before (they must keep holding).
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import os
 import shutil
 import zipfile
 from collections.abc import Callable
@@ -160,6 +162,41 @@ def both(*changes: Change) -> Change:
     def change(folder: Path) -> None:
         for step in changes:
             step(folder)
+
+    return change
+
+
+def symlink(file: str, target: str | Callable[[Path], Path], keep: bool = False) -> Change:
+    """Replace ``file`` by a symbolic link to ``target``; ``keep``: move the file there first."""
+
+    def change(folder: Path) -> None:
+        path = folder / file
+        goal = Path(target(folder) if callable(target) else target)
+        if keep:
+            shutil.move(str(path), goal)
+        elif path.exists():
+            path.unlink()
+        path.symlink_to(goal)
+
+    return change
+
+
+def make_folder(file: str) -> Change:
+    """Replace ``file`` by a folder of the same name."""
+
+    def change(folder: Path) -> None:
+        (folder / file).unlink()
+        (folder / file).mkdir()
+
+    return change
+
+
+def make_fifo(file: str) -> Change:
+    """Replace ``file`` by a named pipe (reading it would wait for a writer for ever)."""
+
+    def change(folder: Path) -> None:
+        (folder / file).unlink()
+        os.mkfifo(folder / file)
 
     return change
 
@@ -550,6 +587,39 @@ DATA_CASES: list[DataCase] = [
         "both_sources",
         workbook=True,
     ),
+    # links: a data file is a regular file of the folder; a link out of it is not followed
+    refused(
+        "link_to_process_environment",
+        "links",
+        symlink("plans.csv", "/proc/self/environ"),
+        "link_outside_folder",
+        text="plans.csv",
+    ),
+    refused("link_to_passwd", "links", symlink("items.csv", "/etc/passwd"), "link_outside_folder"),
+    refused(
+        "link_to_a_csv_outside",
+        "links",
+        symlink("plans.csv", lambda f: f.parent / "outside.csv", keep=True),
+        "link_outside_folder",
+    ),
+    refused(
+        "link_to_a_yaml_outside",
+        "links",
+        symlink("city.yaml", lambda f: f.parent / "outside.yaml", keep=True),
+        "link_outside_folder",
+    ),
+    refused(
+        "workbook_link_outside",
+        "links",
+        both(to_workbook, symlink(WORKBOOK, lambda f: f.parent / "outside.xlsx", keep=True)),
+        "link_outside_folder",
+        workbook=True,
+    ),
+    refused(
+        "broken_link", "links", symlink("goals.csv", "/nonexistent/goals.csv"), "unreadable_file"
+    ),
+    refused("folder_as_city_yaml", "links", make_folder("city.yaml"), "not_regular_file"),
+    refused("pipe_as_items_csv", "links", make_fifo("items.csv"), "not_regular_file"),
 ]
 """Data changes the tool must refuse with a clear problem (file, row, column, value)."""
 

@@ -42,7 +42,7 @@ from helpers.data.limits import (
     is_safe_name,
     is_web_url,
 )
-from helpers.data.problems import Problem
+from helpers.data.problems import Problem, quoted
 from helpers.data.quantities import QuantityError, is_no_value, parse_quantity
 from helpers.data.rules import check_rules
 
@@ -429,6 +429,7 @@ def _coerce_cell(text: str, column: Column) -> tuple[Any, Any, tuple[str, str] |
     """Type one non-empty cell: (value, parsed date or written unit, (message, code) when bad)."""
     kind = column.kind
     head = f"「{column.header}」"
+    shown = quoted(text)
     if kind == "quantity":
         try:
             quantity = parse_quantity(text)
@@ -439,7 +440,8 @@ def _coerce_cell(text: str, column: Column) -> tuple[Any, Any, tuple[str, str] |
         code = _choice(text, column)
         if code is None:
             allowed = ", ".join(dict.fromkeys(word for word, _ in column.choices))
-            return None, None, (f"{head}「{text}」は使えません (allowed: {allowed})", "not_allowed")
+            msg = f"{head}「{shown}」は使えません (allowed: {allowed})"
+            return None, None, (msg, "not_allowed")
         return code, None, None
     if kind == "int":
         number = _parse_int(text)
@@ -467,23 +469,24 @@ def _coerce_cell(text: str, column: Column) -> tuple[Any, Any, tuple[str, str] |
         try:
             return parse_fiscal_year(text), None, None
         except (JpDateError, ValueError) as err:
-            msg = f"{head}の年度「{text}」を読み取れません: {err} (e.g. 平成21年度, 2009年度)"
+            msg = f"{head}の年度「{shown}」を読み取れません: {err} (e.g. 平成21年度, 2009年度)"
             return None, None, (msg, "bad_fiscal_year")
     if kind == "date":
         try:
             return text, parse_jp_date(text), None
         except (JpDateError, ValueError) as err:
-            msg = f"{head}の日付「{text}」を読み取れません: {err} (unreadable or impossible date)"
+            msg = f"{head}の日付「{shown}」を読み取れません: {err} (unreadable or impossible date)"
             return None, None, (msg, "bad_date")
     if kind == "precision":
         code = _PRECISION_CODES.get(text)
         if code is None:
             allowed = ", ".join(PRECISION_LABELS.values())
-            return None, None, (f"{head}「{text}」は使えません (allowed: {allowed})", "not_allowed")
+            msg = f"{head}「{shown}」は使えません (allowed: {allowed})"
+            return None, None, (msg, "not_allowed")
         return code, None, None
     if column.allowed and text not in column.allowed:
         allowed = ", ".join(column.allowed)
-        return None, None, (f"{head}「{text}」は使えません (allowed: {allowed})", "not_allowed")
+        return None, None, (f"{head}「{shown}」は使えません (allowed: {allowed})", "not_allowed")
     return text, None, None
 
 
@@ -494,7 +497,7 @@ def _nominal_problem(
     value and column, naming how many more rows hold the same value."""
     more = f"（同じ値がほかに{others}行）" if others else ""
     msg = (
-        f"「{text}」の{date.era}{date.era_year}年は実在しません。{date.display_text}として読み、"
+        f"「{quoted(text)}」の{date.era}{date.era_year}年は実在しません。{date.display_text}として読み、"
         f"報告書にも{date.display_text}と表示します{more} "
         f"(era year past the end of its era; read and shown as {date.display_text})"
     )
@@ -644,7 +647,7 @@ def check_references(
                     continue
                 target_file = f"{ref.table}.csv"
                 if len(key) == 1:
-                    what = f"{ref.what}「{key[0]}」"
+                    what = f"{ref.what}「{quoted(key[0])}」"
                 else:
                     last = table.spec.column(ref.columns[-1]).header
                     what = f"{ref.what}(計画ID {key[0]}、{last} {key[-1]})"
@@ -741,7 +744,7 @@ def _codes_of_config(
         if value is not None and value not in codes:
             allowed = ", ".join(codes) or f"なし (city.yaml に {key} がありません)"
             msg = (
-                f"{what}「{value}」は city.yaml の {key} にありません "
+                f"{what}「{quoted(value)}」は city.yaml の {key} にありません "
                 f"(unknown {english}; allowed: {allowed})"
             )
             problems.append(table.problem(i, column, msg, code))
@@ -847,7 +850,7 @@ def check_departments(items: TypedTable, config: CityConfig) -> list[Problem]:
     for i, name in enumerate(items.columns["department"]):
         if name is not None and name not in names:
             msg = (
-                f"担当課「{name}」は city.yaml の departments にありません "
+                f"担当課「{quoted(name)}」は city.yaml の departments にありません "
                 f"(unknown department; allowed: {', '.join(names)})"
             )
             problems.append(items.problem(i, "department", msg, "unknown_department"))

@@ -39,6 +39,10 @@ MAX_ID_CHARS = 64
 MAX_PROBLEMS_SHOWN = 200
 """Problems printed as table rows; beyond it, the rest is summarised by code."""
 
+MAX_QUOTED_CHARS = 80
+"""Most characters of a header or value a problem message quotes (cut with …): a message never
+reproduces a file (a header row 10,000 characters long, a link to a file outside the folder)."""
+
 BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 """Embedding, override and isolate controls: they reorder how text around them is shown."""
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from helpers.data.limits import MAX_PROBLEMS_SHOWN
+from helpers.data.limits import MAX_PROBLEMS_SHOWN, MAX_QUOTED_CHARS
 
 Severity = Literal["error", "warning"]
 
@@ -42,6 +42,8 @@ PROBLEM_CODES: dict[str, str] = {
     "unknown_column": "a header that is not part of the table (warning)",
     "too_many_cells": "a row has more cells than there are headers",
     "no_rows": "plans.csv has no data row",
+    "link_outside_folder": "a data file is a symbolic link to a file outside the data folder",
+    "not_regular_file": "a data file is not a regular file (a folder, a device, a pipe …)",
     # city.yaml
     "bad_config": "city.yaml is not valid YAML, exceeds a YAML limit or misses a required key",
     "bad_level_class": "a scale level has an unknown class",
@@ -126,6 +128,12 @@ class Problem:
     def __post_init__(self) -> None:
         if self.code not in PROBLEM_CODES:
             raise ValueError(f"unknown problem code {self.code!r}")
+
+
+def quoted(text: object, limit: int = MAX_QUOTED_CHARS) -> str:
+    """``text`` as a message may quote it: at most ``limit`` characters, cut with ``…``."""
+    shown = str(text)
+    return shown if len(shown) <= limit else shown[:limit] + "…"
 
 
 _ESCAPES = {"\t": "\\t", "\n": "\\n", "\r": "\\r"}
@@ -235,14 +243,17 @@ def summary(folder: str | Path, problems: Sequence[Problem]) -> str:
 
 
 CSV_VALUE_LIMIT = 200
-"""Characters of a value ``problems_csv`` keeps (a cell may be 10,000 characters long)."""
+"""Characters of a value or column ``problems_csv`` keeps (a cell may be 10,000 characters)."""
+
+CSV_MESSAGE_LIMIT = 1000
+"""Characters of a message ``problems_csv`` keeps."""
 
 
 def problems_csv(problems: Sequence[Problem]) -> str:
     """Every problem as CSV (file, row, column, value, message, code, severity).
 
-    Text is shown with :func:`printable` (one line per problem); values are cut at
-    :data:`CSV_VALUE_LIMIT` characters.
+    Text is shown with :func:`printable` (one line per problem); values and columns are cut at
+    :data:`CSV_VALUE_LIMIT` characters, messages at :data:`CSV_MESSAGE_LIMIT`.
     """
     import io
 
@@ -250,16 +261,13 @@ def problems_csv(problems: Sequence[Problem]) -> str:
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(["file", "row", "column", "value", "message", "code", "severity"])
     for p in problems:
-        value = printable(p.value or "")
-        if len(value) > CSV_VALUE_LIMIT:
-            value = value[:CSV_VALUE_LIMIT] + "…"
         writer.writerow(
             [
                 printable(p.file),
                 p.row or "",
-                printable(p.column or ""),
-                value,
-                printable(p.message),
+                quoted(printable(p.column or ""), CSV_VALUE_LIMIT),
+                quoted(printable(p.value or ""), CSV_VALUE_LIMIT),
+                quoted(printable(p.message), CSV_MESSAGE_LIMIT),
                 p.code,
                 p.severity,
             ]

@@ -23,6 +23,7 @@ import csv
 import datetime as dt
 import io
 import re
+import stat
 import unicodedata
 from collections.abc import Sequence
 from pathlib import Path
@@ -49,7 +50,7 @@ from helpers.data.limits import (
     MAX_YAML_DEPTH,
     MAX_YAML_NODES,
 )
-from helpers.data.problems import Problem
+from helpers.data.problems import Problem, quoted
 
 # --- public data types -----------------------------------------------------------------------
 
@@ -136,13 +137,13 @@ def build_raw_table(
         if name is None:
             known = ", ".join(c.header for c in spec.columns)
             msg = (
-                f"列「{header}」は使われません。見出しの誤りではありませんか "
+                f"列「{quoted(header)}」は使われません。見出しの誤りではありませんか "
                 f"(unknown column; known: {known})"
             )
             problems.append(Problem(file, 1, header, header, msg, "unknown_column", "warning"))
             continue
         if name in names:
-            msg = f"列「{header}」が重複しています (duplicate column)"
+            msg = f"列「{quoted(header)}」が重複しています (duplicate column)"
             problems.append(Problem(file, 1, header, header, msg, "duplicate_column"))
             continue
         positions.append(pos)
@@ -207,6 +208,47 @@ def _too_many_rows(file: str, what: str) -> Problem:
 def _unreadable_file(file: str, err: OSError) -> Problem:
     msg = f"ファイルを読めません: {err.strerror or err} (cannot read the file)"
     return Problem(file, None, None, None, msg, "unreadable_file")
+
+
+def present(path: Path) -> bool:
+    """Whether anything (a file, a folder, a link, even a broken one) sits at ``path``."""
+    return path.is_symlink() or path.exists()
+
+
+def data_file_problem(folder: Path, name: str) -> Problem | None:
+    """Why the data file ``name`` of ``folder`` must not be read, or ``None`` when it may be.
+
+    A data file is a regular file inside the folder. A symbolic link is followed only when it
+    leads to a regular file inside the data folder (``plans.csv`` -> ``2025/plans.csv``); a link
+    out of the folder (to ``/etc/passwd``, ``/proc/self/environ``, another city's data) would
+    read, echo and publish a file nobody put in the folder. A folder, device or pipe in a data
+    file's place is refused without being opened (reading a pipe would wait for ever).
+    """
+    path = folder / name
+    try:
+        target = path.resolve(strict=True)
+        mode = target.stat().st_mode
+        root = folder.resolve(strict=True)
+    except (OSError, RuntimeError) as err:  # a broken link, a loop of links, no permission
+        if not path.is_symlink() or isinstance(err, PermissionError):
+            return _unreadable_file(name, err if isinstance(err, OSError) else OSError(str(err)))
+        msg = f"{name} はリンクですが、リンク先を開けません (broken symbolic link)"
+        return Problem(name, None, None, None, msg, "unreadable_file")
+    if path.is_symlink() and not target.is_relative_to(root):
+        msg = (
+            f"{name} はデータフォルダの外を指すリンクです。ファイルそのものをフォルダに"
+            "置いてください (a symbolic link leading outside the data folder; allowed: a regular "
+            "file, or a link to one inside the folder)"
+        )
+        return Problem(name, None, None, None, msg, "link_outside_folder")
+    if not stat.S_ISREG(mode):
+        what = "フォルダ" if stat.S_ISDIR(mode) else "通常のファイルではないもの"
+        msg = (
+            f"{name} が{what}です。データはファイルで置いてください "
+            "(not a regular file; allowed: a regular file)"
+        )
+        return Problem(name, None, None, None, msg, "not_regular_file")
+    return None
 
 
 def _file_too_large(file: str, size: int) -> Problem:
@@ -587,10 +629,14 @@ def load_yaml(text: str) -> Any:
 def read_config(folder: Path) -> tuple[CityConfig, list[Problem]]:
     """Read and check ``city.yaml`` of ``folder``."""
     path = folder / CONFIG_FILE
-    if not path.is_file():
+    if not present(path):
         msg = "city.yaml がありません (missing configuration file)"
         config, _ = check_config({})
         return config, [Problem(CONFIG_FILE, None, None, None, msg, "missing_file")]
+    refused = data_file_problem(folder, CONFIG_FILE)
+    if refused is not None:
+        config, _ = check_config({})
+        return config, [refused]
     try:
         size = path.stat().st_size
         data = b"" if size > MAX_YAML_BYTES else path.read_bytes()
@@ -621,15 +667,18 @@ def read_tables(folder: Path) -> tuple[dict[str, RawTable], list[Problem], set[s
     Returns the tables, the problems and the names of tables present but unreadable, or
     required and missing.
     """
-    csv_present = [spec for spec in TABLES if (folder / spec.file_name).is_file()]
+    csv_present = [spec for spec in TABLES if present(folder / spec.file_name)]
     workbook = folder / WORKBOOK_FILE
     problems: list[Problem] = []
-    if workbook.is_file() and not csv_present:
+    if present(workbook) and not csv_present:
+        refused = data_file_problem(folder, WORKBOOK_FILE)
+        if refused is not None:
+            return {}, [refused], {spec.name for spec in TABLES}
         try:
             return read_workbook(workbook)
         except OSError as err:
             return {}, [_unreadable_file(WORKBOOK_FILE, err)], {spec.name for spec in TABLES}
-    if workbook.is_file():
+    if present(workbook):
         msg = (
             f"{WORKBOOK_FILE} と CSV ファイルが両方あります。どちらか一方にしてください "
             "(a folder holds either CSV files or workbook.xlsx, not both)"
@@ -638,10 +687,14 @@ def read_tables(folder: Path) -> tuple[dict[str, RawTable], list[Problem], set[s
     tables: dict[str, RawTable] = {}
     for spec in TABLES:
         path = folder / spec.file_name
-        if not path.is_file():
+        if not present(path):
             if spec.required_file:
                 msg = f"{spec.file_name} がありません (required file is missing)"
                 problems.append(Problem(spec.file_name, None, None, None, msg, "missing_file"))
+            continue
+        refused = data_file_problem(folder, spec.file_name)
+        if refused is not None:
+            problems.append(refused)
             continue
         try:
             raw, found = read_csv_table(path, spec)
@@ -650,10 +703,10 @@ def read_tables(folder: Path) -> tuple[dict[str, RawTable], list[Problem], set[s
         problems.extend(found)
         if raw is not None:
             tables[spec.name] = raw
-    present = {s.name for s in TABLES if (folder / s.file_name).is_file()}
-    missing = {s.name for s in TABLES if s.required_file and s.name not in present}
+    found_names = {s.name for s in TABLES if present(folder / s.file_name)}
+    missing = {s.name for s in TABLES if s.required_file and s.name not in found_names}
     # Rows referring to a missing or unreadable table are not checked: its problem says it all.
-    unreadable = (present - set(tables)) | missing
+    unreadable = (found_names - set(tables)) | missing
     return tables, problems, unreadable
 
 
