@@ -367,6 +367,13 @@ DATA_CASES: list[DataCase] = [
     refused("plan_id_too_long", "8", rename_plan("2" * 200), "bad_identifier", text="64"),
     refused("plan_id_quote_code", "2", rename_plan('2";__import__("os")'), "bad_identifier"),
     refused("plan_id_fullwidth_colon", "2", rename_plan("2：1"), "bad_identifier"),
+    refused(
+        "plan_id_case",
+        "2",
+        both(rename_plan("a", "1"), rename_plan("A", "2")),
+        "plan_id_case",
+        text="大文字・小文字しか違いません",
+    ),
     # 6: tracebacks become messages
     refused(
         "cell_200k_chars",
@@ -767,6 +774,18 @@ SET_CASES: list[SetCase] = [
     one(OUTPUT_REFUSED, "output_fragment", "2", output="x#y"),
     one(OUTPUT_REFUSED, "output_fullwidth_colon", "2", output="javascript：alert(1)"),
     one(OUTPUT_REFUSED, "output_reserved_data", "held", output="data/x"),
+    SetCase(
+        "outputs_equal_ignoring_case",
+        "2",
+        set_text([entry(name="a", output="OK-1"), entry(name="b", output="ok-1")]),
+        message="大文字・小文字しか違いません",
+    ),
+    SetCase(
+        "output_folders_equal_ignoring_case",
+        "2",
+        set_text([entry(name="a", output="Items/x"), entry(name="b", output="items/y")]),
+        message="'Items' と 'items' は大文字・小文字しか違いません",
+    ),
     one(OUTPUT_REFUSED, "output_newline", "9", output="x\ny"),
     one(OUTPUT_REFUSED, "output_nul", "9", output="x\x00y"),
     one(OUTPUT_REFUSED, "output_too_long", "8", output="a" * 300),

@@ -726,6 +726,36 @@ def check_plan_ids(plans: TypedTable) -> list[Problem]:
             "(plan_id: letters, digits, '-', '_', '.' only)"
         )
         problems.append(plans.problem(i, "plan_id", msg, "bad_identifier"))
+    problems.extend(_plan_ids_equal_ignoring_case(plans))
+    return problems
+
+
+def _plan_ids_equal_ignoring_case(plans: TypedTable) -> list[Problem]:
+    """Plan IDs that differ only in upper and lower case (``a`` and ``A``).
+
+    Their reports, ``plan-a.html`` and ``plan-A.html``, are one file on Windows, macOS and a
+    USB stick (FAT, exFAT): copying the published folder there would keep only one of them.
+    """
+    problems: list[Problem] = []
+    first: dict[str, int] = {}
+    for i, plan_id in enumerate(plans.columns["plan_id"]):
+        if plan_id is None:
+            continue
+        key = plan_id.casefold()
+        if key not in first:
+            first[key] = i
+            continue
+        other = plans.columns["plan_id"][first[key]]
+        if other == plan_id:
+            continue  # the same ID twice: duplicate_key
+        row = plans.raw.row_numbers[first[key]]
+        msg = (
+            f"計画ID「{plan_id}」は{row}行目の「{other}」と大文字・小文字しか違いません。"
+            "Windows や Mac、USB メモリではレポートのファイル (plan-<計画ID>.html) が同じ名前に"
+            "なり、片方が消えるので、別の計画IDにしてください "
+            "(plan IDs must differ by more than upper and lower case)"
+        )
+        problems.append(plans.problem(i, "plan_id", msg, "plan_id_case"))
     return problems
 
 

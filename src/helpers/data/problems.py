@@ -59,6 +59,7 @@ PROBLEM_CODES: dict[str, str] = {
     "not_allowed": "a value outside the column's allowed values",
     "cell_too_long": "a cell is longer than the documented limit",
     "bad_identifier": "a plan ID holds a character a file name or link cannot (space, :, / …)",
+    "plan_id_case": "two plan IDs differ only in upper and lower case (a, A): one file on Windows",
     "control_character": "a cell holds a control or invisible formatting character (ESC, NUL …)",
     # rows and tables
     "duplicate_key": "a row repeats the key of an earlier row",

@@ -479,6 +479,26 @@ def _expand_entry(
     return specs
 
 
+def _check_outputs_differ_in_more_than_case(reports: Sequence[ReportSpec], where: str) -> None:
+    """Refuse two outputs, or two of their folders, equal but for upper and lower case
+    (``OK-1`` and ``ok-1``, ``Items/x`` and ``items/y``).
+
+    On Windows, macOS and a USB stick (FAT, exFAT) they are one file or folder: a copy of the
+    published folder would keep one of the two pages, or break the links into one folder.
+    """
+    first: dict[str, str] = {}
+    for report in reports:
+        parts = report.output.split("/")
+        for path in ("/".join(parts[: k + 1]) for k in range(len(parts))):
+            other = first.setdefault(path.casefold(), path)
+            if other != path:
+                raise ConfigError(
+                    f"{where}: 出力 {other!r} と {path!r} は大文字・小文字しか違いません。"
+                    "Windows や Mac、USB メモリでは同じ名前になるので、別の名前にしてください "
+                    "(two outputs differ only in upper and lower case)"
+                )
+
+
 def expand_report_set(
     raw: ReportSetFile,
     plans: Sequence[Mapping[str, str]],
@@ -491,8 +511,8 @@ def expand_report_set(
 
     ``pdf`` says whether the build prints PDFs; a notebook that declares the parameter ``pdf``
     (the index, which links to them) receives it. Raises :class:`ConfigError` for a missing
-    notebook, an undeclared parameter, an unknown placeholder, an unsafe output name, or two
-    reports sharing a name or an output.
+    notebook, an undeclared parameter, an unknown placeholder, an unsafe output name, two
+    reports sharing a name or an output, or two outputs equal ignoring case.
     """
     injected: dict[str, Any] = {
         INJECTED_DATA_DIR: str(raw.data_dir),
@@ -514,6 +534,7 @@ def expand_report_set(
             if value in seen:
                 raise ConfigError(f"{raw.config.name}: two reports share the {attribute} {value!r}")
             seen.add(value)
+    _check_outputs_differ_in_more_than_case(reports, raw.config.name)
     return ReportSet(
         config=raw.config,
         root=raw.root,
