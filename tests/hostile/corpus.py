@@ -774,6 +774,9 @@ SET_CASES: list[SetCase] = [
     one(OUTPUT_REFUSED, "output_fragment", "2", output="x#y"),
     one(OUTPUT_REFUSED, "output_fullwidth_colon", "2", output="javascript：alert(1)"),
     one(OUTPUT_REFUSED, "output_reserved_data", "held", output="data/x"),
+    one(OUTPUT_REFUSED, "output_reserved_data_upper", "held", output="Data/x"),
+    one("accessibility statement", "output_reserved_accessibility", "held", output="accessibility"),
+    one("accessibility statement", "output_reserved_page_upper", "held", output="Accessibility"),
     SetCase(
         "outputs_equal_ignoring_case",
         "2",

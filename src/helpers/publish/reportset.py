@@ -33,6 +33,7 @@ from urllib.parse import quote
 from helpers.data.errors import InputError
 from helpers.data.limits import MAX_YAML_BYTES, is_safe_name, is_web_url
 from helpers.data.reading import load_yaml, yaml_error_text
+from helpers.publish.accessibility import STATEMENT_OUTPUT
 
 
 class ConfigError(InputError):
@@ -73,6 +74,10 @@ INJECTED = (
 
 
 RESERVED_OUTPUTS = ("data", "_failed", "manifest", "bench")
+"""First parts no output may start with (the build's own files and folders), in any case."""
+
+RESERVED_PAGES = (STATEMENT_OUTPUT,)
+"""Outputs of pages the build writes itself (``accessibility.html``), in any case."""
 
 
 MAX_NAME_LENGTH = 120
@@ -208,18 +213,26 @@ def check_output_stem(stem: str, where: str) -> str:
 
     An output is published as ``<stem>.html`` and linked from the index, so it must be a plain
     relative path (:func:`is_safe_relative_path`): ``javascript:alert(1)//``, ``../x``,
-    ``.hidden`` or ``data/x`` are refused.
+    ``.hidden`` or ``data/x`` are refused, and so is ``accessibility`` (the statement page the
+    build writes); reserved names are compared ignoring case (``Data/x`` is the folder ``data``
+    on Windows).
     """
     if (
         len(stem) > MAX_NAME_LENGTH
         or not is_safe_relative_path(stem)
-        or stem.split("/")[0] in RESERVED_OUTPUTS
+        or stem.split("/")[0].casefold() in RESERVED_OUTPUTS
     ):
         raise ConfigError(
             f"{where}: output {stem[: MAX_NAME_LENGTH + 20]!r} must be a relative name inside the "
             "reports folder: letters, digits, '-', '_', '.' (and '/' between folders), at most "
             f"{MAX_NAME_LENGTH} characters, not starting with '.' nor one of "
             f"{', '.join(RESERVED_OUTPUTS)}"
+        )
+    if stem.casefold() in RESERVED_PAGES:
+        raise ConfigError(
+            f"{where}: 出力 {stem!r} は、ビルドが書くアクセシビリティ方針のページ "
+            f"({STATEMENT_OUTPUT}.html) と同じ名前になるので使えません。別の名前にしてください "
+            f"(output {stem!r} is reserved for the accessibility statement)"
         )
     return stem
 
