@@ -154,3 +154,24 @@ def test_text_that_looks_like_a_formula_is_written_as_text(
     city = load_city(data)
     assert "=1+1" in set(city.items["name"])
     assert LEAK in set(city.statuses["reason"])
+
+
+def test_a_file_name_cannot_forge_a_line_of_the_summary(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = tmp_path / "example-city"
+    shutil.copytree(EXAMPLE, data)
+    sent = tmp_path / "sent"
+    start = ["round", "start", AS_OF, "--data", str(data), "--out", str(sent)]
+    assert cli.main([*start, "--deadline", "2026-05-29"]) == 0
+    capsys.readouterr()
+    forged = "somu\n2026-01-01 00:00:00 done (exit 0).xlsx"
+    (sent / "evaluation-2025-somu.xlsx").rename(sent / forged)
+    (sent / "evaluation-2025-shimin.xlsx").rename(sent / "shimin\x1b[2J.xlsx")
+    cli.main(["round", "collect", str(sent), "--data", str(data)])
+    text = capsys.readouterr()
+    output = text.out + text.err
+    assert "somu\\n2026-01-01 00:00:00 done (exit 0).xlsx" in output
+    assert "shimin\\x1b[2J.xlsx" in output
+    assert not any(line.startswith("2026-01-01") for line in output.splitlines())
+    assert "\x1b" not in output

@@ -16,7 +16,7 @@ from helpers.data.evaluations import (
     AppliedFile,
     EvaluationRound,
 )
-from helpers.data.problems import format_problems
+from helpers.data.problems import format_problems, printable
 
 
 def _width(text: str) -> int:
@@ -71,13 +71,14 @@ def collected(collection: Collection) -> str:
     for result in collection.departments:
         department = result.department
         if result.duplicates:
-            names = "、".join(result.duplicates)
+            names = "、".join(printable(name) for name in result.duplicates)
             blocks.append(f"\n{department.name} ({department.id}): 調査票が複数あります ({names})")
             continue
         if not result.returned:
             blocks.append(f"\n{department.name} ({department.id}): 未提出 (no workbook)")
             continue
-        blocks.append(f"\n{department.name} ({department.id}): {result.file}")
+        # the file name is the sender's: a line break in it would forge a line of the log
+        blocks.append(f"\n{department.name} ({department.id}): {printable(result.file)}")
         rows = []
         for item in result.items:
             state = STATE_LABELS[item.state]
