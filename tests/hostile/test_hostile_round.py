@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import hashlib
 import shutil
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -175,3 +177,54 @@ def test_a_file_name_cannot_forge_a_line_of_the_summary(
     assert "shimin\\x1b[2J.xlsx" in output
     assert not any(line.startswith("2026-01-01") for line in output.splitlines())
     assert "\x1b" not in output
+
+
+# --- a returned workbook of very many cells ----------------------------------------------------
+
+
+def many_cells(xml: bytes, rows: int = 200_000) -> bytes:
+    """The sheet with ``rows`` extra rows of one filled cell each, after its own rows."""
+    head, _, rest = xml.partition(b"</sheetData>")
+    cell = b'<c r="A%d" t="inlineStr"><is><t>' + b"x" * 200 + b"</t></is></c>"
+    extra = b"".join(b'<row r="%d">' % r + cell % r + b"</row>" for r in range(100, 100 + rows))
+    return head + extra + b"</sheetData>" + rest
+
+
+def test_a_workbook_of_very_many_cells_is_refused_in_bounded_memory(tmp_path: Path) -> None:
+    data = tmp_path / "example-city"
+    shutil.copytree(EXAMPLE, data)
+    sent = tmp_path / "sent"
+    start = ["round", "start", AS_OF, "--data", str(data), "--out", str(sent)]
+    assert cli.main([*start, "--deadline", "2026-05-29"]) == 0
+    target = sorted(sent.glob("*.xlsx"))[0]
+    parts = workbook_parts(target)
+    name = sheet_part(parts, SHEET_ITEMS)
+    parts[name] = many_cells(parts[name])
+    write_parts(target, parts)
+    assert target.stat().st_size < 2_000_000  # small to send, about 50 MB of cells unpacked
+    # the peak memory of the collecting process alone (VmHWM starts afresh at exec; ru_maxrss
+    # may carry the forking test process's own peak)
+    script = (
+        "import re, sys\n"
+        "from helpers import cli\n"
+        "code = cli.main(['round', 'collect', sys.argv[1], '--data', sys.argv[2]])\n"
+        "status = open('/proc/self/status').read()\n"
+        "print('peak', re.search(r'VmHWM:\\s*(\\d+)', status).group(1), file=sys.stderr)\n"
+        "sys.exit(code)\n"
+    )
+    started = time.monotonic()
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(sent), str(data)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    elapsed = time.monotonic() - started
+    assert done.returncode == 1, done.stderr
+    assert "Traceback" not in done.stderr
+    output = done.stdout + done.stderr
+    assert target.name in output and "too many rows" in output
+    peak_kib = int(done.stderr.rsplit("peak", 1)[1].split()[0])
+    print(f"peak {peak_kib / 1024:.0f} MiB, {elapsed:.1f} s")
+    assert peak_kib < 250 * 1024  # about 100 MiB; reading every cell took over 1 GiB
+    assert elapsed < 60

@@ -56,7 +56,7 @@ from helpers.data.evaluations import (
     RoundItem,
     plan_round,
 )
-from helpers.data.limits import MAX_CELL_CHARS, forbidden_character
+from helpers.data.limits import MAX_CELL_CHARS, MAX_ROWS, forbidden_character
 from helpers.data.problems import Problem
 from helpers.data.reading import workbook_size_problem
 from helpers.data.workbook import write_cell
@@ -666,6 +666,47 @@ def _problem(
     return Problem(where, row, column, shown, message, code, severity)  # type: ignore[arg-type]
 
 
+EXCEL_LAST_ROW = 1_048_576
+"""The last row of an Excel sheet; a returned sheet naming a later row is refused."""
+
+
+def _too_many_rows(file: str, sheet: str, row: int) -> Problem:
+    msg = (
+        f"行が多すぎます。記入する行は {MAX_ROWS:,} 行までで、それより後は読んでいません。"
+        "余分な行を削除してください (too many rows)"
+    )
+    return _problem(file, sheet, row, None, None, msg, "too_many_rows")
+
+
+def _sheet_rows(
+    sheet: Any, file: str, title: str, columns: Sequence[SheetColumn]
+) -> tuple[_Sheet, Problem | None]:
+    """The header and non-empty rows of a returned sheet, read row by row (read-only mode).
+
+    Only the sheet's columns (and one more, to notice an inserted one) are kept, at most
+    :data:`MAX_ROWS` non-empty rows: a small file that unpacks to millions of cells is refused
+    without holding them in memory. The sheet's recorded dimension is ignored (a false one
+    would pad every row).
+    """
+    width = len(columns) + 1
+    sheet.reset_dimensions()
+    first = next(sheet.iter_rows(min_row=1, max_row=1, values_only=True), ())
+    headers = [_clean(v) for v in first[:width]]
+    if any(_clean(v) is not None for v in first[width:]):
+        headers.append("…")  # something far to the right: the header row was edited
+    rows: list[tuple[int, list[Any], list[str]]] = []
+    for row, cells in enumerate(sheet.iter_rows(min_row=2, max_col=width), start=2):
+        if row > EXCEL_LAST_ROW:
+            return _Sheet(headers, rows), _too_many_rows(file, title, row)
+        values = [c.value for c in cells]
+        if all(_clean(v) is None for v in values):
+            continue
+        if len(rows) >= MAX_ROWS:
+            return _Sheet(headers, rows), _too_many_rows(file, title, row)
+        rows.append((row, values, [str(c.number_format or "") for c in cells]))
+    return _Sheet(headers, rows), None
+
+
 def _read_file(path: Path) -> tuple[_Returned | None, list[Problem]]:
     from openpyxl import load_workbook
 
@@ -679,13 +720,14 @@ def _read_file(path: Path) -> tuple[_Returned | None, list[Problem]]:
     too_large = workbook_size_problem(path)  # a zip bomb would be unpacked whole below
     if too_large is not None:
         return None, [_problem(file, "", None, None, None, too_large.message, "not_round_workbook")]
+    unreadable = (
+        "Excel ブック (.xlsx) として開けません: {} (cannot open the workbook; save it as .xlsx)"
+    )
     try:
-        book = load_workbook(path, data_only=True)
+        # read-only: cells are parsed row by row as they are read, never all held at once
+        book = load_workbook(path, read_only=True, data_only=True)
     except Exception as error:  # openpyxl raises many kinds for broken files
-        msg = (
-            f"Excel ブック (.xlsx) として開けません: {type(error).__name__} "
-            "(cannot open the workbook; save it as .xlsx)"
-        )
+        msg = unreadable.format(type(error).__name__)
         return None, [_problem(file, "", None, None, None, msg, "not_round_workbook")]
     try:
         if SHEET_META not in book.sheetnames:
@@ -696,28 +738,23 @@ def _read_file(path: Path) -> tuple[_Returned | None, list[Problem]]:
             )
             return None, [_problem(file, "", None, None, None, msg, "not_round_workbook")]
         meta_sheet = book[SHEET_META]
+        meta_sheet.reset_dimensions()
         meta = {}
-        for row in meta_sheet.iter_rows(min_row=1, max_col=2, values_only=True):
+        meta_rows = meta_sheet.iter_rows(min_row=1, max_row=MAX_ROWS, max_col=2, values_only=True)
+        for row in meta_rows:
             key, value = (_clean(v) for v in [*row, None, None][:2])
             if key is not None:
                 meta[key] = value or ""
         sheets: dict[str, _Sheet] = {}
-        for title in (SHEET_ITEMS, SHEET_INDICATORS):
+        for title, columns in ((SHEET_ITEMS, ITEM_COLUMNS), (SHEET_INDICATORS, INDICATOR_COLUMNS)):
             if title not in book.sheetnames:
                 continue
-            sheet = book[title]
-            rows: list[tuple[int, list[Any], list[str]]] = []
-            headers: list[str | None] = []
-            for cells in sheet.iter_rows(min_row=1):
-                values = [c.value for c in cells]
-                formats = [str(c.number_format or "") for c in cells]
-                if not headers and cells and cells[0].row == 1:
-                    headers = [_clean(v) for v in values]
-                    continue
-                if all(_clean(v) is None for v in values):
-                    continue
-                rows.append((cells[0].row, values, formats))
-            sheets[title] = _Sheet(headers, rows)
+            sheets[title], problem = _sheet_rows(book[title], file, title, columns)
+            if problem is not None:
+                return None, [problem]
+    except Exception as error:  # a damaged sheet shows only when its rows are read
+        msg = unreadable.format(type(error).__name__)
+        return None, [_problem(file, "", None, None, None, msg, "not_round_workbook")]
     finally:
         book.close()
     return _Returned(file, meta, sheets), []
