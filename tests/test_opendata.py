@@ -10,6 +10,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from helpers.data import spreadsheet_formulas
 from helpers.data.city import CityData, load_city
 from helpers.publish import opendata
 
@@ -192,7 +193,7 @@ def test_no_published_cell_begins_with_a_formula_character(hostile_city: CityDat
     for name, data in opendata.open_data_files(hostile_city).items():
         for record in csv.reader(io.StringIO(data.decode("utf-8-sig"), newline="")):
             for cell in record:
-                if cell and cell[0] in opendata.FORMULA_TRIGGERS:
+                if cell and cell[0] in spreadsheet_formulas.FORMULA_TRIGGERS:
                     float(cell)  # only a plain number may start with + or -, e.g. -1
                     assert name != "columns.csv"
 
@@ -215,7 +216,7 @@ def test_no_published_cell_begins_with_a_formula_character(hostile_city: CityDat
     ],
 )
 def test_neutralise_formula(value: object, expected: object) -> None:
-    assert opendata.neutralise_formula(value) == expected
+    assert spreadsheet_formulas.neutralise_formula(value) == expected
 
 
 def test_numeric_columns_are_never_prefixed() -> None:

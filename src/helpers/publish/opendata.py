@@ -31,7 +31,6 @@ are.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -39,6 +38,7 @@ from typing import Any
 import pandas as pd
 
 from helpers.data.dates import fiscal_year_label
+from helpers.data.spreadsheet_formulas import neutralise_formula
 from helpers.publish.files import write_bytes_atomic
 from helpers.views import indicators as indicator_views
 from helpers.views import labels, metrics
@@ -201,16 +201,11 @@ CODE_NOTES: dict[tuple[str, str], str] = {
 }
 """What the codes and numbers of some published columns mean (columns.csv notes)."""
 
-FORMULA_TRIGGERS: frozenset[str] = frozenset("=+-@\t\r\n\0＝＋－＠")
-"""First characters that make a spreadsheet read a cell as a formula (OWASP CSV injection)."""
-
 FORMULA_NOTE = (
     "文字の値が = + - @ (全角を含む)、タブ、改行で始まるときは、表計算ソフトが数式として"
     "実行しないよう先頭に ' を付けています"
 )
 """How neutralised text cells are marked (columns.csv note of every text column)."""
-
-_PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
 
 
 def _iso_date(value: Any) -> str | None:
@@ -369,24 +364,6 @@ def columns_table(tables: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
         for column in frame.columns
     ]
     return pd.DataFrame(rows, columns=["file", "column", "label", "note"])
-
-
-def neutralise_formula(value: Any) -> Any:
-    """``value`` with a leading ``'`` when a spreadsheet would run it as a formula.
-
-    Only text is changed: a string whose first character, or first character after leading
-    spaces, is one of :data:`FORMULA_TRIGGERS`, unless the whole string is a plain number
-    (``-1``, ``+0.5``). Anything else is returned unchanged.
-    """
-    if not isinstance(value, str) or not value:
-        return value
-    first = value[0]
-    stripped = value.lstrip()
-    if (first in FORMULA_TRIGGERS or stripped[:1] in FORMULA_TRIGGERS) and not (
-        _PLAIN_NUMBER.fullmatch(value)
-    ):
-        return "'" + value
-    return value
 
 
 def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
