@@ -31,7 +31,7 @@ from corpus import (
 
 from helpers import cli
 from helpers.data.city import load_city
-from helpers.data.evaluation_workbook import SHEET_ITEMS, collect_workbooks
+from helpers.data.evaluation_workbook import SHEET_INDICATORS, SHEET_ITEMS, collect_workbooks
 
 EXAMPLE = ROOT / "data" / "example-city"
 AS_OF = "令和7年度末"
@@ -228,3 +228,67 @@ def test_a_workbook_of_very_many_cells_is_refused_in_bounded_memory(tmp_path: Pa
     print(f"peak {peak_kib / 1024:.0f} MiB, {elapsed:.1f} s")
     assert peak_kib < 250 * 1024  # about 100 MiB; reading every cell took over 1 GiB
     assert elapsed < 60
+
+
+# --- numbers too large to show ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("value", ["99999999999999999999999999999", "-1000000000000000"])
+def test_validate_refuses_an_actual_too_large_to_show(
+    value: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = tmp_path / "example-city"
+    shutil.copytree(EXAMPLE, data)
+    actuals = read_records(data / "actuals.csv")
+    actuals[1][actuals[0].index("実績値")] = value
+    write_records(data / "actuals.csv", actuals)
+    code = cli.main(["validate", str(data)])
+    output = capsys.readouterr()
+    text = output.out + output.err
+    assert code == 1
+    assert "Traceback" not in text
+    assert "数値が大きすぎます。絶対値は 1,000,000,000,000,000 未満にしてください" in text
+    assert "actuals.csv" in text
+
+
+@pytest.mark.parametrize("value", ["NaN", "Infinity", "1e400", "1e308", 1e308, -1e15])
+def test_collect_refuses_an_actual_that_is_not_a_finite_number_in_range(
+    value: object, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = tmp_path / "example-city"
+    shutil.copytree(EXAMPLE, data)
+    sent = tmp_path / "sent"
+    start = ["round", "start", AS_OF, "--data", str(data), "--out", str(sent)]
+    assert cli.main([*start, "--deadline", "2026-05-29"]) == 0
+    capsys.readouterr()
+    target = sent / "evaluation-2025-shimin.xlsx"
+    book = openpyxl.load_workbook(target)
+    book[SHEET_INDICATORS]["K2"] = value  # 実績値
+    book.save(target)
+    before = state(data)
+    code = cli.main(["round", "collect", str(sent), "--data", str(data), "--apply"])
+    output = capsys.readouterr()
+    text = output.out + output.err
+    assert code == 1
+    assert "Traceback" not in text
+    assert "evaluation-2025-shimin.xlsx [指標]" in text and "実績値 (K2)" in text
+    assert "数値ではありません" in text or "数値が大きすぎます" in text
+    assert state(data) == before
+
+
+def test_a_small_actual_is_appended_as_a_number_the_data_reads(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = tmp_path / "example-city"
+    shutil.copytree(EXAMPLE, data)
+    sent = tmp_path / "sent"
+    start = ["round", "start", AS_OF, "--data", str(data), "--out", str(sent)]
+    assert cli.main([*start, "--deadline", "2026-05-29"]) == 0
+    target = sent / "evaluation-2025-shimin.xlsx"
+    book = openpyxl.load_workbook(target)
+    book[SHEET_INDICATORS]["K2"] = 0.0000001  # written 1e-07 by repr, which the data refuses
+    book.save(target)
+    code = cli.main(["round", "collect", str(sent), "--data", str(data), "--apply"])
+    text = capsys.readouterr()
+    assert code == 0, text.out + text.err
+    assert ",0.0000001分," in (data / "actuals.csv").read_text(encoding="utf-8")

@@ -58,6 +58,7 @@ from helpers.data.evaluations import (
 )
 from helpers.data.limits import MAX_CELL_CHARS, MAX_ROWS, forbidden_character
 from helpers.data.problems import Problem
+from helpers.data.quantities import QuantityError, check_magnitude
 from helpers.data.reading import workbook_size_problem
 from helpers.data.workbook import write_cell
 
@@ -958,14 +959,17 @@ def _number(value: Any, number_format: str, unit: str | None) -> float | str | N
         return str(value)
     if isinstance(value, int | float):
         number = float(value)
+        if not math.isfinite(number):
+            return str(value)
         if "%" in number_format and unit == "%":
             number *= 100  # typed as 45% in a number cell: Excel stores 0.45
         return round(number, 10)
     text = unicodedata.normalize("NFKC", str(value)).strip().replace(",", "")
     try:
-        return float(text)
+        number = float(text)
     except ValueError:
         return str(value)
+    return number if math.isfinite(number) else str(value)  # NaN, Infinity, 1e400
 
 
 def _read_indicators(
@@ -1004,6 +1008,14 @@ def _read_indicators(
             )
             report(row, "value", value, msg, "not_number")
             value = None
+        elif value is not None:
+            try:
+                check_magnitude(value)
+            except QuantityError as error:
+                written = cells["value"]
+                shown = written if isinstance(written, str) else f"{value:g}"
+                report(row, "value", shown, f"実績値: {error}", "not_number")
+                value = None
         written = _clean(cells["value_status"])
         status = statuses.get(_normalise(written) or "", "final" if written is None else "")
         if not status:

@@ -24,6 +24,10 @@ MAX_ROWS = 10_000
 MAX_CELL_CHARS = 10_000
 """Longest cell (characters)."""
 
+MAX_QUANTITY = 10**15
+"""Every indicator value (baseline, target, actual) is finite and smaller than this in absolute
+value: larger ones cannot be shown to their last digit (a float holds about 15 digits)."""
+
 MAX_YAML_BYTES = 256 * 1024
 """Largest ``city.yaml`` or report set file (bytes)."""
 

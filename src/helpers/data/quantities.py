@@ -12,7 +12,9 @@ actuals) into a number and the unit written after it, or says in Japanese why it
   checked against the indicator's unit by the caller;
 * a dash alone (``-``, ``−``, ``―``, ``ー``) is "no value", as published tables write an unknown
   figure (:data:`NO_VALUE`);
-* anything else (``約95%``, ``95%程度``, ``1e3``, ``九十五``) is refused.
+* anything else (``約95%``, ``95%程度``, ``1e3``, ``九十五``) is refused, and so is a number of
+  :data:`helpers.data.limits.MAX_QUANTITY` or more in absolute value (:func:`check_magnitude`,
+  also used for numbers read from the evaluation round's workbooks).
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ import math
 import re
 import unicodedata
 from dataclasses import dataclass
+
+from helpers.data.limits import MAX_QUANTITY
 
 NO_VALUE_MARKS: frozenset[str] = frozenset({"-", "−", "―", "—", "–", "‐", "ー", "ｰ", "－"})
 """Cells that mean "no value" (a published table's dash for an unknown figure)."""
@@ -60,6 +64,19 @@ def is_no_value(text: str) -> bool:
     )
 
 
+def check_magnitude(value: float) -> float:
+    """``value`` itself; raise :class:`QuantityError` unless it is finite and smaller than
+    :data:`~helpers.data.limits.MAX_QUANTITY` in absolute value."""
+    if not math.isfinite(value):
+        raise QuantityError("数値として読めません (not a finite number)")
+    if abs(value) >= MAX_QUANTITY:
+        raise QuantityError(
+            f"数値が大きすぎます。絶対値は {MAX_QUANTITY:,} 未満にしてください "
+            f"(beyond the limit of ±{MAX_QUANTITY:.0e})"
+        )
+    return value
+
+
 def parse_quantity(text: str) -> Quantity:
     """Read a typed number with its unit; raise :class:`QuantityError` when it is not one.
 
@@ -82,9 +99,7 @@ def parse_quantity(text: str) -> Quantity:
         raise QuantityError(
             "数値の後に数字や記号が続いています。1つのセルには1つの数値を書いてください"
         )
-    value = float(match.group("number").replace(",", ""))
-    if not math.isfinite(value):
-        raise QuantityError("数値が大きすぎます")
+    value = check_magnitude(float(match.group("number").replace(",", "")))
     if match.group("sign") in _NEGATIVE_MARKS:
         value = -value
     return Quantity(value + 0.0, normalise_unit(unit))
