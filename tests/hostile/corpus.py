@@ -755,6 +755,7 @@ def one(message: str, id: str, cause: str, **fields: object) -> SetCase:
 OUTPUT_REFUSED = "must be a relative name"
 NAME_REFUSED = "must be letters, digits"
 BARE_NAME = "write a bare name"
+CONTROL_REFUSED = "制御文字"
 
 SET_CASES: list[SetCase] = [
     # 2: output names and links
@@ -795,6 +796,15 @@ SET_CASES: list[SetCase] = [
     one(NAME_REFUSED, "name_newline", "9", name="x\n2026-01-01 00:00:00 done (exit 0)"),
     one(NAME_REFUSED, "name_escape", "9", name="x\x1b[2J"),
     one(NAME_REFUSED, "name_traversal", "2", name="../x"),
+    one(CONTROL_REFUSED, "title_escape", "9", title="報告書" + ESC_TITLE),
+    one(CONTROL_REFUSED, "title_bell", "9", title="報告書\x07"),
+    one(CONTROL_REFUSED, "parameter_nul", "9", parameters={"label": "a\x00b"}),
+    SetCase(
+        "title_prefix_bidi_override",
+        "9",
+        set_text(title_prefix="東大和市\u202eexe.txt"),
+        message="U+202E",
+    ),
     one(NAME_REFUSED, "name_colon", "2", name="javascript:x"),
     # 6: placeholders, YAML
     one(

@@ -10,7 +10,7 @@ import io
 import re
 
 import pytest
-from corpus import ROOT, Project, set_text, snapshot, write_set
+from corpus import Project, set_text, snapshot, write_set
 
 from helpers import cli
 from helpers.build import Event
@@ -66,17 +66,23 @@ def test_the_live_line_escapes_what_a_value_holds() -> None:
 def test_list_shows_a_hostile_error_escaped(
     case_project: Project, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """A report that failed with a hostile message: ``list`` shows its last outcome escaped."""
-    plan = {
-        "name": "bad-plan",
-        "notebook": str(ROOT / "notebooks" / "plan_report.py"),
-        "parameters": {"plan_id": "9\x1b[2J\n2026-01-01 00:00:00 forged"},
-    }
+    """A report that failed with a hostile message: ``list`` shows its last outcome escaped.
+
+    The report set may not carry control characters (they are refused before any report runs),
+    but an error raised in a notebook may: this one raises one it makes itself.
+    """
+    notebook = case_project.root / "hostile_failure.py"
+    notebook.write_text(
+        '# %% tags=["parameters"]\ndata_dir: str = ""\nplan_id: str = ""\n\n'
+        '# %%\nraise ValueError(plan_id + "\\x1b[2J\\n2026-01-01 00:00:00 forged")\n',
+        encoding="utf-8",
+    )
+    plan = {"name": "bad-plan", "notebook": str(notebook), "parameters": {"plan_id": "9"}}
     write_set(case_project.config, set_text([plan]))
     before = snapshot(case_project.reports)
     code = cli.main(case_project.build_args())
     captured = capsys.readouterr()
-    assert code == 1  # the report fails: plan 9 does not exist
+    assert code == 1, captured.out + captured.err  # the report fails
     assert snapshot(case_project.reports) == before  # nothing published
     log = captured.out + captured.err
     assert "\x1b" not in log and "\\x1b[2J" in log

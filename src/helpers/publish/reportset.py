@@ -31,7 +31,13 @@ from typing import Any
 from urllib.parse import quote
 
 from helpers.data.errors import InputError
-from helpers.data.limits import MAX_YAML_BYTES, is_safe_name, is_web_url
+from helpers.data.limits import (
+    MAX_YAML_BYTES,
+    character_name,
+    forbidden_character,
+    is_safe_name,
+    is_web_url,
+)
 from helpers.data.reading import load_yaml, yaml_error_text
 from helpers.publish.accessibility import STATEMENT_OUTPUT
 
@@ -188,6 +194,28 @@ def fill(template: str, values: Mapping[str, str], where: str) -> str:
             f"(limit {MAX_FILLED_LENGTH:,})"
         )
     return "".join(literal + (values[f] if f else "") for literal, f in parts)
+
+
+def check_text(value: Any, where: str, *, multiline: bool = False) -> None:
+    """Refuse control and bidirectional characters in report-set text (strings anywhere in
+    ``value``, a list or mapping included), as the data's cells refuse them.
+
+    ESC, BEL or NUL would reach the published page and the terminal, U+202E would reorder the
+    title a reader sees (:func:`helpers.data.limits.forbidden_character`); line breaks and tabs
+    are allowed only when ``multiline`` (parameters).
+    """
+    if isinstance(value, Mapping):
+        for key, inner in value.items():
+            check_text(key, where, multiline=False)
+            check_text(inner, f"{where}.{key}", multiline=multiline)
+    elif isinstance(value, list):
+        for index, inner in enumerate(value):
+            check_text(inner, f"{where}[{index}]", multiline=multiline)
+    elif isinstance(value, str) and (ch := forbidden_character(value, multiline)) is not None:
+        raise ConfigError(
+            f"{where} の {value.index(ch) + 1} 文字目に制御文字 {character_name(ch)} があります。"
+            "見えない文字なので、削除してください (control character not allowed)"
+        )
 
 
 def _fill_value(value: Any, values: Mapping[str, str], where: str) -> Any:
@@ -402,11 +430,13 @@ def read_report_set(config: str | Path) -> ReportSetFile:
     for number, entry in enumerate(entries, start=1):
         if not isinstance(entry, dict):
             raise ConfigError(f"{path.name}: report {number}: expected a mapping")
+    title_prefix = str(data.get("title_prefix") or "")
+    check_text(title_prefix, f"{path.name}: title_prefix")
     return ReportSetFile(
         config=path,
         root=root,
         data_dir=_resolve(root, data.get("data"), f"{path}: data"),
-        title_prefix=str(data.get("title_prefix") or ""),
+        title_prefix=title_prefix,
         entries=tuple(entries),
     )
 
@@ -451,6 +481,8 @@ def _expand_entry(
     raw_parameters = entry.get("parameters") or {}
     if not isinstance(raw_parameters, dict):
         raise ConfigError(f"{where}: parameters must be a mapping")
+    check_text(entry.get("title"), f"{where}: title")
+    check_text(raw_parameters, f"{where}: parameters", multiline=True)
     for name in raw_parameters:
         if name in INJECTED:
             raise ConfigError(f"{where}: parameter {name!r} is set by the build")
