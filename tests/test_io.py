@@ -643,3 +643,82 @@ def test_a_message_quotes_at_most_80_characters_of_a_header_or_value(tmp_path: P
     from helpers.data.problems import problems_csv
 
     assert all(len(line) < 1500 for line in problems_csv(problems).splitlines())
+
+
+# --- YAML: keys written twice, types other than plain data ---------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "key", "lines"),
+    [
+        ("city:\n  name: 東大和市\n  name: 偽市\n", "name", (2, 3)),
+        ("city:\n  id: a\ncity:\n  id: b\n", "city", (1, 3)),
+        ("{a: 1, b: 2, a: 3}", "a", (1, 1)),
+        ("x:\n  - k: 1\n    k: 2\n", "k", (2, 3)),
+    ],
+)
+def test_yaml_key_written_twice_is_refused(text: str, key: str, lines: tuple[int, int]) -> None:
+    message = yaml_error(text)
+    assert f"キー「{key}」" in message and "duplicate key" in message
+    assert f"{lines[0]} 行目と {lines[1]} 行目" in message
+    assert message.endswith(f"(line {lines[1]})")
+
+
+def test_yaml_merge_keys_and_the_same_key_in_two_mappings_stay_allowed() -> None:
+    from helpers.data.reading import load_yaml
+
+    text = "base: &b {x: 1, y: 2}\nother:\n  <<: *b\n  y: 3\nthird: {x: 1}\n"
+    expected = {"base": {"x": 1, "y": 2}, "other": {"x": 1, "y": 3}, "third": {"x": 1}}
+    assert load_yaml(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "tag"),
+    [
+        ("name: !!binary 5p2x5aSn5ZKM5biC", "!!binary"),
+        ("s: !!set {a, b}", "!!set"),
+        ("o: !!omap [a: 1, b: 2]", "!!omap"),
+        ("p: !!pairs [a: 1]", "!!pairs"),
+        ("- !!python/object/apply:os.system ['true']", "!!python/object/apply:os.system"),
+        ("x: !!python/bytes YQ==", "!!python/bytes"),
+    ],
+)
+def test_yaml_types_other_than_plain_data_are_refused(text: str, tag: str) -> None:
+    message = yaml_error(text)
+    assert f"{tag} は使えません" in message and "YAML type not allowed" in message
+    assert "(line 1)" in message
+
+
+def test_yaml_plain_types_are_read() -> None:
+    import datetime as dt
+
+    from helpers.data.reading import load_yaml
+
+    text = "s: text\ni: 1\nf: 1.5\nb: true\nn: null\nd: 2026-11-30\nl: [1]\nm: {k: v}\n"
+    text += "e: !!str 12\n"
+    assert load_yaml(text) == {
+        "s": "text",
+        "i": 1,
+        "f": 1.5,
+        "b": True,
+        "n": None,
+        "d": dt.date(2026, 11, 30),
+        "l": [1],
+        "m": {"k": "v"},
+        "e": "12",
+    }
+
+
+def test_city_yaml_with_a_binary_name_or_a_repeated_key_is_a_problem(tmp_path: Path) -> None:
+    folder = copy_folder(BUNDLED, tmp_path)
+    path = folder / "city.yaml"
+    original = path.read_text(encoding="utf-8")
+    path.write_text(original.replace("name: 東大和市", "name: !!binary 5p2x5aSn5ZKM5biC"), "utf-8")
+    problems = validate_folder(folder)
+    assert [(p.file, p.row, p.code) for p in problems] == [("city.yaml", 5, "bad_config")]
+    assert "!!binary" in problems[0].message and "b'" not in problems[0].message
+    twice = original.replace("  name: 東大和市\n", "  name: 東大和市\n  name: 偽市\n")
+    path.write_text(twice, "utf-8")
+    problems = validate_folder(folder)
+    assert [(p.file, p.row, p.code) for p in problems] == [("city.yaml", 6, "bad_config")]
+    assert "キー「name」" in problems[0].message

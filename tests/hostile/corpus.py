@@ -8,8 +8,9 @@ A **set case** is a hostile report set (``set.yaml``) built over a published set
 message, no traceback, published set unchanged (unless it is a harmless set that builds).
 
 ``cause`` names the item of issue 13 the case belongs to ("1" … "9"), "links" for data files
-that are links out of the folder or not regular files, or "held" for the inputs that were
-already handled before (they must keep holding).
+that are links out of the folder or not regular files, "yaml" for YAML keys written twice and
+types that are not plain data, or "held" for the inputs that were already handled before (they
+must keep holding).
 """
 
 from __future__ import annotations
@@ -434,6 +435,26 @@ DATA_CASES: list[DataCase] = [
         "bad_config",
     ),
     refused("yaml_not_a_mapping", "held", write_bytes("city.yaml", b"- a\n- b\n"), "bad_config"),
+    # yaml: a key written twice (PyYAML kept the last one), types that are not plain data
+    refused(
+        "yaml_name_twice",
+        "yaml",
+        replace_bytes(
+            "city.yaml", "  name: 東大和市\n".encode(), "  name: 東大和市\n  name: 偽市\n".encode()
+        ),
+        "bad_config",
+        text="name",
+    ),
+    refused("yaml_city_block_twice", "yaml", append_yaml("city:\n  id: other"), "bad_config"),
+    refused(
+        "yaml_binary_name",
+        "yaml",
+        replace_bytes("city.yaml", "name: 東大和市".encode(), b"name: !!binary 5p2x5aSn5ZKM5biC"),
+        "bad_config",
+        text="!!binary",
+    ),
+    refused("yaml_set", "yaml", append_yaml("extra: !!set {a, b}"), "bad_config", text="!!set"),
+    refused("yaml_omap", "yaml", append_yaml("extra: !!omap [a: 1]"), "bad_config", text="!!omap"),
     refused("integer_400_digits", "6", cell("items.csv", 3, "出典頁", "9" * 400), "not_integer"),
     refused("integer_beyond_int64", "6", cell("items.csv", 3, "項目番号", "1" * 20), "not_integer"),
     # 7: validated, then failed to build
@@ -547,7 +568,11 @@ DATA_CASES: list[DataCase] = [
     refused(
         "licence_url_data",
         "2",
-        append_yaml("publication:\n  licence: x\n  licence_url: data:text/html,<script>x</script>"),
+        replace_bytes(
+            "city.yaml",
+            b"\n  licence: ",
+            b"\n  licence_url: data:text/html,<script>x</script>\n  licence: ",
+        ),
         "bad_config",
         text="licence_url",
     ),

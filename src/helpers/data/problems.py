@@ -46,7 +46,10 @@ PROBLEM_CODES: dict[str, str] = {
     "link_outside_folder": "a data file is a symbolic link to a file outside the data folder",
     "not_regular_file": "a data file is not a regular file (a folder, a device, a pipe …)",
     # city.yaml
-    "bad_config": "city.yaml is not valid YAML, exceeds a YAML limit or misses a required key",
+    "bad_config": (
+        "city.yaml is not valid YAML, exceeds a YAML limit, repeats a key, holds a YAML type"
+        " other than plain data (!!binary, !!set …) or misses a required key"
+    ),
     "bad_level_class": "a scale level has an unknown class",
     "scale_order_class": "a scale's classes get better as its order gets worse",
     # cells

@@ -50,7 +50,7 @@ from helpers.data.limits import (
     MAX_YAML_DEPTH,
     MAX_YAML_NODES,
 )
-from helpers.data.problems import Problem, quoted
+from helpers.data.problems import Problem, printable, quoted
 
 # --- public data types -----------------------------------------------------------------------
 
@@ -512,8 +512,57 @@ class YamlLimitError(yaml.YAMLError):
         return self.message + where
 
 
+_YAML_CORE = "tag:yaml.org,2002:"
+
+PLAIN_YAML_TAGS = frozenset(
+    _YAML_CORE + name
+    for name in ("str", "int", "float", "bool", "null", "seq", "map", "timestamp", "merge")
+)
+"""The YAML types a file may hold: text, numbers, true/false, null, lists, mappings, dates (and
+``<<`` merge keys). ``!!binary`` (bytes a report would show as ``b'...'``), ``!!set``,
+``!!omap``, ``!!pairs`` and ``!!python/...`` are refused."""
+
+
+def _tag_name(tag: str) -> str:
+    return "!!" + tag.removeprefix(_YAML_CORE) if tag.startswith(_YAML_CORE) else tag
+
+
+def _refuse_tag(node: yaml.Node) -> None:
+    """Raise when ``node`` is of a YAML type other than :data:`PLAIN_YAML_TAGS`."""
+    if node.tag in PLAIN_YAML_TAGS:
+        return
+    raise YamlLimitError(
+        f"{quoted(_tag_name(str(node.tag)), 40)} は使えません。文字、数値、true/false、null、"
+        "日付、リスト、対応表 (キー: 値) だけを書いてください (YAML type not allowed; allowed: "
+        "str, int, float, bool, null, date, list, mapping)",
+        node.start_mark,
+    )
+
+
 class _BoundedLoader(yaml.SafeLoader):
-    """PyYAML's safe loader that stops past :data:`MAX_YAML_DEPTH` or :data:`MAX_YAML_NODES`."""
+    """PyYAML's safe loader that stops past :data:`MAX_YAML_DEPTH` or :data:`MAX_YAML_NODES`,
+    and refuses a key written twice in one mapping (PyYAML keeps the last one silently)."""
+
+    def construct_mapping(self, node: Any, deep: bool = False) -> Any:
+        if isinstance(node, yaml.MappingNode):
+            seen: dict[Any, Any] = {}
+            for key_node, _ in node.value:
+                if key_node.tag == _YAML_CORE + "merge":
+                    continue
+                key = self.construct_object(key_node, deep=True)
+                try:
+                    first = seen.setdefault(key, key_node)
+                except TypeError:  # an unhashable key: the constructor says so
+                    continue
+                if first is not key_node:
+                    before, now = first.start_mark.line + 1, key_node.start_mark.line + 1
+                    lines = f"{before} 行目と {now} 行目"
+                    raise YamlLimitError(
+                        f"キー「{quoted(printable(key), 40)}」が同じ対応表に2回書かれています "
+                        f"({lines})。1つにしてください (duplicate key)",
+                        key_node.start_mark,
+                    )
+        return super().construct_mapping(node, deep=deep)
 
     def __init__(self, stream: str) -> None:
         super().__init__(stream)
@@ -556,6 +605,7 @@ def _expanded_size(
     """
     if depth > MAX_YAML_DEPTH:
         raise _too_deep(node.start_mark)
+    _refuse_tag(node)
     key = id(node)
     if key in memo:
         size, height = memo[key]
@@ -608,7 +658,9 @@ def load_yaml(text: str) -> Any:
 
     Raises ``yaml.YAMLError`` (:class:`YamlLimitError` for a limit or a value Python cannot
     hold, such as a 5,000-digit number or the date 2001-02-30) instead of exhausting memory,
-    time or the stack: alias bombs, deep nesting and recursive aliases are refused.
+    time or the stack: alias bombs, deep nesting and recursive aliases are refused. A key
+    written twice in one mapping and a YAML type other than :data:`PLAIN_YAML_TAGS` are
+    refused too (the error names the key or type and its line).
     """
     if len(text) > MAX_YAML_BYTES:
         raise YamlLimitError(f"larger than {MAX_YAML_BYTES:,} characters (ファイルが大きすぎます)")
