@@ -272,3 +272,22 @@ def test_a_report_set_is_read_only_up_to_its_limit(
     with pytest.raises(reportset.ConfigError, match="longer than"):
         reportset.read_report_set(config)
     assert sum(reads) <= MAX_YAML_BYTES + 1
+
+
+def test_a_notebook_that_is_not_utf8_is_a_message(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    notebook = tmp_path / "cp932.py"
+    text = '# %% tags=["parameters"]\ndata_dir: str = ""  # データフォルダ\n'
+    notebook.write_bytes(text.encode("cp932"))
+    config = tmp_path / "set.yaml"
+    entries = [{"name": "x", "notebook": str(notebook)}]
+    config.write_text(yaml.safe_dump({"data": str(DATA), "reports": entries}), encoding="utf-8")
+    reports = tmp_path / "reports"
+    code, out, err = run_cli(
+        ["build", "--config", str(config), "--reports-dir", str(reports)], capsys
+    )
+    assert code == build.ExitCode.INVALID
+    assert "Traceback" not in out + err
+    assert "UTF-8 のテキストではありません" in err and "cp932.py" in err
+    assert not (reports / "x.html").exists()

@@ -918,6 +918,7 @@ SET_CASES: list[SetCase] = [
         notebook=str(ROOT / "README.md"),
     ),
     one("does not exist", "notebook_missing", "held", notebook=str(ROOT / "nowhere.py")),
+    one("UTF-8", "notebook_not_utf8", "6", notebook=str(ROOT / "docs" / "report-plan-2.png")),
     one("parameters must be a mapping", "parameters_list", "held", parameters=["a"]),
     one("set by the build", "parameter_data_dir", "held", parameters={"data_dir": "/etc"}),
     one("not declared", "parameter_undeclared", "held", parameters={"__import__": "os"}),

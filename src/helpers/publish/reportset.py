@@ -460,6 +460,23 @@ def _template(entries: Sequence[Mapping[str, Any]], for_each: str) -> str:
     return ""
 
 
+def _notebook_text(notebook: Path, where: str) -> str:
+    """The text of a notebook the set names; :class:`ConfigError` when it is not UTF-8 text."""
+    try:
+        return notebook.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            f"{where}: ノートブック {notebook} は UTF-8 のテキストではありません "
+            f"({exc.start + 1} バイト目)。py:percent 形式のノートブックを UTF-8 で保存して"
+            "指定してください (the notebook is not UTF-8 text)"
+        ) from exc
+    except OSError as exc:
+        raise ConfigError(
+            f"{where}: ノートブック {notebook} を読めません ({exc.strerror}) "
+            "(cannot read the notebook)"
+        ) from exc
+
+
 def _expand_entry(
     entry: Mapping[str, Any],
     rows: list[dict[str, str]],
@@ -477,7 +494,7 @@ def _expand_entry(
     notebook = _resolve(root, entry["notebook"], f"{where}: notebook")
     if not notebook.is_file():
         raise ConfigError(f"{where}: notebook {notebook} does not exist")
-    declared = notebook_parameters(notebook.read_text(encoding="utf-8"), str(notebook))
+    declared = notebook_parameters(_notebook_text(notebook, where), str(notebook))
     raw_parameters = entry.get("parameters") or {}
     if not isinstance(raw_parameters, dict):
         raise ConfigError(f"{where}: parameters must be a mapping")
