@@ -71,3 +71,23 @@ def test_a_hostile_city_name_is_refused_or_validates_as_yaml(
         return
     problems = validate_folder(project / "data" / "kakuu")
     assert not [p for p in problems if p.code in ("bad_config", "control_character")], problems
+
+
+@pytest.mark.parametrize("place", ["notebooks/kakuu.yaml", "data/kakuu"])
+def test_a_dangling_link_in_place_of_the_new_files_is_refused_not_written_through(
+    place: str,
+    project: Path,
+    tmp_path_factory: pytest.TempPathFactory,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    outside = tmp_path_factory.mktemp("outside") / "target"
+    link = project / place
+    link.parent.mkdir(parents=True, exist_ok=True)
+    link.symlink_to(outside)
+    code = cli.main(["new-city", "kakuu", "--name", "架空市", "--root", str(project)])
+    output = capsys.readouterr()
+    assert code == 2, output.err
+    assert "既にあります" in output.err and "Traceback" not in output.err
+    assert not outside.exists()
+    assert files_under(project) == set()
+    assert link.is_symlink()

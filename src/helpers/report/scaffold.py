@@ -4,7 +4,8 @@
 Japanese headers only, UTF-8 with BOM so Excel opens them) and ``notebooks/<id>.yaml`` (the
 city's report set: one report per plan, the timeline and the index), which
 ``plan-report build --config notebooks/<id>.yaml`` publishes to ``reports/<id>/``. Nothing is
-overwritten: an existing folder or report set is an error. ``data/README.md`` walks through
+overwritten: an existing folder or report set, or a symbolic link in its place (even one to
+nothing), is an error, and no file is written through a link. ``data/README.md`` walks through
 the rest (filling the files, ``plan-report validate``, building and publishing).
 """
 
@@ -176,18 +177,38 @@ def new_city(city_id: str, name: str, root: Path) -> Scaffold:
     data_dir = root / "data" / city_id
     report_set = root / "notebooks" / f"{city_id}.yaml"
     for path in (data_dir, report_set):
-        if path.exists():
-            raise ScaffoldError(f"{path} は既にあります。上書きしません (exists; nothing written)")
-    data_dir.mkdir(parents=True)
+        if path.exists() or path.is_symlink():  # a link, even to nothing, is never written through
+            raise _exists(path)
+    try:
+        data_dir.mkdir(parents=True)
+    except FileExistsError as error:
+        raise _exists(data_dir) from error
     files = []
     config = data_dir / "city.yaml"
-    config.write_text(CITY_YAML.format(city_id=city_id, name=name), encoding="utf-8")
+    _create(config, CITY_YAML.format(city_id=city_id, name=name))
     files.append(config)
     for table in SCAFFOLD_TABLES:
         path = data_dir / TABLES_BY_NAME[table].file_name
-        path.write_text("\ufeff" + _header_line(table), encoding="utf-8")
+        _create(path, "\ufeff" + _header_line(table))
         files.append(path)
     report_set.parent.mkdir(parents=True, exist_ok=True)
-    report_set.write_text(REPORT_SET_YAML.format(city_id=city_id, name=name), encoding="utf-8")
+    _create(report_set, REPORT_SET_YAML.format(city_id=city_id, name=name))
     files.append(report_set)
     return Scaffold(data_dir, report_set, tuple(files))
+
+
+def _exists(path: Path) -> ScaffoldError:
+    return ScaffoldError(f"{path} は既にあります。上書きしません (exists; nothing written)")
+
+
+def _create(path: Path, text: str) -> None:
+    """Write a new file ``path``; refuse one that exists, a symbolic link (even dangling) too.
+
+    Exclusive creation (``O_CREAT | O_EXCL``) never follows a link, so no file outside the
+    project can be written through one.
+    """
+    try:
+        with path.open("x", encoding="utf-8") as handle:
+            handle.write(text)
+    except FileExistsError as error:
+        raise _exists(path) from error
