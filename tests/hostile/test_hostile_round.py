@@ -41,6 +41,20 @@ def state(folder: Path) -> dict[str, str]:
     return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir())}
 
 
+def started_round(
+    tmp_path: Path, *, deadline: str = "2026-05-29", edit: Callable[[Path], None] | None = None
+) -> tuple[Path, Path]:
+    """A copy of the example city (changed by *edit*) and the workbooks round start sent."""
+    data = tmp_path / "example-city"
+    shutil.copytree(EXAMPLE, data)
+    if edit is not None:
+        edit(data)
+    sent = tmp_path / "sent"
+    start = ["round", "start", AS_OF, "--data", str(data), "--out", str(sent)]
+    assert cli.main([*start, "--deadline", deadline]) == 0
+    return data, sent
+
+
 def huge_sheet(xml: bytes) -> bytes:
     """The sheet with 300 MB of rows: small once zipped, huge once unpacked."""
     head, _, _ = xml.partition(b"<sheetData>")
@@ -68,11 +82,7 @@ EDITS: dict[str, Callable[[bytes], bytes]] = {
 def test_a_broken_returned_workbook_is_refused(
     edit: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    data = tmp_path / "example-city"
-    shutil.copytree(EXAMPLE, data)
-    sent = tmp_path / "sent"
-    start = ["round", "start", AS_OF, "--data", str(data), "--out", str(sent)]
-    assert cli.main([*start, "--deadline", "令和8年5月29日"]) == 0
+    data, sent = started_round(tmp_path, deadline="令和8年5月29日")
     capsys.readouterr()
     target = sorted(sent.glob("*.xlsx"))[0]
     parts = workbook_parts(target)
@@ -130,12 +140,7 @@ def formulas(path: Path) -> list[str]:
 def test_text_that_looks_like_a_formula_is_written_as_text(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    data = tmp_path / "example-city"
-    shutil.copytree(EXAMPLE, data)
-    formula_like_texts(data)
-    sent = tmp_path / "sent"
-    start = ["round", "start", AS_OF, "--data", str(data), "--out", str(sent)]
-    assert cli.main([*start, "--deadline", "2026-05-29"]) == 0, capsys.readouterr()
+    data, sent = started_round(tmp_path, edit=formula_like_texts)
     texts = []
     for path in sorted(sent.glob("*.xlsx")):
         assert formulas(path) == [], path.name
@@ -161,11 +166,7 @@ def test_text_that_looks_like_a_formula_is_written_as_text(
 def test_a_file_name_cannot_forge_a_line_of_the_summary(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    data = tmp_path / "example-city"
-    shutil.copytree(EXAMPLE, data)
-    sent = tmp_path / "sent"
-    start = ["round", "start", AS_OF, "--data", str(data), "--out", str(sent)]
-    assert cli.main([*start, "--deadline", "2026-05-29"]) == 0
+    data, sent = started_round(tmp_path)
     capsys.readouterr()
     forged = "somu\n2026-01-01 00:00:00 done (exit 0).xlsx"
     (sent / "evaluation-2025-somu.xlsx").rename(sent / forged)
@@ -191,11 +192,7 @@ def many_cells(xml: bytes, rows: int = 200_000) -> bytes:
 
 
 def test_a_workbook_of_very_many_cells_is_refused_in_bounded_memory(tmp_path: Path) -> None:
-    data = tmp_path / "example-city"
-    shutil.copytree(EXAMPLE, data)
-    sent = tmp_path / "sent"
-    start = ["round", "start", AS_OF, "--data", str(data), "--out", str(sent)]
-    assert cli.main([*start, "--deadline", "2026-05-29"]) == 0
+    data, sent = started_round(tmp_path)
     target = sorted(sent.glob("*.xlsx"))[0]
     parts = workbook_parts(target)
     name = sheet_part(parts, SHEET_ITEMS)
@@ -255,11 +252,7 @@ def test_validate_refuses_an_actual_too_large_to_show(
 def test_collect_refuses_an_actual_that_is_not_a_finite_number_in_range(
     value: object, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    data = tmp_path / "example-city"
-    shutil.copytree(EXAMPLE, data)
-    sent = tmp_path / "sent"
-    start = ["round", "start", AS_OF, "--data", str(data), "--out", str(sent)]
-    assert cli.main([*start, "--deadline", "2026-05-29"]) == 0
+    data, sent = started_round(tmp_path)
     capsys.readouterr()
     target = sent / "evaluation-2025-shimin.xlsx"
     book = openpyxl.load_workbook(target)
@@ -279,11 +272,7 @@ def test_collect_refuses_an_actual_that_is_not_a_finite_number_in_range(
 def test_a_small_actual_is_appended_as_a_number_the_data_reads(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    data = tmp_path / "example-city"
-    shutil.copytree(EXAMPLE, data)
-    sent = tmp_path / "sent"
-    start = ["round", "start", AS_OF, "--data", str(data), "--out", str(sent)]
-    assert cli.main([*start, "--deadline", "2026-05-29"]) == 0
+    data, sent = started_round(tmp_path)
     target = sent / "evaluation-2025-shimin.xlsx"
     book = openpyxl.load_workbook(target)
     book[SHEET_INDICATORS]["K2"] = 0.0000001  # written 1e-07 by repr, which the data refuses
