@@ -448,9 +448,9 @@ def test_timeline_year_axis_labels_every_year_in_range() -> None:
 
 
 def test_status_history_for_phones_fits_its_columns(kakuu: Any) -> None:
-    """On a phone the grid's full status names ran over the next cell: the phone chart shows a
-    short code (A ↑) or, with long codes, only the ↑/↓ mark, in columns as wide as their date,
-    with a one-column legend naming every status."""
+    """On a phone the grid's full status names ran over the next cell: the phone chart shows the
+    code where it fits (A ↑, 実施中 ↑) or, with long codes, only the ↑/↓ mark, in columns as
+    wide as their date, with a one-column legend naming every status."""
     scale = kakuu.scales["kakuu4"]
     snaps = metrics.status_snapshots(kakuu.items, kakuu.statuses.query("plan_id == 'k2'"), scale)
     spec = charts.status_history_narrow_chart(snaps).to_dict()
@@ -463,6 +463,12 @@ def test_status_history_for_phones_fits_its_columns(kakuu: Any) -> None:
     short = charts.status_history_narrow_chart(coded).to_dict()
     texts = {row["text"] for row in short["datasets"][short["data"]["name"]]}
     assert "A ↑" in texts and "B" in texts
+    worded = snaps.assign(
+        status=snaps["order"].map({1: "完了", 2: "実施中", 3: "遅れ", 4: "未着手"})
+    )
+    spec = charts.status_history_narrow_chart(worded).to_dict()
+    texts = {row["text"] for row in spec["datasets"][spec["data"]["name"]]}
+    assert "実施中 ↑" in texts  # three glyphs and a mark fit a column as wide as 令和3年度末
 
 
 def test_status_history_fixture(kakuu: Any) -> None:

@@ -1074,24 +1074,21 @@ SHORT_CODE = 2
 
 
 def status_history_narrow_chart(snapshots: pd.DataFrame) -> alt.LayerChart:
-    """The grid for phones: narrow columns, each cell showing the status's code when codes are
-    short (A ↑), else only the ↑/↓ mark on the status's colour; the legend and the data table
-    below name every status (the full names did not fit and ran over the next cell)."""
+    """The grid for phones: columns as wide as their date (令和3年度末), each cell showing the
+    status's code when it fits there (完了 ↑, A ↑), else only the ↑/↓ mark on the status's
+    colour; the legend and the data table below name every status (the full names did not fit
+    and ran over the next cell)."""
     data = _history_data(snapshots)
     codes = data["status"].astype(str)
-    short = bool(codes.str.len().max() <= SHORT_CODE) if len(codes) else True
     marks = ["" if is_missing(c) else labels.CHANGE_MARKS[c] for c in data["change"]]
-    data["text"] = [
-        f"{code} {mark}".strip() if short else mark for code, mark in zip(codes, marks, strict=True)
-    ]
-    longest = max((len(t) for t in data["text"]), default=1)
-    # a column as wide as its text and as its date above it (令和3年度末), no wider
     heading = max((len(str(a)) for a in data["as_of"]), default=1)
-    width = max(
-        40,
-        theme.FONT_SIZES["text"] * longest + 16,
-        theme.FONT_SIZES["label"] * heading + 2,
-    )
+    width = max(40, theme.FONT_SIZES["label"] * heading + 2)
+    # a code and its mark (the mark and its space about one glyph) within the column
+    longest = max((len(code) for code in codes), default=0) + (1 if any(marks) else 0)
+    show = longest <= SHORT_CODE or theme.FONT_SIZES["text"] * longest + 16 <= width
+    data["text"] = [
+        f"{code} {mark}".strip() if show else mark for code, mark in zip(codes, marks, strict=True)
+    ]
     return _status_history_grid(snapshots, data, width, legend_columns=1, label_limit=112)
 
 
