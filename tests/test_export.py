@@ -15,6 +15,7 @@ import nbformat
 import pandas as pd
 import papermill
 import pytest
+import tinycss2
 from bs4 import BeautifulSoup
 from nbformat import v4
 
@@ -393,9 +394,37 @@ def test_pdf_refuses_a_page_whose_charts_do_not_draw(tmp_path: Path) -> None:
 
 def test_running_header_names_the_report_and_its_evaluation_date() -> None:
     css = export.running_header_css('題 "A" \\ </style>', "平成24年度末")
-    assert '@top-left { content: "題 \\22 A\\22  \\5c  \\3c /style>"' in css
+    assert '@top-left { content: "題 \\22 A\\22  \\5c  \\3c /style\\3e "' in css
     assert '@top-right { content: "評価時点：平成24年度末"' in css
     assert "@top-right" not in export.running_header_css("題", None)
+
+
+@pytest.mark.parametrize("line_break", ["\r", "\n", "\r\n", "\f"])
+def test_a_title_cannot_end_the_running_headers_string(line_break: str) -> None:
+    """A plan or item name is free text (a cell may hold a carriage return) and becomes the
+    title: a line break in it ended the CSS string, and the rest became rules of the page's
+    stylesheet (hashed into the policy, so they applied), e.g. one hiding the whole report."""
+    hostile = f'計画{line_break}"; }} }} body {{ display: none }} @page {{ @top-left {{ content: "'
+    css = export.running_header_css(hostile, "令和7年度末" + line_break + "} body { x: y }")
+    rules = tinycss2.parse_stylesheet(css, skip_whitespace=True, skip_comments=True)
+    assert [(rule.type, rule.lower_at_keyword) for rule in rules] == [("at-rule", "page")]
+    boxes = [
+        token
+        for token in tinycss2.parse_blocks_contents(rules[0].content)
+        if token.type == "at-rule"
+    ]
+    assert [box.lower_at_keyword for box in boxes] == ["top-left", "top-right"]
+    contents = [
+        next(
+            token.value
+            for declaration in tinycss2.parse_blocks_contents(box.content)
+            if declaration.type == "declaration" and declaration.lower_name == "content"
+            for token in declaration.value
+            if token.type == "string"
+        )
+        for box in boxes
+    ]
+    assert contents == [hostile, "評価時点：令和7年度末" + line_break + "} body { x: y }"]
 
 
 def test_page_carries_the_running_header_inside_the_hashed_stylesheet() -> None:

@@ -61,14 +61,17 @@ AS_OF_ATTRIBUTE = "data-report-as-of"
 _AS_OF = re.compile(AS_OF_ATTRIBUTE + r'="([^"]*)"')
 
 
+#: Characters a CSS string literal must not hold as they are: quotes, backslash, ``<`` (the end
+#: of the ``<style>`` element) and every control character. A carriage return or form feed ends a
+#: CSS string like a line feed does, so a plan name holding one (a cell may: it is free text)
+#: would end the running header's string and write rules of its own into the stylesheet.
+_CSS_STRING_UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\"'\\<>]")
+
+
 def css_string(text: str) -> str:
-    """*text* as a CSS string literal (quotes, backslashes, line breaks and ``<`` escaped)."""
-    escaped = (
-        text.replace("\\", "\\5c ")
-        .replace('"', "\\22 ")
-        .replace("<", "\\3c ")
-        .replace("\n", "\\a ")
-    )
+    """*text* as a CSS string literal: quotes, backslashes, ``<``, ``>`` and every control
+    character (line feed, carriage return, form feed …) written as CSS escapes (``\\d ``)."""
+    escaped = _CSS_STRING_UNSAFE.sub(lambda m: f"\\{ord(m.group()):x} ", text)
     return f'"{escaped}"'
 
 
