@@ -86,10 +86,9 @@ def test_trend_words_and_table(city) -> None:
     points = iv.trend_points(city, "2", 2024)
     assert ic.trend_title(points) == "指標の推移（令和6年度まで）"
     sentence = ic.trend_description(points)
-    assert sentence.count("。") == 1
     assert (
         "8本の指標" in sentence
-        and "策定時より悪いものが1本（情報モラル学習の受講率（中学生））" in sentence
+        and "基準値より悪いものが1本（情報モラル学習の受講率（中学生））" in sentence
     )
     table = ic.trend_table(points)
     assert list(table.columns[:4]) == ["指標", "系列", "方向", "基準値"]
@@ -97,6 +96,37 @@ def test_trend_words_and_table(city) -> None:
     telework = table.loc[table["指標"] == "2-6 テレワークを行った職員の割合"].iloc[0]
     assert telework["令和6年度"] == "33.0%（速報）"
     assert telework["基準値"] == "5.0%（令和3年度）"
+
+
+def test_trend_sentence_names_the_years_it_compares(city) -> None:
+    """Every comparison of the trend's text names the fiscal year of both values: the latest
+    actual and the baseline (策定時); an indicator whose latest actual is older than the others'
+    is compared in a sentence of its own that names it and its year."""
+    sentence = ic.trend_description(iv.trend_points(city, "2", 2024))
+    assert "令和6年度の実績値を令和3年度（策定時）の基準値と比べると、" in sentence
+    # 2-5 has no actual after 令和4年度: not counted as if it were of 令和6年度
+    assert (
+        "実績値が令和4年度までの1本（デジタル化に満足している市民の割合）では、"
+        "令和4年度の実績値を令和3年度（策定時）の基準値と比べると、" in sentence
+    )
+    assert "令和8年度の目標値に達したものが" in sentence
+    # です・ます, full-width punctuation, every sentence closed
+    assert sentence.endswith("です。") and not re.search(r"[(),:;]", sentence)
+    # baselines of different years (Gunma: 平成27年度 and 平成28年度) are never lumped together
+    gunma = ic.trend_description(iv.trend_points(load_city(GUNMA), "4", 2019))
+    assert "令和元年度の実績値を平成27年度（策定時）の基準値と比べると" in gunma
+    assert "令和元年度の実績値を平成28年度（策定時）の基準値と比べると" in gunma
+
+
+def test_trend_sentence_without_baseline_names_the_indicators(city) -> None:
+    points = iv.trend_points(city, "2", 2024)
+    one = points.loc[points["indicator_id"] == "2-3"]
+    no_baseline = one.loc[one["kind"] != "baseline"]
+    sentence = ic.trend_description(no_baseline)
+    assert sentence == (
+        "1本の指標（系列ごと）の令和6年度までの推移を示します。基準値のない1本（電子申請の件数）"
+        "では、令和6年度の実績値が令和8年度の目標値に達したものが0本、達していないものが1本です。"
+    )
 
 
 def test_distribution_lists_every_level_and_colours_missing_grey(city, ratings) -> None:

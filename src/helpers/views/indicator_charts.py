@@ -233,49 +233,97 @@ def trend_chart(points: pd.DataFrame) -> alt.FacetChart:
     )
 
 
-def trend_description(points: pd.DataFrame) -> str:
-    """How many indicators, up to which year, and where their latest actuals stand against
-    target and baseline (the worse-than-baseline ones named), in one sentence."""
-    states: dict[str, list[str]] = {"met": [], "better": [], "same": [], "worse": [], "none": []}
-    groups = points.groupby(["indicator_id", "series"], sort=False, dropna=False)
-    for (_, series), group in groups:
+def _names(names: list[str]) -> str:
+    return f"（{'、'.join(names)}）" if names else ""
+
+
+def _trend_states(points: pd.DataFrame) -> list[dict[str, Any]]:
+    """Per indicator and series: its name, the years of its latest actual, baseline and target,
+    and where the latest actual stands: ``met`` (the target reached), ``better``, ``same`` or
+    ``worse`` than the baseline, ``not_met`` (no baseline), ``none`` (no actual)."""
+    found = []
+    for (_, series), group in points.groupby(["indicator_id", "series"], sort=False, dropna=False):
         first = group.iloc[0]
-        name = series_label(first["name"], series)
         good = 1 if first["direction"] == "higher" else -1
         actual = group.loc[group["kind"] == "actual"].sort_values("fiscal_year")
-        baseline = group.loc[group["kind"] == "baseline", "value"]
-        target = group.loc[group["kind"] == "target", "value"]
+        baseline = group.loc[group["kind"] == "baseline"]
+        target = group.loc[group["kind"] == "target"]
+        row: dict[str, Any] = {
+            "name": series_label(first["name"], series),
+            "latest_year": None,
+            "baseline_year": int(baseline.iloc[0]["fiscal_year"]) if len(baseline) else None,
+            "target_year": int(target.iloc[0]["fiscal_year"]) if len(target) else None,
+            "state": "none",
+        }
+        found.append(row)
         if actual.empty:
-            states["none"].append(name)
             continue
         latest = float(actual.iloc[-1]["value"])
-        if len(target) and good * (latest - float(target.iloc[0])) >= 0:
-            states["met"].append(name)
-        elif len(baseline) and good * (latest - float(baseline.iloc[0])) > 0:
-            states["better"].append(name)
-        elif len(baseline) and good * (latest - float(baseline.iloc[0])) < 0:
-            states["worse"].append(name)
+        row["latest_year"] = int(actual.iloc[-1]["fiscal_year"])
+        change = good * (latest - float(baseline.iloc[0]["value"])) if len(baseline) else None
+        if len(target) and good * (latest - float(target.iloc[0]["value"])) >= 0:
+            row["state"] = "met"
+        elif change is None:
+            row["state"] = "not_met"
         else:
-            states["same"].append(name)
-    actual_years = points.loc[points["kind"] == "actual", "fiscal_year"]
-    if actual_years.empty:
-        return f"{len(groups)}本の指標の基準値と目標値を示します（実績値の記録はまだありません）。"
-    until = _year(actual_years.max())
-    counts = [
-        f"目標値に達したものが{len(states['met'])}本",
-        f"策定時より良いものが{len(states['better'])}本",
-    ]
-    if states["same"]:
-        counts.append(f"策定時と同じものが{len(states['same'])}本")
-    worse = f"（{'、'.join(states['worse'])}）" if states["worse"] else ""
-    counts.append(f"策定時より悪いものが{len(states['worse'])}本{worse}")
-    if states["none"]:
-        counts.append(f"実績値のないものが{len(states['none'])}本")
+            row["state"] = "better" if change > 0 else "worse" if change < 0 else "same"
+    return found
+
+
+def _comparison_sentence(rows: list[dict[str, Any]], until: int) -> str:
+    """One sentence for indicators whose latest actuals are of one year and whose baselines are
+    of one year: both years named, then how many reached the target, are better, the same or
+    worse than the baseline. Indicators whose latest actual is older than ``until``, and those
+    without a baseline, are named."""
+    latest, baseline = rows[0]["latest_year"], rows[0]["baseline_year"]
+    target_years = {r["target_year"] for r in rows}
+    target = "目標値"
+    if len(target_years) == 1 and None not in target_years:
+        target = f"{_year(next(iter(target_years)))}の目標値"
+    named = _names([r["name"] for r in rows])
+
+    def count(state: str) -> int:
+        return sum(r["state"] == state for r in rows)
+
+    if baseline is None:
+        return (
+            f"基準値のない{len(rows)}本{named}では、{_year(latest)}の実績値が"
+            f"{target}に達したものが{count('met')}本、達していないものが{count('not_met')}本です。"
+        )
+    older = f"実績値が{_year(latest)}までの{len(rows)}本{named}では、" if latest != until else ""
+    counts = [f"{target}に達したものが{count('met')}本", f"基準値より良いものが{count('better')}本"]
+    if count("same"):
+        counts.append(f"基準値と同じものが{count('same')}本")
+    worse = _names([r["name"] for r in rows if r["state"] == "worse"])
+    counts.append(f"基準値より悪いものが{count('worse')}本{worse}")
     return (
-        f"{len(groups)}本の指標（系列ごと）の{until}までの推移で、最新の実績値は"
+        f"{older}{_year(latest)}の実績値を{_year(baseline)}（策定時）の基準値と比べると、"
         + "、".join(counts)
         + "です。"
     )
+
+
+def trend_description(points: pd.DataFrame) -> str:
+    """How many indicators, up to which year, and where their latest actuals stand against
+    target and baseline (the worse-than-baseline ones named). Every comparison names the fiscal
+    years of both values it compares: indicators are grouped by the year of their latest actual
+    and of their baseline, one sentence per group."""
+    states = _trend_states(points)
+    actual_years = points.loc[points["kind"] == "actual", "fiscal_year"]
+    if actual_years.empty:
+        return f"{len(states)}本の指標の基準値と目標値を示します（実績値の記録はまだありません）。"
+    until = int(actual_years.max())
+    sentences = [f"{len(states)}本の指標（系列ごと）の{_year(until)}までの推移を示します。"]
+    compared: dict[tuple[int, int], list[dict[str, Any]]] = {}
+    for row in states:
+        if row["state"] != "none":
+            key = (-row["latest_year"], row["baseline_year"] is None, row["baseline_year"] or 0)
+            compared.setdefault(key, []).append(row)
+    sentences += [_comparison_sentence(rows, until) for _, rows in sorted(compared.items())]
+    none = [r["name"] for r in states if r["state"] == "none"]
+    if none:
+        sentences.append(f"実績値のないものが{len(none)}本{_names(none)}あります。")
+    return "".join(sentences)
 
 
 def trend_table(points: pd.DataFrame) -> pd.DataFrame:
