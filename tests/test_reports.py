@@ -12,11 +12,14 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import browser_kit as browser
+import pypdf
 import pytest
 from bs4 import BeautifulSoup
 from playwright.sync_api import Browser
+from pypdf.generic import IndirectObject
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "tests" / "artifacts"
@@ -358,6 +361,88 @@ def test_no_pdf_page_ends_with_a_heading(built: Path, name: str):
         body = body.replace(footer, "")
         ending = [h for h in headings if h and body.endswith(h)]
         assert ending == [], f"page {number} of {name}.pdf ends with a heading: {ending}"
+
+
+def table_row_pages(pdf: Path) -> list[list[tuple[bool, set[int]]]]:
+    """For each table of a tagged PDF, its rows (``TR``): whether the row is a header row (only
+    ``TH`` cells) and the pages it is printed on.
+
+    Read from the PDF's structure tree, which Chromium writes from the page's own table
+    markup: a row's pages are those of its marked content (a header row repeated on every page
+    of a long table is on all of them).
+    """
+    reader = pypdf.PdfReader(pdf)
+    numbers = {page.indirect_reference.idnum: n for n, page in enumerate(reader.pages, start=1)}
+
+    def kids(node: Any) -> list[Any]:
+        k = node.get("/K")
+        return [] if k is None else list(k) if isinstance(k, list) else [k]
+
+    def page_of(node: Any, page: int | None) -> int | None:
+        ref = node.raw_get("/Pg") if "/Pg" in node else None
+        return numbers.get(ref.idnum, page) if isinstance(ref, IndirectObject) else page
+
+    def pages_under(node: Any, page: int | None) -> set[int]:
+        node = node.get_object()
+        if not isinstance(node, dict):  # a marked-content id on the inherited page
+            return {page} if page is not None else set()
+        page = page_of(node, page)
+        if node.get("/Type") == "/MCR":
+            return {page} if page is not None else set()
+        found: set[int] = set()
+        for kid in kids(node):
+            found |= pages_under(kid, page)
+        return found
+
+    tables: list[list[tuple[bool, set[int]]]] = []
+
+    def rows_of(node: Any, page: int | None, rows: list[tuple[bool, set[int]]]) -> None:
+        node = node.get_object()
+        if not isinstance(node, dict):
+            return
+        page = page_of(node, page)
+        if node.get("/S") == "/TR":
+            cells = [kid.get_object() for kid in kids(node)]
+            header = all(isinstance(c, dict) and c.get("/S") == "/TH" for c in cells)
+            rows.append((header, pages_under(node, page)))
+            return
+        for kid in kids(node):
+            rows_of(kid, page, rows)
+
+    def walk(node: Any, page: int | None) -> None:
+        node = node.get_object()
+        if not isinstance(node, dict):
+            return
+        page = page_of(node, page)
+        if node.get("/S") == "/Table":
+            rows: list[tuple[bool, set[int]]] = []
+            rows_of(node, page, rows)
+            tables.append(rows)
+            return
+        for kid in kids(node):
+            walk(kid, page)
+
+    walk(reader.trailer["/Root"]["/StructTreeRoot"], None)
+    return tables
+
+
+@pytest.mark.parametrize("name", REPORTS)
+def test_no_pdf_page_holds_a_lone_first_or_last_row(built: Path, name: str):
+    """A table that goes on over a page never leaves its first row alone at a page's foot, nor
+    its last row alone at the top of the next page (a council member reads it on paper)."""
+    tables = table_row_pages(built / f"{name}.pdf")
+    bodies = [[sorted(pages) for header, pages in rows if not header] for rows in tables]
+    assert bodies and all(bodies), bodies  # every table was read, with its rows
+    split = 0
+    for number, body in enumerate(bodies, start=1):
+        if len(body) < 3:
+            continue
+        split += body[0][0] != body[-1][-1]
+        # where the first row ends, the second begins; where the last begins, the one before ends
+        assert body[0][-1] == body[1][0], f"table {number} of {name}.pdf: first row alone {body}"
+        assert body[-1][0] == body[-2][-1], f"table {number} of {name}.pdf: last row alone {body}"
+    if name.startswith("plan"):
+        assert split, "no table of a plan report goes over a page: the check saw nothing"
 
 
 @pytest.mark.parametrize("name", REPORTS)
