@@ -830,9 +830,46 @@ def test_city_yaml_links_must_be_web_addresses(city: Path, url: str) -> None:
     text = (city / "city.yaml").read_text(encoding="utf-8")
     text = text.replace("source:\n", f"source:\n  url: '{url}'\n", 1)
     (city / "city.yaml").write_text(text, encoding="utf-8")
-    problem = only(errors(city), "bad_config")
-    assert (problem.column, problem.value) == ("source.url", url)
+    problem = only(errors(city), "bad_url")
+    assert (problem.file, problem.column, problem.value) == ("city.yaml", "source.url", url)
     assert "https://" in problem.message
+
+
+@pytest.mark.parametrize(
+    ("key", "url"),
+    [
+        ("source.url", "https://www.city.higashiyamato.lg.jp@evil.example/"),
+        ("source.url", "HTTP://user:password@evil.example/plan.pdf"),
+        ("source.url", "https://@evil.example/"),
+        ("publication.licence_url", "https://creativecommons.org@evil.example/by/4.0/"),
+    ],
+)
+def test_city_yaml_links_name_no_user_before_the_host(city: Path, key: str, url: str) -> None:
+    """``https://www.city….lg.jp@evil.example/`` shows the city's host to a reader but opens
+    evil.example: an address with a user name or password is refused, with its file and key."""
+    block, name = key.split(".")
+    text = (city / "city.yaml").read_text(encoding="utf-8")
+    text = text.replace(f"{block}:\n", f"{block}:\n  {name}: '{url}'\n", 1)
+    (city / "city.yaml").write_text(text, encoding="utf-8")
+    problem = only(errors(city), "bad_url")
+    assert (problem.file, problem.column, problem.value) == ("city.yaml", key, url)
+    assert "「evil.example」" in problem.message and "ユーザー名やパスワード" in problem.message
+    assert not limits.is_web_url(url)
+
+
+def test_a_malformed_host_is_a_problem_not_a_traceback(city: Path) -> None:
+    text = (city / "city.yaml").read_text(encoding="utf-8")
+    (city / "city.yaml").write_text(text.replace("source:\n", "source:\n  url: https://[x/\n", 1))
+    problem = only(errors(city), "bad_url")
+    assert (problem.column, problem.value) == ("source.url", "https://[x/")
+
+
+def test_an_at_sign_after_the_host_is_allowed(city: Path) -> None:
+    url = "https://www.city.example.lg.jp/docs/plan@2024.pdf?by=a@b#c@d"
+    text = (city / "city.yaml").read_text(encoding="utf-8")
+    (city / "city.yaml").write_text(text.replace("source:\n", f"source:\n  url: '{url}'\n", 1))
+    assert errors(city) == []
+    assert load_city(city).source["url"] == url
 
 
 def test_city_yaml_web_addresses_are_kept(city: Path) -> None:

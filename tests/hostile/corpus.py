@@ -562,7 +562,25 @@ DATA_CASES: list[DataCase] = [
         "source_url_javascript",
         "2",
         replace_bytes("city.yaml", b"source:\n", b"source:\n  url: javascript:alert(1)\n"),
-        "bad_config",
+        "bad_url",
+        text="source.url",
+    ),
+    refused(
+        "source_url_userinfo",
+        "2",
+        replace_bytes(
+            "city.yaml",
+            b"source:\n",
+            b"source:\n  url: https://www.city.higashiyamato.lg.jp@evil.example/\n",
+        ),
+        "bad_url",
+        text="ユーザー名やパスワード",
+    ),
+    refused(
+        "source_url_unclosed_ipv6_host",
+        "6",
+        replace_bytes("city.yaml", b"source:\n", b"source:\n  url: https://[x/\n"),
+        "bad_url",
         text="source.url",
     ),
     refused(
@@ -573,7 +591,7 @@ DATA_CASES: list[DataCase] = [
             b"\n  licence: ",
             b"\n  licence_url: data:text/html,<script>x</script>\n  licence: ",
         ),
-        "bad_config",
+        "bad_url",
         text="licence_url",
     ),
     # held before: bad data refused with a message

@@ -39,6 +39,7 @@ from helpers.data.limits import (
     MAX_ID_CHARS,
     character_name,
     forbidden_character,
+    has_userinfo,
     is_safe_name,
     is_web_url,
 )
@@ -46,6 +47,7 @@ from helpers.data.problems import Problem, quoted
 from helpers.data.quantities import QuantityError, is_no_value, parse_quantity
 from helpers.data.rules import check_rules
 
+_WEB_SCHEME = re.compile(r"https?://", re.IGNORECASE)
 _INT_RE = re.compile(r"[+-]?\d+(?:\.0*)?")
 _PRECISION_CODES: dict[str, str] = {
     **{ja: en for en, ja in PRECISION_LABELS.items()},
@@ -290,13 +292,25 @@ def _web_urls(block: dict[str, str], path: str, problems: list[Problem]) -> dict
     """
     kept = dict(block)
     for key, value in block.items():
-        if key.endswith("url") and not is_web_url(value):
+        if not key.endswith("url") or is_web_url(value):
+            continue
+        if _WEB_SCHEME.match(value) and has_userinfo(value):
+            authority = re.split(r"[/?#]", value.split("//", 1)[1], maxsplit=1)[0]
+            host = quoted(authority.rsplit("@", 1)[1])
+            msg = (
+                f"{path}.{key} のホスト名の前に「@」があります。ブラウザーが開くのは「@」の後の"
+                f"「{host}」で、前の部分は信頼できるサイトに見せかけられます。"
+                "ユーザー名やパスワード (…@) を含まない "
+                "http:// か https:// の URL で書いてください "
+                "(no user name or password before the host)"
+            )
+        else:
             msg = (
                 f"{path}.{key} は http:// か https:// で始まる URL で書いてください "
                 "(links in reports are web addresses only)"
             )
-            problems.append(_config_problem(f"{path}.{key}", value, msg))
-            del kept[key]
+        problems.append(_config_problem(f"{path}.{key}", value, msg, "bad_url"))
+        del kept[key]
     return kept
 
 

@@ -120,10 +120,25 @@ def is_safe_name(text: str) -> bool:
 _WEB_URL = re.compile(r"https?://[^\s\"'<>\\^`{|}]+", re.IGNORECASE)
 
 
+def has_userinfo(text: str) -> bool:
+    """Whether the address ``text`` names a user or password before its host (``…@``).
+
+    ``https://www.city.example.lg.jp@evil.example/`` starts with the city's host as a reader
+    sees it, but the browser opens ``evil.example``.
+    """
+    return "@" in text.split("//", 1)[-1].split("/", 1)[0].split("?", 1)[0].split("#", 1)[0]
+
+
 def is_web_url(text: str) -> bool:
     """Whether ``text`` is an absolute ``http://`` or ``https://`` address with a host.
 
     The only external links a page may carry (source document, licence): no ``javascript:``,
-    ``data:`` or ``file:`` address, no spaces, quotes or angle brackets.
+    ``data:`` or ``file:`` address, no spaces, quotes or angle brackets, no user name or
+    password before the host (:func:`has_userinfo`), no malformed host (``https://[x/``).
     """
-    return bool(_WEB_URL.fullmatch(text)) and bool(urlsplit(text).hostname)
+    if not _WEB_URL.fullmatch(text) or has_userinfo(text):
+        return False
+    try:
+        return bool(urlsplit(text).hostname)
+    except ValueError:  # an unclosed [IPv6] host
+        return False

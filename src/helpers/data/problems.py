@@ -50,6 +50,10 @@ PROBLEM_CODES: dict[str, str] = {
         "city.yaml is not valid YAML, exceeds a YAML limit, repeats a key, holds a YAML type"
         " other than plain data (!!binary, !!set …) or misses a required key"
     ),
+    "bad_url": (
+        "a city.yaml address (source.url, publication.licence_url) is not a plain http:// or"
+        " https:// URL: another scheme, or a user name or password before the host"
+    ),
     "bad_level_class": "a scale level has an unknown class",
     "scale_order_class": "a scale's classes get better as its order gets worse",
     # cells
