@@ -129,6 +129,52 @@ def test_trend_sentence_without_baseline_names_the_indicators(city) -> None:
     )
 
 
+def shown_by(layer: dict, row: dict) -> bool:
+    """Whether a unit layer's filters keep ``row`` (the simple predicates Altair writes)."""
+    for step in layer.get("transform", []):
+        expr = step["filter"].replace("===", "==").replace("!==", "!=").replace("&&", " and ")
+        if not eval(expr.replace("datum.", "row_."), {"row_": Row(row)}):
+            return False
+    return True
+
+
+class Row:
+    def __init__(self, values: dict) -> None:
+        self.__dict__.update(values)
+
+
+def test_trend_baseline_labels_keep_clear_of_the_y_axis(city) -> None:
+    """The baseline sits half a year from the y axis: a label centred on it ran over the
+    axis's tick labels (「基準 35.0%」 over 「40」). Its label now starts at the square and runs
+    right, below the dashed line when higher is better, above it when lower is better or the
+    line is low."""
+    spec = ic.trend_chart(iv.trend_points(city, "2", 2024)).to_dict()
+    rows = spec["datasets"][spec["data"]["name"]]
+    texts = [layer for layer in layers_of(spec) if layer["mark"]["type"] == "text"]
+    baselines = [r for r in rows if r["kind"] == "baseline" and r["label"]]
+    assert len(baselines) == 6  # every single-series indicator's baseline is named
+    for row in baselines:
+        showing = [layer["mark"] for layer in texts if shown_by(layer, row)]
+        assert len(showing) == 1, row["label"]
+        mark = showing[0]
+        assert mark["align"] == "left" and -6 <= mark.get("dx", 0) <= 0, row["label"]
+        side = "top" if row["label_side"] == "below" else "bottom"
+        assert mark["baseline"] == side and (mark["dy"] > 0) == (side == "top")
+    sides = {r["indicator_id"]: r["label_side"] for r in baselines}
+    assert sides["2-1"] == "below"  # higher is better: the actuals rise above the line
+    assert sides["2-2"] == "above"  # lower is better: the actuals fall below it
+    assert sides["2-6"] == "above"  # 5% on a 0-40 scale: below the line it would meet the x axis
+    target = next(r for r in rows if r["kind"] == "target" and r["indicator_id"] == "2-7")
+    assert target["label_side"] == "below"  # lower is better: clear of the latest actual's label
+    # every label is drawn exactly once
+    for row in rows:
+        if row["label"]:
+            assert sum(shown_by(layer, row) for layer in texts) == 1, row["label"]
+    # the baseline's dashed line spans the plot, whatever width a phone drawing gives it
+    rule = next(layer for layer in layers_of(spec) if layer["mark"]["type"] == "rule")
+    assert rule["encoding"]["x2"] == {"value": "width"}
+
+
 def test_distribution_lists_every_level_and_colours_missing_grey(city, ratings) -> None:
     dist = iv.rating_distribution(ratings, city.indicator_rules, 2024)
     spec = ic.distribution_chart(dist).to_dict()

@@ -58,6 +58,10 @@ PANEL_WIDTH = 240
 PANEL_HEIGHT = 140
 NAME_LINE = 17
 """Characters per line of an indicator's name in a panel header."""
+LABEL_GAP = 10
+"""px between a point and the label above or below it."""
+LOW_BASELINE = 0.15
+"""A baseline or target in this lowest share of its panel's scale gets its label above it."""
 
 
 def level_colour(order: int, n_rated: int, missing: bool = False) -> str:
@@ -126,8 +130,30 @@ def _trend_data(points: pd.DataFrame) -> pd.DataFrame:
     for kind, word in (("target", "目標"), ("baseline", "基準")):
         rows = single & (data["kind"] == kind)
         data.loc[rows, "label"] = word + " " + data.loc[rows, "text"]
+    data["label_side"] = _label_sides(data)
     data["fiscal_year"] = data["fiscal_year"].astype(int)
     return data.reset_index(drop=True)
+
+
+def _label_sides(data: pd.DataFrame) -> list[str]:
+    """Where the label of each baseline and target goes, ``above`` or ``below`` its point, away
+    from where the actuals usually run: a baseline's below its dashed line when higher is better
+    (the actuals rise from it) and above when lower is better; a target's the other way round.
+    A label that would go below a point in the lowest :data:`LOW_BASELINE` of its panel's scale
+    (where it would meet the x axis) goes above. "" for the other rows."""
+    low = data.groupby("indicator_id")["value"].transform(lambda v: min(0.0, float(v.min())))
+    high = data.groupby("indicator_id")["value"].transform(lambda v: max(0.0, float(v.max())))
+    sides = []
+    for kind, direction, value, bottom, top in zip(
+        data["kind"], data["direction"], data["value"], low, high, strict=True
+    ):
+        height = (float(value) - bottom) / (top - bottom) if top > bottom else 0.0
+        below = {"baseline": "higher", "target": "lower"}.get(kind) == direction
+        if kind not in ("baseline", "target"):
+            sides.append("")
+        else:
+            sides.append("below" if below and height >= LOW_BASELINE else "above")
+    return sides
 
 
 def trend_title(points: pd.DataFrame) -> str:
@@ -146,7 +172,9 @@ def _series_colours(names: list[str]) -> dict[str, str]:
 def trend_chart(points: pd.DataFrame) -> alt.FacetChart:
     """One panel per indicator: its actuals by fiscal year (a line per series), the baseline as
     a dashed line and a square, the target as a diamond at its year (interim targets as small
-    triangles), the latest actual, the baseline and the target written beside their points."""
+    triangles), the latest actual, the baseline and the target written beside their points: the
+    baseline's label starts at its square and runs right (clear of the y axis's tick labels),
+    baseline and target labels sit on the side away from the actuals (:func:`_label_sides`)."""
     data = _trend_data(points)
     first, last = int(data["fiscal_year"].min()), int(data["fiscal_year"].max())
     names = {y: fiscal_year_short(y) for y in range(first, last + 1)}
@@ -192,7 +220,7 @@ def trend_chart(points: pd.DataFrame) -> alt.FacetChart:
     base = alt.Chart().encode(x=x, y=y)
     baseline_rule = (
         base.mark_rule(strokeDash=[4, 3], color="#777777")
-        .encode(x=alt.value(0), x2=alt.value(PANEL_WIDTH), detail="series_label:N")
+        .encode(x=alt.value(0), x2=alt.value("width"), detail="series_label:N")
         .transform_filter(alt.datum.kind == "baseline")
     )
     lines = (
@@ -210,11 +238,39 @@ def trend_chart(points: pd.DataFrame) -> alt.FacetChart:
         .encode(shape=shape, tooltip=tooltip)
         .transform_filter(alt.datum.kind != "actual")
     )
-    labels_layer = (
-        base.mark_text(dy=-10, fontSize=11, color=theme.INK)
-        .encode(text="label:N")
-        .transform_filter(alt.datum.label != "")
-    )
+
+    # The latest actual is labelled above its point, the target above or below its diamond
+    # (:func:`_label_sides`). The baseline is the panel's first year, half a year from the y
+    # axis: its label starts at the square's left edge and runs right, above or below the dashed
+    # line (centred on the point, half of it lay over the axis's tick labels).
+    def labels(kinds: Any, side: str, align: str, dx: int) -> alt.Chart:
+        return (
+            base.mark_text(
+                align=align,
+                baseline="top" if side == "below" else "bottom",
+                dx=dx,
+                dy=LABEL_GAP - 4 if side == "below" else -(LABEL_GAP - 4),
+                fontSize=11,
+                color=theme.INK,
+            )
+            .encode(text="label:N")
+            .transform_filter(
+                (alt.datum.label != "")
+                & kinds
+                & (
+                    (alt.datum.label_side == "below")
+                    if side == "below"
+                    else (alt.datum.label_side != "below")
+                )
+            )
+        )
+
+    text_layers = [
+        labels(alt.datum.kind != "baseline", "above", "center", 0),
+        labels(alt.datum.kind == "target", "below", "center", 0),
+        labels(alt.datum.kind == "baseline", "above", "left", -4),
+        labels(alt.datum.kind == "baseline", "below", "left", -4),
+    ]
     order = list(dict.fromkeys(data["panel"]))
     header = alt.Header(
         labelExpr="split(datum.value, '\\n')",
@@ -225,7 +281,14 @@ def trend_chart(points: pd.DataFrame) -> alt.FacetChart:
         title=None,
     )
     return (
-        alt.layer(baseline_rule, lines, reference_points, actual_points, labels_layer, data=data)
+        alt.layer(
+            baseline_rule,
+            lines,
+            reference_points,
+            actual_points,
+            *text_layers,
+            data=data,
+        )
         .properties(width=PANEL_WIDTH, height=PANEL_HEIGHT)
         .facet(facet=alt.Facet("panel:N", sort=order, header=header), columns=2)
         .resolve_scale(y="independent")
