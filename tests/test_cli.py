@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 import re
 import shutil
 import subprocess
@@ -15,6 +16,7 @@ import yaml
 from set_kit import run_cli
 
 from helpers import build, cli
+from helpers.data.limits import MAX_NOTEBOOK_BYTES
 from helpers.publish import reportset
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -291,3 +293,67 @@ def test_a_notebook_that_is_not_utf8_is_a_message(
     assert "Traceback" not in out + err
     assert "UTF-8 のテキストではありません" in err and "cp932.py" in err
     assert not (reports / "x.html").exists()
+
+
+def _set_naming(tmp_path: Path, notebook: Path) -> Path:
+    config = tmp_path / "set.yaml"
+    entries = [{"name": "x", "notebook": str(notebook)}]
+    config.write_text(yaml.safe_dump({"data": str(DATA), "reports": entries}), encoding="utf-8")
+    return config
+
+
+def test_a_notebook_larger_than_its_limit_is_a_message(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A report set naming a huge file as its notebook (a log, a disk image) read all of it."""
+    notebook = tmp_path / "huge.py"
+    text = '# %% tags=["parameters"]\ndata_dir: str = ""  # データフォルダ\n'
+    notebook.write_text(text + "#" * MAX_NOTEBOOK_BYTES, encoding="utf-8")
+    reports = tmp_path / "reports"
+    code, out, err = run_cli(
+        ["build", "--config", str(_set_naming(tmp_path, notebook)), "--reports-dir", str(reports)],
+        capsys,
+    )
+    assert code == build.ExitCode.INVALID
+    assert "Traceback" not in out + err
+    assert "huge.py が大きすぎます" in err and f"上限 {MAX_NOTEBOOK_BYTES:,} バイト" in err
+    assert not reports.exists() or not any(reports.iterdir())
+
+
+def test_a_notebook_is_read_only_up_to_its_limit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A file stating a size of 0 (as /proc files do) is still read no further than the limit."""
+    notebook = tmp_path / "endless.py"
+    notebook.write_bytes(b"#" * (3 * MAX_NOTEBOOK_BYTES))
+    real_fstat = os.fstat
+
+    def size_zero(descriptor: int) -> os.stat_result:
+        info = list(real_fstat(descriptor))
+        info[6] = 0  # st_size
+        return os.stat_result(info)
+
+    reads: list[int] = []
+    real_read = os.read
+
+    def counted(descriptor: int, size: int) -> bytes:
+        reads.append(size)
+        return real_read(descriptor, size)
+
+    raw = reportset.read_report_set(_set_naming(tmp_path, notebook))
+    monkeypatch.setattr(reportset.os, "fstat", size_zero)
+    monkeypatch.setattr(reportset.os, "read", counted)
+    with pytest.raises(reportset.ConfigError, match="大きすぎます"):
+        reportset.expand_report_set(raw, [])
+    assert sum(reads) <= MAX_NOTEBOOK_BYTES + 1
+
+
+def test_a_notebook_with_windows_line_ends_is_read(tmp_path: Path) -> None:
+    notebook = tmp_path / "crlf.py"
+    text = '# %% tags=["parameters"]\ndata_dir: str = ""  # データフォルダ\nlabel: str = "a"\n'
+    notebook.write_bytes(text.replace("\n", "\r\n").encode("utf-8"))
+    config = tmp_path / "set.yaml"
+    entries = [{"name": "x", "notebook": str(notebook), "parameters": {"label": "b"}}]
+    config.write_text(yaml.safe_dump({"data": str(DATA), "reports": entries}), encoding="utf-8")
+    (report,) = reportset.expand_report_set(reportset.read_report_set(config), []).reports
+    assert report.parameters["label"] == "b"

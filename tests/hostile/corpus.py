@@ -26,6 +26,8 @@ from pathlib import Path
 
 import yaml
 
+from helpers.data.limits import MAX_NOTEBOOK_BYTES
+
 ROOT = Path(__file__).resolve().parents[2]
 BUNDLED = ROOT / "data" / "higashiyamato"
 FIXTURES = ROOT / "tests" / "fixtures" / "notebooks"
@@ -779,6 +781,7 @@ class SetCase:
     message: str = ""
     changes_published: bool = False  # a harmless set that builds publishes its reports
     marker: bool = False  # the set tries to create MARKER: it must never exist
+    files: tuple[tuple[str, bytes], ...] = ()  # files the set names, written beside it first
 
 
 MARKER = "hostile-marker"
@@ -937,6 +940,13 @@ SET_CASES: list[SetCase] = [
     ),
     one("does not exist", "notebook_missing", "held", notebook=str(ROOT / "nowhere.py")),
     one("UTF-8", "notebook_not_utf8", "6", notebook=str(ROOT / "docs" / "report-plan-2.png")),
+    SetCase(
+        "notebook_too_large",
+        "8",
+        set_text([entry(notebook="huge.py")]),
+        message="大きすぎます",
+        files=(("huge.py", (FIXTURES / "ok.py").read_bytes() + b"#" * MAX_NOTEBOOK_BYTES),),
+    ),
     one("parameters must be a mapping", "parameters_list", "held", parameters=["a"]),
     one("set by the build", "parameter_data_dir", "held", parameters={"data_dir": "/etc"}),
     one("not declared", "parameter_undeclared", "held", parameters={"__import__": "os"}),

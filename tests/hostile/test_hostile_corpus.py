@@ -126,6 +126,8 @@ def test_hostile_report_set(
     case: SetCase, case_project: Project, capsys: pytest.CaptureFixture[str]
 ) -> None:
     write_set(case_project.config, case.text)
+    for name, data in case.files:
+        (case_project.root / name).write_bytes(data)
     before = snapshot(case_project.reports)
     code, out, err, elapsed = run(case_project.build_args(), capsys)
     assert code == case.exit, out + err

@@ -31,6 +31,9 @@ value: larger ones cannot be shown to their last digit (a float holds about 15 d
 MAX_YAML_BYTES = 256 * 1024
 """Largest ``city.yaml`` or report set file (bytes)."""
 
+MAX_NOTEBOOK_BYTES = 1024 * 1024
+"""Largest notebook a report set names (bytes; the bundled ones are under 5 KB)."""
+
 MAX_YAML_DEPTH = 50
 """Deepest nesting of lists and mappings in a YAML file."""
 

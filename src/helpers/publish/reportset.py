@@ -32,6 +32,7 @@ from urllib.parse import quote
 
 from helpers.data.errors import InputError
 from helpers.data.limits import (
+    MAX_NOTEBOOK_BYTES,
     MAX_YAML_BYTES,
     character_name,
     forbidden_character,
@@ -460,10 +461,51 @@ def _template(entries: Sequence[Mapping[str, Any]], for_each: str) -> str:
     return ""
 
 
-def _notebook_text(notebook: Path, where: str) -> str:
-    """The text of a notebook the set names; :class:`ConfigError` when it is not UTF-8 text."""
+def _notebook_too_large(notebook: Path, where: str, size: str) -> ConfigError:
+    return ConfigError(
+        f"{where}: ノートブック {notebook} が大きすぎます ({size}、上限 "
+        f"{MAX_NOTEBOOK_BYTES:,} バイト)。報告書のノートブックは py:percent 形式の"
+        "短いテキストです。指定したファイルが正しいか確かめてください "
+        f"(the notebook is larger than the limit of {MAX_NOTEBOOK_BYTES:,} bytes)"
+    )
+
+
+def _read_notebook_bytes(notebook: Path, where: str) -> bytes:
+    """The bytes of ``notebook``, never more than :data:`MAX_NOTEBOOK_BYTES` + 1 of them.
+
+    As for the report set itself (:func:`_read_set_file`): only a regular file is read, through
+    the descriptor its checks were made on, and a file stating a size of 0 (``/proc``) cannot
+    make the read unbounded.
+    """
+    descriptor = os.open(notebook, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     try:
-        return notebook.read_text(encoding="utf-8")
+        info = os.fstat(descriptor)
+        if not stat.S_ISREG(info.st_mode):
+            raise ConfigError(
+                f"{where}: ノートブック {notebook} は通常のファイルではありません "
+                "(the notebook must be a regular file)"
+            )
+        if info.st_size > MAX_NOTEBOOK_BYTES:
+            raise _notebook_too_large(notebook, where, f"{info.st_size:,} バイト")
+        chunks: list[bytes] = []
+        left = MAX_NOTEBOOK_BYTES + 1
+        while left > 0 and (chunk := os.read(descriptor, left)):
+            chunks.append(chunk)
+            left -= len(chunk)
+    finally:
+        os.close(descriptor)
+    data = b"".join(chunks)
+    if len(data) > MAX_NOTEBOOK_BYTES:
+        raise _notebook_too_large(notebook, where, f"{MAX_NOTEBOOK_BYTES:,} バイトより長い")
+    return data
+
+
+def _notebook_text(notebook: Path, where: str) -> str:
+    """The text of a notebook the set names; :class:`ConfigError` when it is larger than
+    :data:`MAX_NOTEBOOK_BYTES` or not UTF-8 text."""
+    try:
+        text = _read_notebook_bytes(notebook, where).decode("utf-8")
+        return text.replace("\r\n", "\n").replace("\r", "\n")  # as read_text() reads it
     except UnicodeDecodeError as exc:
         raise ConfigError(
             f"{where}: ノートブック {notebook} は UTF-8 のテキストではありません "
