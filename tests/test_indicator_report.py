@@ -111,7 +111,7 @@ def test_trend_sentence_names_the_years_it_compares(city) -> None:
     )
     assert "令和8年度の目標値に達したものが" in sentence
     # です・ます, full-width punctuation, every sentence closed
-    assert sentence.endswith("です。") and not re.search(r"[(),:;]", sentence)
+    assert sentence.endswith("す。") and not re.search(r"[(),:;]", sentence)
     # baselines of different years (Gunma: 平成27年度 and 平成28年度) are never lumped together
     gunma = ic.trend_description(iv.trend_points(load_city(GUNMA), "4", 2019))
     assert "令和元年度の実績値を平成27年度（策定時）の基準値と比べると" in gunma
@@ -133,6 +133,7 @@ def shown_by(layer: dict, row: dict) -> bool:
     """Whether a unit layer's filters keep ``row`` (the simple predicates Altair writes)."""
     for step in layer.get("transform", []):
         expr = step["filter"].replace("===", "==").replace("!==", "!=").replace("&&", " and ")
+        expr = re.sub(r"!(?!=)", " not ", expr)
         if not eval(expr.replace("datum.", "row_."), {"row_": Row(row)}):
             return False
     return True
@@ -173,6 +174,36 @@ def test_trend_baseline_labels_keep_clear_of_the_y_axis(city) -> None:
     # the baseline's dashed line spans the plot, whatever width a phone drawing gives it
     rule = next(layer for layer in layers_of(spec) if layer["mark"]["type"] == "rule")
     assert rule["encoding"]["x2"] == {"value": "width"}
+
+
+def test_trend_marks_a_preliminary_actual(city) -> None:
+    """A 速報 actual (2-6, 令和6年度) is drawn as a hollow point, labelled 「速報」, and named
+    with its year and value in the chart's text; the data table says （速報） too."""
+    points = iv.trend_points(city, "2", 2024)
+    spec = ic.trend_chart(points).to_dict()
+    rows = spec["datasets"][spec["data"]["name"]]
+    preliminary = [r for r in rows if r["kind"] == "actual" and r["status"] == "速報"]
+    assert [(r["indicator_id"], r["fiscal_year"]) for r in preliminary] == [("2-6", 2024)]
+    assert preliminary[0]["label"] == "33.0%（速報）"
+    points_layers = [
+        layer
+        for layer in layers_of(spec)
+        if layer["mark"]["type"] == "point" and "color" in layer["encoding"]
+    ]
+    for row in rows:
+        if row["kind"] != "actual":
+            continue
+        (mark,) = [layer["mark"] for layer in points_layers if shown_by(layer, row)]
+        hollow = mark["filled"] is False and mark.get("fill") == "#FFFFFF"
+        assert hollow == (row["status"] == "速報"), row
+    sentence = ic.trend_description(points)
+    assert "テレワークを行った職員の割合の令和6年度の実績値（33.0%）は速報値で" in sentence
+    assert "白抜きの点" in sentence and sentence.endswith("。")
+    telework = ic.trend_table(points).set_index("指標").loc["2-6 テレワークを行った職員の割合"]
+    assert telework["令和6年度"] == "33.0%（速報）"
+    # a set without preliminary values says nothing about them
+    confirmed = points.assign(value_status=None)
+    assert "速報" not in ic.trend_description(confirmed)
 
 
 def test_distribution_lists_every_level_and_colours_missing_grey(city, ratings) -> None:

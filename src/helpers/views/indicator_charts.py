@@ -35,6 +35,8 @@ from helpers.views.formatting import format_percent, is_missing
 from helpers.views.indicators import series_label
 
 INDICATOR_UNIT = "指標"
+PRELIMINARY = "速報"
+"""How a preliminary actual (actuals.csv 速報・確定 = 速報) is marked: its point is hollow."""
 KIND_LABELS: dict[str, str] = {
     "actual": "実績値",
     "baseline": "基準値",
@@ -111,7 +113,8 @@ def _trend_data(points: pd.DataFrame) -> pd.DataFrame:
     ]
     data["kind_label"] = [KIND_LABELS[k] for k in data["kind"]]
     data["year_label"] = [_year(y) for y in data["fiscal_year"]]
-    data["status"] = ["速報" if s == "preliminary" else "" for s in data["value_status"]]
+    data["status"] = [PRELIMINARY if s == "preliminary" else "" for s in data["value_status"]]
+    data["preliminary"] = data["status"] == PRELIMINARY
     latest = (
         data.loc[data["kind"] == "actual"]
         .groupby(["indicator_id", "series_label"])["fiscal_year"]
@@ -119,10 +122,16 @@ def _trend_data(points: pd.DataFrame) -> pd.DataFrame:
     )
     data["label"] = ""
     actual = data["kind"] == "actual"
+    # the latest actual is written beside its point; a preliminary (速報) actual says so,
+    # the latest as "33.0%（速報）", an earlier one as 「速報」
     data.loc[actual, "label"] = [
-        t if y == m else ""
-        for t, y, m in zip(
-            data.loc[actual, "text"], data.loc[actual, "fiscal_year"], latest, strict=True
+        (t + (f"（{PRELIMINARY}）" if p else "")) if y == m else (PRELIMINARY if p else "")
+        for t, y, m, p in zip(
+            data.loc[actual, "text"],
+            data.loc[actual, "fiscal_year"],
+            latest,
+            data.loc[actual, "status"] == PRELIMINARY,
+            strict=True,
         )
     ]
     # baseline and target named on the chart (a series indicator's are in its data table)
@@ -231,7 +240,13 @@ def trend_chart(points: pd.DataFrame) -> alt.FacetChart:
     actual_points = (
         base.mark_point(filled=True, size=50, shape="circle")
         .encode(color=colour, tooltip=tooltip)
-        .transform_filter(alt.datum.kind == "actual")
+        .transform_filter((alt.datum.kind == "actual") & ~alt.datum.preliminary)
+    )
+    # a preliminary actual: a hollow point (white inside, the series' colour around), labelled
+    preliminary_points = (
+        base.mark_point(filled=False, fill="#FFFFFF", size=60, strokeWidth=2, shape="circle")
+        .encode(color=colour, tooltip=tooltip)
+        .transform_filter((alt.datum.kind == "actual") & alt.datum.preliminary)
     )
     reference_points = (
         base.mark_point(filled=False, size=70, strokeWidth=1.5, color=theme.INK)
@@ -286,6 +301,7 @@ def trend_chart(points: pd.DataFrame) -> alt.FacetChart:
             lines,
             reference_points,
             actual_points,
+            preliminary_points,
             *text_layers,
             data=data,
         )
@@ -386,7 +402,21 @@ def trend_description(points: pd.DataFrame) -> str:
     none = [r["name"] for r in states if r["state"] == "none"]
     if none:
         sentences.append(f"実績値のないものが{len(none)}本{_names(none)}あります。")
+    sentences.append(_preliminary_sentence(points))
     return "".join(sentences)
+
+
+def _preliminary_sentence(points: pd.DataFrame) -> str:
+    """Which actuals are preliminary (速報), with year and value, and how the chart marks them;
+    "" when none is."""
+    rows = points.loc[(points["kind"] == "actual") & (points["value_status"] == "preliminary")]
+    if rows.empty:
+        return ""
+    values = "、".join(
+        f"{series_label(r['name'], r['series'])}の{_year(r['fiscal_year'])}の実績値（{r['text']}）"
+        for _, r in rows.iterrows()
+    )
+    return f"{values}は速報値で、図では白抜きの点と「{PRELIMINARY}」の文字で示します。"
 
 
 def trend_table(points: pd.DataFrame) -> pd.DataFrame:
