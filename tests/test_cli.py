@@ -276,6 +276,28 @@ def test_a_report_set_is_read_only_up_to_its_limit(
     assert sum(reads) <= MAX_YAML_BYTES + 1
 
 
+def test_a_yaml_syntax_error_in_the_report_set_is_told_in_japanese(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The report set's YAML errors name the file, line and column in Japanese and say what to
+    check; the parser's English follows as a hint. An unclosed quote is shown where it opens."""
+    config = tmp_path / "set.yaml"
+    config.write_text(
+        f'data: {DATA}\nreports:\n  - name: x\n    notebook: "plan.py\n', encoding="utf-8"
+    )
+    reports = tmp_path / "reports"
+    code, out, err = run_cli(
+        ["build", "--config", str(config), "--reports-dir", str(reports)], capsys
+    )
+    assert code == build.ExitCode.INVALID
+    assert "Traceback" not in out + err
+    assert f"報告書セット {config} の 4 行目 15 文字目で YAML の書き方が正しくありません。" in err
+    assert "引用符" in err and "(not valid YAML: " in err
+    config.write_text(f"data: {DATA}\nreports:\n\t- name: x\n", encoding="utf-8")
+    with pytest.raises(reportset.ConfigError, match=r"3 行目 1 文字目で.*タブ文字は使えません"):
+        reportset.read_report_set(config)
+
+
 def test_a_notebook_that_is_not_utf8_is_a_message(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

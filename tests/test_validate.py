@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import shutil
 import subprocess
 import sys
@@ -179,6 +180,49 @@ def test_invalid_yaml_names_its_line(city: Path) -> None:
     problem = only(errors(city), "bad_config")
     assert problem.file == "city.yaml"
     assert problem.row is not None
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "line", "column", "hint"),
+    [
+        # a key indented under a value: PyYAML's "mapping values are not allowed here"
+        ("  name: 東大和市\n", "  name: 東大和市\n    kana: ひがしやまとし\n", 6, 9, "「:」"),
+        # a tab as indentation
+        ("  name: 東大和市\n", "\tname: 東大和市\n", 5, 1, "タブ文字"),
+        # a list left open
+        ("  name: 東大和市\n", "  name: [東大和市\n", 6, 10, "[ ] のリストが閉じられていない"),
+        # a NUL byte (the reader refuses it before parsing)
+        ("  name: 東大和市\n", "  name: 東大和\x00市\n", 5, 12, "制御文字"),
+    ],
+)
+def test_yaml_syntax_error_is_told_in_japanese(
+    city: Path, old: str, new: str, line: int, column: int, hint: str
+) -> None:
+    """A YAML syntax error names file, line and column in Japanese and says what to check; the
+    parser's own (English) words follow as a secondary hint."""
+    path = city / "city.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace(old, new, 1), encoding="utf-8")
+    problem = only(errors(city), "bad_config")
+    assert (problem.file, problem.row) == ("city.yaml", line)
+    assert problem.message.startswith(
+        f"city.yaml の {line} 行目 {column} 文字目で YAML の書き方が正しくありません。"
+    ), problem.message
+    assert hint in problem.message
+    japanese, english = problem.message.split(" (invalid YAML: ")
+    assert f"(line {line}, column {column})" in english
+    # the parser's English stays in the hint: the Japanese part holds no English words
+    assert not re.search(r"[A-Za-z]{4,}", japanese.removeprefix("city.yaml").replace("YAML", ""))
+
+
+def test_unclosed_quote_in_yaml_names_the_line_where_it_opens(city: Path) -> None:
+    path = city / "city.yaml"
+    lines = path.read_text(encoding="utf-8").count("\n")
+    with path.open("a", encoding="utf-8") as handle:
+        handle.write('note: "閉じていない引用符\n\n')
+    problem = only(errors(city), "bad_config")
+    assert problem.row == lines + 1  # where the quote opens, not the end of the file
+    assert problem.message.startswith(f"city.yaml の {lines + 1} 行目 7 文字目で")
+    assert "引用符" in problem.message and "end of stream" in problem.message
 
 
 # --- items ---------------------------------------------------------------------------------

@@ -653,6 +653,90 @@ def yaml_error_text(err: yaml.YAMLError) -> str:
     return text
 
 
+#: What to fix, in Japanese, for PyYAML's syntax problems, found by a phrase of its (English)
+#: message; the first phrase found wins. A problem not listed gets the general sentence only.
+YAML_HINTS: tuple[tuple[str, str], ...] = (
+    (
+        "found character '\\t'",
+        "タブ文字は使えません。字下げ (行頭の空白) には半角の空白を使ってください",
+    ),
+    (
+        "mapping values are not allowed",
+        "ここに「:」(キーと値の区切り) は書けません。字下げ (行頭の空白の数) がそろっているか、"
+        '値の中に「: 」がないかを確かめてください (「: 」を含む値は "…" で囲みます)',
+    ),
+    (
+        "found unexpected end of stream",
+        "引用符 (\" または ') が閉じられていません。値の終わりにも同じ引用符を書いてください",
+    ),
+    (
+        "unknown escape character",
+        '"…" の中の「\\」の後の文字が正しくありません。'
+        "「\\」をそのまま書くときは '…' で囲んでください",
+    ),
+    (
+        "could not find expected ':'",
+        "「キー: 値」の「:」が見つかりません。"
+        "引用符の閉じ忘れや、「:」の後の空白を確かめてください",
+    ),
+    (
+        "expected <block end>",
+        "字下げ (行頭の空白の数) がそろっていないか、この行より前の引用符 (\" または ') が"
+        "閉じられていません。同じ段の行は同じ数の空白で始めてください",
+    ),
+    (
+        "block sequence entries are not allowed",
+        "ここに「- 」(リストの項目) は書けません。字下げを確かめてください",
+    ),
+    ("expected ',' or ']'", "[ ] のリストが閉じられていないか、項目の間の「,」がありません"),
+    ("expected ',' or '}'", "{ } の対応表が閉じられていないか、項目の間の「,」がありません"),
+    ("found undefined alias", "別名 (*名前) が指す「&名前」がありません"),
+    (
+        "expected a single document",
+        "文書が2つあります (「---」の後)。1つのファイルには1つだけ書いてください",
+    ),
+    (
+        "expected the node content",
+        "値があるべき位置に値がありません。字下げや記号を確かめてください",
+    ),
+    (
+        "expected alphabetic or numeric character",
+        '「&」「*」の後には英数字の名前を書きます。& や * で始まる値は "…" で囲んでください',
+    ),
+    (
+        "that cannot start any token",
+        'この文字で値を始めることはできません。値を "…" で囲んでください',
+    ),
+    ("special characters are not allowed", "書けない文字 (制御文字) があります。削除してください"),
+)
+
+
+def _yaml_place(err: yaml.YAMLError) -> Any:
+    """The mark a reader should look at: where an unclosed quote opened, else the problem."""
+    problem = str(getattr(err, "problem", "") or "")
+    context = getattr(err, "context_mark", None)
+    if "unexpected end of stream" in problem and context is not None:
+        return context
+    return getattr(err, "problem_mark", None)
+
+
+def yaml_error_message(err: yaml.YAMLError, where: str, english: str) -> str:
+    """A YAML error told in Japanese: the file (*where*), the line and column to look at and
+    what to fix, then the parser's own words in English after *english* (for a search or a
+    developer). A limit or a refused value (:class:`YamlLimitError`) keeps its own message."""
+    detail = yaml_error_text(err)
+    if isinstance(err, YamlLimitError):
+        return f"{where} の書式が正しくありません ({english}): {detail}"
+    mark = _yaml_place(err)
+    place = "" if mark is None else f"の {mark.line + 1} 行目 {mark.column + 1} 文字目"
+    place = f" {place}で" if place else " で"
+    words = " ".join(str(getattr(err, part, "") or "") for part in ("context", "problem"))
+    words = words.strip() or str(err)
+    hint = next((text for phrase, text in YAML_HINTS if phrase in words), "")
+    hint = f"{hint}。" if hint else "字下げ、「:」、引用符、括弧を確かめてください。"
+    return f"{where}{place} YAML の書き方が正しくありません。{hint} ({english}: {detail})"
+
+
 def load_yaml(text: str) -> Any:
     """Parse YAML text safely and within the limits of :mod:`helpers.data.limits`.
 
@@ -664,7 +748,13 @@ def load_yaml(text: str) -> Any:
     """
     if len(text) > MAX_YAML_BYTES:
         raise YamlLimitError(f"larger than {MAX_YAML_BYTES:,} characters (ファイルが大きすぎます)")
-    loader = _BoundedLoader(text)
+    try:
+        loader = _BoundedLoader(text)
+    except yaml.reader.ReaderError as err:  # a character YAML does not allow (NUL, …)
+        before = text[: err.position]
+        line, column = before.count("\n"), len(before) - (before.rfind("\n") + 1)
+        err.problem_mark = yaml.error.Mark("<text>", err.position, line, column, None, None)  # type: ignore[attr-defined]
+        raise
     try:
         node = loader.get_single_node()
         if node is None:
@@ -705,9 +795,9 @@ def read_config(folder: Path) -> tuple[CityConfig, list[Problem]]:
     try:
         data = load_yaml(text)
     except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
+        mark = _yaml_place(err)
         row = None if mark is None else mark.line + 1
-        msg = f"city.yaml の書式が正しくありません (invalid YAML): {yaml_error_text(err)}"
+        msg = yaml_error_message(err, CONFIG_FILE, "invalid YAML")
         config, _ = check_config({})
         return config, [Problem(CONFIG_FILE, row, None, None, msg, "bad_config")]
     return check_config(data)

@@ -39,7 +39,7 @@ from helpers.data.limits import (
     is_safe_name,
     is_web_url,
 )
-from helpers.data.reading import load_yaml, yaml_error_text
+from helpers.data.reading import load_yaml, yaml_error_message
 from helpers.publish.accessibility import STATEMENT_OUTPUT
 
 
@@ -423,7 +423,9 @@ def read_report_set(config: str | Path) -> ReportSetFile:
             f"{path} is not UTF-8 (byte {exc.start}); save the report set as UTF-8"
         ) from exc
     except yaml.YAMLError as exc:
-        raise ConfigError(f"{path} is not valid YAML: {yaml_error_text(exc)}") from exc
+        raise ConfigError(
+            yaml_error_message(exc, f"報告書セット {path}", "not valid YAML")
+        ) from exc
     if not isinstance(data, dict) or not isinstance(data.get("reports"), list):
         raise ConfigError(f"{path}: expected a mapping with a 'reports' list")
     root = project_root(path)
