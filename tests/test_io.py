@@ -17,7 +17,7 @@ import yaml
 from openpyxl import load_workbook
 
 from helpers.data.city import CityData, DataValidationError, load_city, validate_folder
-from helpers.data.contracts import TABLES, WORKBOOK_FILE
+from helpers.data.contracts import CONFIG_FILE, TABLES, WORKBOOK_FILE
 from helpers.data.reading import decode_bytes
 from helpers.data.workbook import csv_to_workbook
 
@@ -344,6 +344,56 @@ def test_csv_to_workbook_refuses_a_csv_folder(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="CSV"):
         csv_to_workbook(BUNDLED, folder)
     assert not (folder / WORKBOOK_FILE).exists()
+
+
+def test_csv_to_workbook_never_reads_through_a_link_out_of_the_folder(tmp_path: Path) -> None:
+    """A CSV (or city.yaml) that is a link out of the folder is refused unread, as validate
+    refuses it; nothing is written."""
+    folder = copy_folder(BUNDLED, tmp_path)
+    secret = tmp_path / "secret.csv"
+    secret.write_text("計画ID,計画名\nSECRET,秘密\n", encoding="utf-8")
+    (folder / "events.csv").unlink()
+    (folder / "events.csv").symlink_to(secret)
+    (folder / CONFIG_FILE).unlink()
+    (folder / CONFIG_FILE).symlink_to(BUNDLED / CONFIG_FILE)
+    out = tmp_path / "wb"
+    with pytest.raises(DataValidationError) as caught:
+        csv_to_workbook(folder, out)
+    problems = {(p.file, p.code) for p in caught.value.problems}
+    assert problems == {
+        ("events.csv", "link_outside_folder"),
+        (CONFIG_FILE, "link_outside_folder"),
+    }
+    assert "SECRET" not in str(caught.value)
+    assert not out.exists()
+
+
+def test_csv_to_workbook_never_writes_through_a_link(tmp_path: Path) -> None:
+    """Links planted at the workbook's name, at city.yaml's name and at the old temporary name
+    are replaced by the new files; the files they pointed to are untouched."""
+    out = tmp_path / "wb"
+    out.mkdir()
+    victims = {
+        name: tmp_path / f"victim-{n}"
+        for n, name in enumerate([WORKBOOK_FILE, CONFIG_FILE, f".{WORKBOOK_FILE}.tmp"])
+    }
+    for name, victim in victims.items():
+        victim.write_text("keep", encoding="utf-8")
+        (out / name).symlink_to(victim)
+    workbook = csv_to_workbook(BUNDLED, out)
+    assert all(victim.read_text(encoding="utf-8") == "keep" for victim in victims.values())
+    assert not workbook.is_symlink() and not (out / CONFIG_FILE).is_symlink()
+    assert (out / CONFIG_FILE).read_bytes() == (BUNDLED / CONFIG_FILE).read_bytes()
+    assert_same_data(load_city(BUNDLED), load_city(out))
+
+
+def test_csv_to_workbook_refuses_an_output_folder_that_is_a_link(tmp_path: Path) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (tmp_path / "wb").symlink_to(elsewhere)
+    with pytest.raises(ValueError, match="シンボリックリンク"):
+        csv_to_workbook(BUNDLED, tmp_path / "wb")
+    assert list(elsewhere.iterdir()) == []
 
 
 # --- loading cost --------------------------------------------------------------------------

@@ -344,7 +344,18 @@ def cmd_round_start(args: argparse.Namespace) -> int:
     if city.folder is not None and out.resolve() == city.folder.resolve():
         _error("調査票はデータフォルダとは別のフォルダに作ってください (--out)")
         return ROUND_INVALID
-    paths = write_round(round_, out)
+    try:
+        paths = write_round(round_, out)
+    except RoundError as error:
+        _error(str(error))
+        return ROUND_INVALID
+    except OSError as error:
+        _error(
+            f"調査票を {out} に書き込めませんでした（{error.strerror or error}: "
+            f"{error.filename or out}）。書き込みの権限と空き容量、同じ名前のフォルダが"
+            "ないかを確かめてください (could not write the workbooks)"
+        )
+        return ROUND_INVALID
     _say(started(round_, paths, out))
     return 0
 

@@ -281,3 +281,93 @@ def test_a_small_actual_is_appended_as_a_number_the_data_reads(
     text = capsys.readouterr()
     assert code == 0, text.out + text.err
     assert ",0.0000001分," in (data / "actuals.csv").read_text(encoding="utf-8")
+
+
+# --- symbolic links in the round's folders -----------------------------------------------------
+
+
+def test_collect_never_reads_a_workbook_through_a_link_out_of_the_folder(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A returned-workbook folder holding a link to a workbook elsewhere (another round's, a
+    file of someone else) refuses the link unread; a link inside the folder is still read."""
+    data, sent = started_round(tmp_path)
+    capsys.readouterr()
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    outside, inside = sorted(sent.glob("*.xlsx"))[:2]
+    outside.rename(elsewhere / outside.name)
+    (sent / "linked.xlsx").symlink_to(elsewhere / outside.name)
+    (sent / "kept").mkdir()
+    inside.rename(sent / "kept" / inside.name)
+    (sent / inside.name).symlink_to(Path("kept") / inside.name)
+    (sent / "folder.xlsx").mkdir()
+    before = state(data)
+
+    collection = collect_workbooks(sent, load_city(data))
+    refused = {(p.file, p.code) for p in collection.problems}
+    assert ("linked.xlsx", "link_outside_folder") in refused
+    assert ("folder.xlsx", "not_regular_file") in refused
+    assert "linked.xlsx" not in collection.files  # never opened
+    assert inside.name in collection.files  # a link inside the folder is followed
+
+    code = cli.main(["round", "collect", str(sent), "--data", str(data), "--apply"])
+    output = capsys.readouterr()
+    assert code == 1
+    assert "Traceback" not in output.out + output.err
+    assert "linked.xlsx は調査票のフォルダの外を指すリンクです" in output.out + output.err
+    assert state(data) == before
+
+
+def test_round_start_never_writes_through_a_link(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Links planted where round start writes (a workbook's name, the old temporary name) are
+    replaced by the workbooks; the files they pointed to are untouched."""
+    data, sent = started_round(tmp_path)
+    names = sorted(p.name for p in sent.glob("*.xlsx"))
+    expected = {name: (sent / name).read_bytes() for name in names}
+    victims = []
+    for number, name in enumerate([names[0], f".{names[1]}.tmp"]):
+        victim = tmp_path / f"victim-{number}"
+        victim.write_text("keep", encoding="utf-8")
+        (sent / name).unlink(missing_ok=True)
+        (sent / name).symlink_to(victim)
+        victims.append(victim)
+    start = ["round", "start", AS_OF, "--data", str(data), "--out", str(sent)]
+    assert cli.main([*start, "--deadline", "2026-05-29"]) == 0
+    assert [victim.read_text(encoding="utf-8") for victim in victims] == ["keep", "keep"]
+    assert not (sent / names[0]).is_symlink()
+    assert {name: (sent / name).read_bytes() for name in names} == expected
+
+
+def test_round_start_refuses_an_output_folder_that_is_a_link(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = tmp_path / "example-city"
+    shutil.copytree(EXAMPLE, data)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    out = tmp_path / "rounds"
+    out.symlink_to(elsewhere)
+    start = ["round", "start", AS_OF, "--data", str(data), "--out", str(out)]
+    assert cli.main([*start, "--deadline", "2026-05-29"]) == 2
+    output = capsys.readouterr()
+    assert "Traceback" not in output.out + output.err
+    assert "シンボリックリンクです" in output.err and str(out) in output.err
+    assert list(elsewhere.iterdir()) == []
+
+
+def test_round_start_names_a_folder_in_a_workbooks_place(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data, sent = started_round(tmp_path)
+    name = sorted(p.name for p in sent.glob("*.xlsx"))[0]
+    (sent / name).unlink()
+    (sent / name).mkdir()
+    capsys.readouterr()
+    start = ["round", "start", AS_OF, "--data", str(data), "--out", str(sent)]
+    assert cli.main([*start, "--deadline", "2026-05-29"]) == 2
+    output = capsys.readouterr()
+    assert "Traceback" not in output.out + output.err
+    assert "書き込めませんでした" in output.err

@@ -59,8 +59,9 @@ from helpers.data.evaluations import (
 from helpers.data.limits import MAX_CELL_CHARS, MAX_ROWS, forbidden_character
 from helpers.data.problems import Problem
 from helpers.data.quantities import QuantityError, check_magnitude
-from helpers.data.reading import workbook_size_problem
+from helpers.data.reading import data_file_problem, workbook_size_problem
 from helpers.data.workbook import write_cell
+from helpers.data.writing import linked_folder_problem, replace_file
 
 FORMAT = "plan-report evaluation round 1"
 """Written into every workbook; a workbook of another format is not read."""
@@ -513,15 +514,21 @@ def workbook_bytes(round_: EvaluationRound, department: DepartmentRound) -> byte
 
 
 def write_round(round_: EvaluationRound, out_dir: str | Path) -> list[Path]:
-    """Write every department's workbook into ``out_dir`` (each file atomically)."""
+    """Write every department's workbook into ``out_dir`` (each file atomically).
+
+    Nothing is written through a symbolic link: an output folder that is a link is a
+    :class:`RoundError`, and a link at a workbook's name is replaced, never followed
+    (:func:`helpers.data.writing.replace_file`).
+    """
     folder = Path(out_dir)
+    refused = linked_folder_problem(folder, "調査票のフォルダ")
+    if refused is not None:
+        raise RoundError(refused)
     folder.mkdir(parents=True, exist_ok=True)
     paths = []
     for department in round_.departments:
         path = folder / workbook_name(round_, department)
-        temporary = folder / f".{path.name}.tmp"
-        temporary.write_bytes(workbook_bytes(round_, department))
-        temporary.replace(path)
+        replace_file(path, workbook_bytes(round_, department))
         paths.append(path)
     return paths
 
@@ -1060,11 +1067,20 @@ def collect_workbooks(folder: str | Path, city: CityData, as_of: str | None = No
         return Collection(
             None, [], [Problem(str(base), None, None, None, msg, "missing_folder")], []
         )
-    paths = sorted(p for p in base.iterdir() if p.is_file() and not p.name.startswith(("~$", ".")))
+    paths = sorted(p for p in base.iterdir() if not p.name.startswith(("~$", ".")))
     returned: list[_Returned] = []
     files: list[str] = []
     for path in paths:
         suffix = path.suffix.lower()
+        if suffix not in (".xls", ".ods", ".csv", ".xlsb", ".xlsx", ".xlsm"):
+            continue
+        # a link out of the folder (to another city's workbook, to /dev/zero) is never read
+        refused = data_file_problem(
+            base, path.name, label="調査票のフォルダ", english="the folder of returned workbooks"
+        )
+        if refused is not None:
+            problems.append(refused)
+            continue
         if suffix in (".xls", ".ods", ".csv", ".xlsb"):
             msg = (
                 f"{suffix} 形式は読めません。Excel ブック (.xlsx) で保存し直してください "

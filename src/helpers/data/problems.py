@@ -43,8 +43,12 @@ PROBLEM_CODES: dict[str, str] = {
     "unknown_column": "a header that is not part of the table (warning)",
     "too_many_cells": "a row has more cells than there are headers",
     "no_rows": "plans.csv has no data row",
-    "link_outside_folder": "a data file is a symbolic link to a file outside the data folder",
-    "not_regular_file": "a data file is not a regular file (a folder, a device, a pipe …)",
+    "link_outside_folder": (
+        "a data file (or a returned workbook) is a symbolic link to a file outside its folder"
+    ),
+    "not_regular_file": (
+        "a data file (or a returned workbook) is not a regular file (a folder, a device, a pipe …)"
+    ),
     # city.yaml
     "bad_config": (
         "city.yaml is not valid YAML, exceeds a YAML limit, repeats a key, holds a YAML type"

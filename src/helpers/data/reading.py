@@ -215,7 +215,13 @@ def present(path: Path) -> bool:
     return path.is_symlink() or path.exists()
 
 
-def data_file_problem(folder: Path, name: str) -> Problem | None:
+def data_file_problem(
+    folder: Path,
+    name: str,
+    *,
+    label: str = "データフォルダ",
+    english: str = "the data folder",
+) -> Problem | None:
     """Why the data file ``name`` of ``folder`` must not be read, or ``None`` when it may be.
 
     A data file is a regular file inside the folder. A symbolic link is followed only when it
@@ -223,6 +229,7 @@ def data_file_problem(folder: Path, name: str) -> Problem | None:
     out of the folder (to ``/etc/passwd``, ``/proc/self/environ``, another city's data) would
     read, echo and publish a file nobody put in the folder. A folder, device or pipe in a data
     file's place is refused without being opened (reading a pipe would wait for ever).
+    ``label`` and ``english`` name the folder in messages (the folder of returned workbooks).
     """
     path = folder / name
     try:
@@ -236,15 +243,15 @@ def data_file_problem(folder: Path, name: str) -> Problem | None:
         return Problem(name, None, None, None, msg, "unreadable_file")
     if path.is_symlink() and not target.is_relative_to(root):
         msg = (
-            f"{name} はデータフォルダの外を指すリンクです。ファイルそのものをフォルダに"
-            "置いてください (a symbolic link leading outside the data folder; allowed: a regular "
-            "file, or a link to one inside the folder)"
+            f"{name} は{label}の外を指すリンクです。リンク先は読んでいません。ファイルそのものを"
+            f"フォルダに置いてください (a symbolic link leading outside {english}; allowed: a "
+            "regular file, or a link to one inside the folder)"
         )
         return Problem(name, None, None, None, msg, "link_outside_folder")
     if not stat.S_ISREG(mode):
         what = "フォルダ" if stat.S_ISDIR(mode) else "通常のファイルではないもの"
         msg = (
-            f"{name} が{what}です。データはファイルで置いてください "
+            f"{name} が{what}です。ファイルで置いてください "
             "(not a regular file; allowed: a regular file)"
         )
         return Problem(name, None, None, None, msg, "not_regular_file")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import shutil
+import io
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +13,8 @@ from helpers.data.contracts import (
     WORKBOOK_FILE,
 )
 from helpers.data.problems import Problem
-from helpers.data.reading import decode_bytes, header_key, parse_csv
+from helpers.data.reading import data_file_problem, decode_bytes, header_key, parse_csv, present
+from helpers.data.writing import linked_folder_problem, replace_file
 
 _TEXT_FORMAT = "@"
 
@@ -40,20 +41,30 @@ def csv_to_workbook(folder: str | Path, dest: str | Path) -> Path:
     Excel does not turn dates such as "2012-04" into its own date values, nor text such as
     "=1+1" into a formula. ``dest`` must not hold
     CSV tables (the folder would then hold both). Raises DataValidationError when a CSV file
-    cannot be read. Returns the path of the workbook.
+    cannot be read, or is a link out of ``folder`` or not a regular file (as ``validate``
+    refuses it); ValueError when ``dest`` is a symbolic link. No file is written through a link
+    (:func:`helpers.data.writing.replace_file`). Returns the path of the workbook.
     """
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
     src, out = Path(folder), Path(dest)
-    if any((out / spec.file_name).exists() for spec in TABLES):
+    refused = linked_folder_problem(out, "ブックを書き込むフォルダ")
+    if refused is not None:
+        raise ValueError(refused)
+    if any(present(out / spec.file_name) for spec in TABLES):
         raise ValueError(f"{out} holds CSV tables; write the workbook to another folder")
     book = Workbook()
     book.remove(book.active)
     problems: list[Problem] = []
     for spec in TABLES:
         path = src / spec.file_name
-        if not path.is_file():
+        if not present(path):
+            continue
+        # as validate reads them: a link out of the folder, a pipe or a folder is not read
+        refused_file = data_file_problem(src, spec.file_name)
+        if refused_file is not None:
+            problems.append(refused_file)
             continue
         text, problem = decode_bytes(path.read_bytes(), path.name)
         if problem is not None or text is None:
@@ -81,13 +92,19 @@ def csv_to_workbook(folder: str | Path, dest: str | Path) -> Path:
                 else:
                     write_cell(sheet, r, c, value).number_format = _TEXT_FORMAT
         sheet.freeze_panes = "A2"
+    config = None
+    if present(src / CONFIG_FILE) and src.resolve() != out.resolve():
+        refused_file = data_file_problem(src, CONFIG_FILE)
+        if refused_file is not None:
+            problems.append(refused_file)
+        else:
+            config = (src / CONFIG_FILE).read_bytes()
     if problems:
         raise DataValidationError(src, problems)
     out.mkdir(parents=True, exist_ok=True)
-    workbook = out / WORKBOOK_FILE
-    tmp = out / f".{WORKBOOK_FILE}.tmp"
-    book.save(tmp)
-    tmp.replace(workbook)
-    if (src / CONFIG_FILE).is_file() and src.resolve() != out.resolve():
-        shutil.copyfile(src / CONFIG_FILE, out / CONFIG_FILE)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    workbook = replace_file(out / WORKBOOK_FILE, buffer.getvalue())
+    if config is not None:
+        replace_file(out / CONFIG_FILE, config)
     return workbook
