@@ -14,10 +14,11 @@ import pytest
 
 from helpers import report
 from helpers.data import load_city
-from helpers.publish import opendata
+from helpers.publish import opendata, svg
 from helpers.publish.html import Figure, Table
 from helpers.publish.sections import NotApplicable
 from helpers.report.common import Stack
+from helpers.report.indicators import indicator_section
 from helpers.views import indicator_charts as ic
 from helpers.views import indicators as iv
 from helpers.views import theme
@@ -204,6 +205,29 @@ def test_trend_marks_a_preliminary_actual(city) -> None:
     # a set without preliminary values says nothing about them
     confirmed = points.assign(value_status=None)
     assert "速報" not in ic.trend_description(confirmed)
+
+
+def test_trend_has_a_phone_chart_with_one_full_width_panel_per_row(city) -> None:
+    """Drawn from the two-column chart, the phone drawing kept the legends side by side (wider
+    than a phone) and squeezed every panel's plot to about 60 px; the chart for phones stacks the
+    panels and the legends' entries, and its drawing fits a phone at its own size."""
+    points = iv.trend_points(city, "2", 2024)
+    plan = city.plans.loc[city.plans["plan_id"] == "2"].iloc[0]
+    section = indicator_section(city, plan, "第2期計画")
+    assert section is not None
+    figure = section.trend_figure()
+    assert figure is not None and figure.narrow_chart is not None
+    spec = ic.trend_narrow_chart(points).to_dict()
+    assert spec["columns"] == 1 and spec["spec"]["width"] == ic.NARROW_PANEL_WIDTH
+    legends = [
+        layer["encoding"][channel]["legend"]
+        for layer in layers_of(spec)
+        for channel in ("color", "shape")
+        if layer["encoding"].get(channel, {}).get("legend")
+    ]
+    assert legends and all(legend["direction"] == "vertical" for legend in legends)
+    width, _ = svg.svg_size(svg.convert(spec))
+    assert svg.NARROW_WIDTH * 0.85 <= width <= svg.NARROW_WIDTH
 
 
 def test_distribution_lists_every_level_and_colours_missing_grey(city, ratings) -> None:

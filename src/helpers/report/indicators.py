@@ -38,9 +38,16 @@ CONDITION_MEANINGS: dict[str, str] = {
 
 
 def figure(kind: str, *frames: pd.DataFrame) -> Figure:
-    """The chart ``indicator_charts.<kind>_chart`` with its title, text alternative and table."""
+    """The chart ``indicator_charts.<kind>_chart`` with its title, text alternative and table
+    (and ``indicator_charts.<kind>_narrow_chart`` for phones, where the chart has one)."""
     parts = ("chart", "title", "description", "table")
-    return Figure(*(getattr(indicator_charts, f"{kind}_{part}")(*frames) for part in parts))
+    chart, title, description, table = (
+        getattr(indicator_charts, f"{kind}_{part}")(*frames) for part in parts
+    )
+    narrow = getattr(indicator_charts, f"{kind}_narrow_chart", None)
+    return Figure(
+        chart, title, description, table, narrow_chart=narrow(*frames) if narrow else None
+    )
 
 
 def _rule_sentence(rule: RuleConfig) -> str:

@@ -57,6 +57,8 @@ _LEVEL_PALETTES: dict[int, tuple[str, ...]] = {
     5: ("#0072B2", "#56B4E9", "#F0E442", "#E69F00", "#D55E00"),
 }
 PANEL_WIDTH = 240
+NARROW_PANEL_WIDTH = 250
+"""Plot width of a panel in the phone drawing (at most 340 px with its axis and labels)."""
 PANEL_HEIGHT = 140
 NAME_LINE = 17
 """Characters per line of an indicator's name in a panel header."""
@@ -179,6 +181,20 @@ def _series_colours(names: list[str]) -> dict[str, str]:
 
 
 def trend_chart(points: pd.DataFrame) -> alt.FacetChart:
+    """The trend panels two per row (see :func:`_trend`)."""
+    return _trend(points, PANEL_WIDTH, columns=2, legend_direction="horizontal")
+
+
+def trend_narrow_chart(points: pd.DataFrame) -> alt.FacetChart:
+    """The trend panels for phones: one per row, each :data:`NARROW_PANEL_WIDTH` px wide, and
+    the legends' entries one under the other (side by side they made the drawing wider than a
+    phone, so the derived phone drawing squeezed every panel's plot to about 60 px)."""
+    return _trend(points, NARROW_PANEL_WIDTH, columns=1, legend_direction="vertical")
+
+
+def _trend(
+    points: pd.DataFrame, width: int, *, columns: int, legend_direction: str
+) -> alt.FacetChart:
     """One panel per indicator: its actuals by fiscal year (a line per series), the baseline as
     a dashed line and a square, the target as a diamond at its year (interim targets as small
     triangles), the latest actual, the baseline and the target written beside their points: the
@@ -206,7 +222,9 @@ def trend_chart(points: pd.DataFrame) -> alt.FacetChart:
         "series_label:N",
         title="系列",
         scale=theme.colour_scale(colours, colours),
-        legend=alt.Legend(orient="bottom") if len(colours) > 1 else None,
+        legend=alt.Legend(orient="bottom", direction=legend_direction)
+        if len(colours) > 1
+        else None,
     )
     references = [k for k in ("baseline", "year_target", "target") if k in set(data["kind"])]
     shape = alt.Shape(
@@ -216,7 +234,7 @@ def trend_chart(points: pd.DataFrame) -> alt.FacetChart:
             domain=[KIND_LABELS[k] for k in references],
             range=[KIND_SHAPES[k] for k in references],
         ),
-        legend=alt.Legend(orient="bottom"),
+        legend=alt.Legend(orient="bottom", direction=legend_direction),
     )
     tooltip = [
         alt.Tooltip("name:N", title="指標"),
@@ -292,7 +310,7 @@ def trend_chart(points: pd.DataFrame) -> alt.FacetChart:
         labelAlign="left",
         labelAnchor="start",
         labelFontSize=11,
-        labelLimit=PANEL_WIDTH + 40,
+        labelLimit=width + 40,
         title=None,
     )
     return (
@@ -305,8 +323,8 @@ def trend_chart(points: pd.DataFrame) -> alt.FacetChart:
             *text_layers,
             data=data,
         )
-        .properties(width=PANEL_WIDTH, height=PANEL_HEIGHT)
-        .facet(facet=alt.Facet("panel:N", sort=order, header=header), columns=2)
+        .properties(width=width, height=PANEL_HEIGHT)
+        .facet(facet=alt.Facet("panel:N", sort=order, header=header), columns=columns)
         .resolve_scale(y="independent")
         .properties(title=trend_title(points))
     )
