@@ -45,6 +45,7 @@ __all__ = [
     "run_axe",
     "screenshot",
     "scrolling_tables",
+    "tables_scrolling_on_tablets",
     "visible_text",
     "wait_for_charts",
     "wrapped_names",
@@ -253,6 +254,26 @@ def wrapped_names(page: Page) -> list[str]:
 def scrolling_tables(page: Page) -> list[str]:
     """Captions of the tables that scroll sideways in their box (wider than the text column)."""
     return list(page.evaluate(_SCROLLING_TABLES))
+
+
+#: Screens between a phone's and a PC's (tablets, narrow windows), every 16 px.
+TABLET_WIDTHS = (*range(656, 1024, 16), 1023)
+
+
+def tables_scrolling_on_tablets(page: Page) -> dict[int, list[str]]:
+    """The tables that scroll sideways at each of :data:`TABLET_WIDTHS` (empty ones left out),
+    with every ``<details>`` opened; the page's viewport is put back afterwards."""
+    page.evaluate("document.querySelectorAll('details').forEach((d) => d.open = true)")
+    before = page.viewport_size
+    found: dict[int, list[str]] = {}
+    for width in TABLET_WIDTHS:
+        page.set_viewport_size({"width": width, "height": 900})
+        scrolling = scrolling_tables(page)
+        if scrolling:
+            found[width] = scrolling
+    if before:
+        page.set_viewport_size(before)
+    return found
 
 
 def accessible_texts(page: Page) -> list[str]:

@@ -74,6 +74,13 @@ def test_example_names_stay_whole_and_tables_fit_on_a_pc(built: Path, name: str)
 
 
 @pytest.mark.parametrize("name", REPORTS)
+def test_example_tables_fit_or_show_cards_on_a_tablet(built: Path, name: str) -> None:
+    """Between a phone's and a PC's width no table scrolls sideways: it fits, or shows cards."""
+    with browser.open_offline(built / f"{name}.html") as off:
+        assert browser.tables_scrolling_on_tablets(off.page) == {}
+
+
+@pytest.mark.parametrize("name", REPORTS)
 def test_every_page_says_the_city_is_fictional(built: Path, name: str) -> None:
     page = (built / f"{name}.html").read_text(encoding="utf-8")
     title = re.search(r"<title>(.*?)</title>", page, re.S)

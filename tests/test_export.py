@@ -281,6 +281,60 @@ def test_stylesheet_is_slim_and_prints_on_a4() -> None:
     assert "url(" not in css
 
 
+def _table_page(*tables: pd.DataFrame) -> str:
+    notebook = v4.new_notebook(metadata={"title": "表"})
+    cell = v4.new_code_cell("tables")
+    markup = "".join(render.table_html(df, f"表{i}") for i, df in enumerate(tables, start=1))
+    cell.outputs = [v4.new_output("display_data", data={"text/html": markup})]
+    notebook.cells.append(cell)
+    return export.export_html(notebook)
+
+
+def test_tables_too_wide_for_a_tablet_get_the_card_rules_there() -> None:
+    """The stylesheet's card rules, copied for each ``cards-below-N`` table of the page: on
+    screens between a phone's and N rem, scoped to those tables (inside the hashed stylesheet)."""
+    text = "庁内の業務システムを共同利用するための調査と検討を行いました。"
+    fits = pd.DataFrame({"番号": [1], "項目": ["電子申請"], "状況": ["達成"], "時期": ["—"]})
+    wide = pd.DataFrame({"番号": [1], **{f"説明{i}": [text] for i in range(1, 9)}})
+    assert "(40rem < width <" not in _table_page(fits)  # no copy of the card rules
+    soup = BeautifulSoup(_table_page(fits, wide, wide), "html.parser")
+    style = soup.find("style").string
+    media = {
+        tinycss2.serialize(rule.prelude).strip(): rule
+        for rule in tinycss2.parse_stylesheet(style, skip_comments=True, skip_whitespace=True)
+        if rule.type == "at-rule" and rule.lower_at_keyword == "media"
+    }
+    assert "screen and (40rem < width < 64rem)" in media
+    assert not any("cards-below" in m for m in media)  # only the widths the page uses
+
+    def selectors(name: str) -> list[str]:
+        rules = tinycss2.parse_rule_list(media[name].content, True, True)
+        return [tinycss2.serialize(r.prelude).strip() for r in rules]
+
+    phone = selectors("screen and (max-width: 40rem)")
+    cards = [s for s in phone if ".stack" in s]  # the phones' card rules (one of 2 blocks)
+    tablet = selectors("screen and (40rem < width < 64rem)")
+    assert len(tablet) == len(cards) >= 8  # every card rule, once
+    for rule, original in zip(tablet, cards, strict=True):
+        for selector in re.split(r",(?![^()]*\))", rule):  # commas outside :is( … )
+            assert selector.strip().startswith(".table-scroll.cards-below-64"), selector
+        assert (
+            rule.replace(".table-scroll.cards-below-64 ", "").replace(
+                ".table-scroll.cards-below-64", ".table-scroll:has(.stack)"
+            )
+            == original
+        )
+    # the marked table is the wide one, and the policy allows the stylesheet with the copies
+    assert soup.find_all("div", class_="cards-below-64")[0].table.caption.string == "表2"
+    digest = base64.b64encode(hashlib.sha256(style.encode()).digest()).decode()
+    assert f"'sha256-{digest}'" in soup.find("meta", attrs={"http-equiv": True})["content"]
+
+
+def test_the_card_rules_must_be_found() -> None:
+    with pytest.raises(RuntimeError, match="cards block"):
+        export.tablet_cards_css("body { color: red }", 'class="table-scroll cards-below-50"')
+
+
 def test_bundle_speaks_the_vega_lite_version_of_altair() -> None:
     """vega_bundle() uses vl-convert's newest Vega-Lite: it must be the one Altair writes."""
     import altair as alt

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import json
+import math
 import re
 from collections.abc import Iterator
 
@@ -409,6 +410,36 @@ def test_wide_tables_become_cards_on_phones() -> None:
     assert narrow.tbody.td.get("data-label") is None
     forced = soup_of(render.table_html(counts_table(), "状況", stack=True))
     assert "stack" in forced.table["class"]
+
+
+def _box_classes(markup: str) -> list[str]:
+    return soup_of(markup).find("div", class_="table-scroll")["class"]
+
+
+def test_tables_too_wide_for_a_tablet_are_marked_for_cards_there() -> None:
+    """Between a phone's and a PC's width a stacked table shows cards on screens narrower than
+    it needs (``cards-below-N``, N in rem); one that fits every tablet is not marked."""
+    four = pd.DataFrame({"番号": [1], "項目": ["電子申請"], "取組目標": ["実施"], "状況": ["達成"]})
+    assert _box_classes(render.table_html(four, "一覧")) == ["table-scroll"]
+    text = "庁内の業務システムを共同利用するための調査と検討を行いました。"
+    wide = pd.DataFrame(
+        {
+            "番号": [1],  # short columns: their widest text and padding, 4em
+            "取組状況": ["一部達成"],  # 6em
+            "項目": ["統合型地理情報システムの構築"],  # a name: wraps down to 8em
+            "取組内容": [text],  # sentences: 16em each, not squeezed to 8 glyphs a line
+            "備考": [text],
+        }
+    )
+    needed = math.ceil(50 * 1.02 + 0.5 + 3)  # 50em, the margin and the page's sides (rem)
+    assert f"cards-below-{needed}" in _box_classes(render.table_html(wide, "一覧"))
+    wider = pd.DataFrame({"番号": [1], **{f"説明{i}": [text] for i in range(1, 9)}})
+    assert "cards-below-64" in _box_classes(render.table_html(wider, "一覧"))  # > 57em
+    kept = _box_classes(render.table_html(wider, "一覧", stack=False))  # never cards
+    assert not any(c.startswith("cards-below") for c in kept)
+    assert render.tablet_cards_class(30.0) is None
+    assert render.tablet_cards_class(45.0) == f"cards-below-{math.ceil(45 * 1.02 + 0.5 + 3)}"
+    assert render.tablet_cards_class(56.9) == "cards-below-64"
 
 
 def test_long_tables_are_shortened_on_paper_with_a_pointer_to_the_data() -> None:

@@ -274,6 +274,22 @@ def test_names_stay_whole_and_tables_fit_on_a_pc(built: Path, chromium: Browser,
         assert browser.scrolling_tables(off.page) == []
 
 
+@pytest.mark.parametrize("name", [*REPORTS, "accessibility"])
+def test_tables_fit_or_show_cards_on_a_tablet(built: Path, chromium: Browser, name: str):
+    """Between a phone's and a PC's width (an iPad upright: 768-834 px) four tables of plan 2
+    scrolled sideways, the source check's last columns out of sight; a table too wide for the
+    text column now shows one card per row there, as on a phone."""
+    with browser.open_offline(built / f"{name}.html", browser=chromium) as off:
+        assert browser.tables_scrolling_on_tablets(off.page) == {}
+        if name == "plan-2":  # too wide for any tablet: cards, its headers beside the values
+            off.page.set_viewport_size({"width": 820, "height": 900})
+            check = off.page.locator(".table-scroll", has_text="出典の報告値と計算値の照合")
+            assert (
+                check.locator("tbody tr").first.evaluate("(r) => getComputedStyle(r).display")
+                == "block"
+            )
+
+
 @pytest.mark.parametrize("name", REPORTS)
 def test_chart_text_stays_legible_on_a_phone(built: Path, chromium: Browser, name: str):
     """Each chart is shown at its own size (a narrow drawing on phones): text of at least

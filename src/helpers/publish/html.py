@@ -87,14 +87,30 @@ NAME_TEXT_LENGTH = 16
 #: A column header up to this long never wraps (評価項目数); a longer one wraps between phrases
 #: when the column's values are shorter than it.
 HEADER_NOWRAP_LENGTH = 6
+#: The text column at its widest (em of body text; report.css: ``.report`` 60rem wide, padded).
+TEXT_COLUMN_EM = 57
 #: A table estimated wider than this (in em of body text; the text column is 57em) is marked
 #: ``wide``: on a PC it spreads over the screen's width instead of scrolling sideways.
 WIDE_TABLE_EM = 54
+#: Screens narrower than this (rem) are phones: every stacked table shows cards (report.css).
+PHONE_MAX_REM = 40
+#: From this width (rem) a screen is a PC's: names keep to one line, wide tables spread out.
+PC_MIN_REM = 64
+#: The page's side padding on a tablet (rem, both sides; report.css ``.report``).
+_TABLET_SIDES_REM = 3.0
+#: A table shows cards on a tablet unless the text column is this much wider than its estimated
+#: narrowest layout (share, then em): the estimate misses glyph widths by a few pixels.
+_TABLET_SAFETY = (1.02, 0.5)
 #: Narrowest a wrapping text column gets (report.css: ``min-width: 8em``) and cell padding.
 _WRAPPING_COLUMN_EM = 8.0
 #: Narrowest a column of names longer than NAME_TEXT_LENGTH gets (report.css: .name-long).
 _LONG_NAME_EM = 12.0
 _CELL_PADDING_EM = 2.0
+#: Narrowest a column of sentences gets on a tablet before the table shows cards instead.
+_READABLE_TEXT_EM = 16.0
+#: Widest phrase a wrapping header keeps on one line, as a rule (必要な, 一部達成): the
+#: stylesheet breaks Japanese between phrases.
+_PHRASE_EM = 4.0
 
 _REQUIRED_EMBED_OPTIONS: dict[str, Any] = {"actions": False, "ast": True, "mode": "vega-lite"}
 _DEFAULT_EMBED_OPTIONS: dict[str, Any] = {"renderer": "svg"}
@@ -317,6 +333,7 @@ def table_html(
         for name, flag, column in zip(names, short, texts, strict=True)
     ]
     wide = _estimated_width_em(names, texts, short, name_column) > WIDE_TABLE_EM
+    cards = tablet_cards_class(_tablet_width_em(names, texts, short)) if stacked else None
     head = "".join(
         f'<th scope="col"{_class_attr(("num", num), ("short", flag))}>{esc(name)}</th>'
         for name, flag, num in zip(names, head_short, numeric, strict=True)
@@ -355,12 +372,54 @@ def table_html(
         )
     return (
         # a wide table scrolls on a screen: keyboard users must be able to reach it (WCAG 2.1.1)
-        f'<div class="table-scroll{" wide" * wide}" role="region" aria-label="{esc(caption)}"'
+        f'<div class="table-scroll{" wide" * wide}{f" {cards}" if cards else ""}" role="region"'
+        f' aria-label="{esc(caption)}"'
         ' tabindex="0">'
         f'<table class="{" ".join(classes)}"><caption>{esc(caption)}</caption>'
         f"<thead><tr>{head}</tr></thead>"
         f"<tbody>{''.join(rows)}</tbody></table></div>{note}"
     )
+
+
+def tablet_cards_class(width_em: float) -> str | None:
+    """The class that shows a stacked table as cards on tablets too narrow for it.
+
+    ``cards-below-N``: cards on screens wider than a phone's and narrower than N rem (at most a
+    PC's width: a PC lays tables out differently, see ``wide``). *width_em* is the table's
+    narrowest layout as estimated (:func:`_estimated_width_em`, names wrapping), with a safety
+    margin. None when the table fits every tablet's text column.
+    """
+    share, extra = _TABLET_SAFETY
+    table = width_em * share + extra
+    needed = table + _TABLET_SIDES_REM
+    if needed <= PHONE_MAX_REM:
+        return None
+    if table > TEXT_COLUMN_EM:  # wider than the text column of any screen below a PC's
+        return f"cards-below-{PC_MIN_REM}"
+    return f"cards-below-{min(PC_MIN_REM, math.ceil(needed))}"
+
+
+def _tablet_width_em(
+    names: Sequence[str], texts: Sequence[Sequence[str]], short: Sequence[bool]
+) -> float:
+    """How wide a table lays out at least on a tablet, in em: short columns (they never wrap) as
+    wide as their longest value or header (a longer header wraps between phrases, of a few
+    glyphs each), with padding; every other column wraps, names too, down to its ``min-width``
+    (report.css: 8em, padding included), except that a column of sentences keeps
+    :data:`_READABLE_TEXT_EM` (squeezed to eight glyphs a line, an item's description is a tall
+    ribbon that reads worse than a card)."""
+    width = 0.0
+    for name, column, whole in zip(names, texts, short, strict=True):
+        if whole:
+            header = _text_em(name)
+            if len(name) > HEADER_NOWRAP_LENGTH:
+                header = min(header, _PHRASE_EM)
+            width += max([header, *map(_text_em, column)]) + _CELL_PADDING_EM
+        elif any(len(text) > LONG_TEXT_LENGTH for text in column):
+            width += _READABLE_TEXT_EM
+        else:
+            width += _WRAPPING_COLUMN_EM
+    return width
 
 
 def _text_em(text: str) -> float:
