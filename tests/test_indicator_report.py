@@ -230,6 +230,26 @@ def test_trend_has_a_phone_chart_with_one_full_width_panel_per_row(city) -> None
     assert svg.NARROW_WIDTH * 0.85 <= width <= svg.NARROW_WIDTH
 
 
+def test_trend_legend_names_only_the_lines_drawn(city) -> None:
+    """An item page shows one indicator measured in series (2-4): its legend named 実績値 too, a
+    line the chart does not have. The series keep the colours they have on the plan's chart."""
+    points = iv.trend_points(city, "2", 2024)
+
+    def colours(frame: pd.DataFrame) -> dict[str, str]:
+        spec = ic.trend_chart(frame).to_dict()
+        scale = next(
+            layer["encoding"]["color"]["scale"]
+            for layer in layers_of(spec)
+            if layer["mark"]["type"] == "line"
+        )
+        return dict(zip(scale["domain"], scale["range"], strict=True))
+
+    whole = colours(points)
+    assert list(whole) == ["実績値", "小学生", "中学生"]
+    series_only = colours(points.loc[points["indicator_id"] == "2-4"])
+    assert series_only == {name: whole[name] for name in ("小学生", "中学生")}
+
+
 def test_distribution_lists_every_level_and_colours_missing_grey(city, ratings) -> None:
     dist = iv.rating_distribution(ratings, city.indicator_rules, 2024)
     spec = ic.distribution_chart(dist).to_dict()

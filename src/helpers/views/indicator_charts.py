@@ -175,9 +175,13 @@ def trend_title(points: pd.DataFrame) -> str:
 
 
 def _series_colours(names: list[str]) -> dict[str, str]:
+    """The colour of each line drawn: 実績値 (an indicator without series) blue, the series after
+    it in order. Only the lines drawn are listed, so the legend names no line the chart lacks (an
+    item page of one indicator measured in series listed 実績値 too)."""
     palette = (theme.OKABE_ITO[4], theme.OKABE_ITO[5], theme.OKABE_ITO[2], theme.OKABE_ITO[6])
     ordered = [KIND_LABELS["actual"], *[n for n in names if n != KIND_LABELS["actual"]]]
-    return {name: palette[n % len(palette)] for n, name in enumerate(dict.fromkeys(ordered))}
+    colours = {name: palette[n % len(palette)] for n, name in enumerate(dict.fromkeys(ordered))}
+    return {name: colour for name, colour in colours.items() if name in names}
 
 
 def trend_chart(points: pd.DataFrame) -> alt.FacetChart:
