@@ -26,8 +26,9 @@ import yaml
 
 import helpers
 from helpers import build, cli
-from helpers.build import kernels, release
+from helpers.build import driver, kernels, release
 from helpers.build import manifest as mf
+from helpers.data.limits import MAX_NOTEBOOK_BYTES
 from helpers.publish import files
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -327,6 +328,34 @@ def test_unchanged_rebuild_skips_force_rebuilds_and_only_selects(
 
     code, _, err = run_cli(build_args(config, reports, "--only", "nope"), capsys)
     assert code == 2 and "no report named nope" in err
+
+
+def test_the_build_runs_the_notebook_text_the_set_was_checked_with(
+    project: dict[str, Path], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The build reads each notebook once, within its limit: a file swapped in after the set
+    was checked (larger than the limit, showing other text) is never read, the checked text
+    runs."""
+    notebook = project["root"] / "ok.py"
+    shutil.copyfile(FIXTURES / "ok.py", notebook)
+    config = project["root"] / "set.yaml"
+    entries = [{"name": "x", "notebook": str(notebook)}]
+    text = yaml.safe_dump({"data": str(project["data"]), "reports": entries}, allow_unicode=True)
+    config.write_text(text, encoding="utf-8")
+    swapped = notebook.read_text(encoding="utf-8").replace('"見本"', '"差し替え"')
+    assert swapped != notebook.read_text(encoding="utf-8")
+    real_select = driver.select_reports
+
+    def select_then_swap(*args: Any) -> Any:
+        selected = real_select(*args)
+        notebook.write_text(swapped + "#" * MAX_NOTEBOOK_BYTES, encoding="utf-8")
+        return selected
+
+    monkeypatch.setattr(driver, "select_reports", select_then_swap)
+    code, out, err = run_cli(build_args(config, project["reports"]), capsys)
+    assert code == build.ExitCode.OK, out + err
+    page = (project["reports"] / "x.html").read_text(encoding="utf-8")
+    assert "見本" in page and "差し替え" not in page
 
 
 def test_jobs_2_with_preloaded_kernels_builds_the_same_bytes_as_plain_kernels(

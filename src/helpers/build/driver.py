@@ -257,7 +257,7 @@ def _plan_tasks(
     tasks: list[Task] = []
     hashes: dict[str, str] = {}
     for spec in selected:
-        text = spec.notebook.read_text(encoding="utf-8")
+        text = spec.notebook_text  # as the set was checked; the file is not read again
         title = page_title(spec, run.report_set.title_prefix)
         digest = report_hash(spec, text, shared, run.report_set.config, title)
         hashes[spec.name] = digest

@@ -20,6 +20,7 @@ index, so filling one in can neither run code nor allocate without bound.
 from __future__ import annotations
 
 import ast
+import dataclasses
 import os
 import stat
 import string
@@ -98,9 +99,9 @@ ENTRY_KEYS = frozenset({"name", "notebook", "output", "title", "parameters", "fo
 class ReportSpec:
     """One report of the set, placeholders filled in.
 
-    ``notebook`` is absolute; ``output`` is the file stem relative to the reports folder;
-    ``parameters`` are those papermill injects (``data_dir`` and, for notebooks that declare it,
-    ``report_set`` included).
+    ``notebook`` is absolute (``notebook_text`` its text, read once); ``output`` is the file
+    stem relative to the reports folder; ``parameters`` are those papermill injects
+    (``data_dir`` and, for notebooks that declare it, ``report_set`` included).
     """
 
     name: str
@@ -108,6 +109,10 @@ class ReportSpec:
     output: str
     title: str
     parameters: dict[str, Any]
+    notebook_text: str = dataclasses.field(repr=False, compare=False)
+    """The notebook's text as the set was checked with it (read once, within its limit): the
+    build runs this text and never reads the file again, so a file swapped in after the check
+    is not read."""
     for_each: str | None = None
 
 
@@ -538,7 +543,8 @@ def _expand_entry(
     notebook = _resolve(root, entry["notebook"], f"{where}: notebook")
     if not notebook.is_file():
         raise ConfigError(f"{where}: notebook {notebook} does not exist")
-    declared = notebook_parameters(_notebook_text(notebook, where), str(notebook))
+    text = _notebook_text(notebook, where)
+    declared = notebook_parameters(text, str(notebook))
     raw_parameters = entry.get("parameters") or {}
     if not isinstance(raw_parameters, dict):
         raise ConfigError(f"{where}: parameters must be a mapping")
@@ -580,6 +586,7 @@ def _expand_entry(
                 title=fill(str(entry.get("title") or name), values, f"{where}: title"),
                 parameters=parameters,
                 for_each=entry.get("for_each"),
+                notebook_text=text,
             )
         )
     return specs
