@@ -214,6 +214,19 @@ def test_yaml_syntax_error_is_told_in_japanese(
     assert not re.search(r"[A-Za-z]{4,}", japanese.removeprefix("city.yaml").replace("YAML", ""))
 
 
+def test_a_broken_city_yaml_is_one_problem_not_one_per_row(tmp_path: Path) -> None:
+    """With city.yaml unreadable, rows were checked against its missing directions and
+    indicator rules: one YAML typo in the example city gave 11 more errors (unknown_rule,
+    unknown_direction) that all went away once it was fixed."""
+    folder = copy_folder(REPO / "data" / "example-city", tmp_path)
+    path = folder / "city.yaml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("  name: 架空市\n", "  name: 架空市\n    bad: [x\n", 1), "utf-8")
+    assert [p.code for p in errors(folder)] == ["bad_config"]
+    path.write_text(text, encoding="utf-8")
+    assert errors(folder) == []
+
+
 def test_unclosed_quote_in_yaml_names_the_line_where_it_opens(city: Path) -> None:
     path = city / "city.yaml"
     lines = path.read_text(encoding="utf-8").count("\n")

@@ -1053,7 +1053,8 @@ def check_tables(
     ``raw_tables`` maps table names to the tables that could be read; ``unreadable`` names
     tables whose file exists but could not be read (their problem is reported already, and
     rows referring to them are not checked). When it names city.yaml (``CONFIG_FILE``), the
-    checks against its target levels and scales are left out: every row would fail them.
+    checks against its target levels, scales, directions and indicator rules are left out:
+    every row would fail them.
     """
     config_known = CONFIG_FILE not in unreadable
     problems: list[Problem] = []
@@ -1083,7 +1084,8 @@ def check_tables(
     if "statuses" in tables:
         if plans is not None and config_known:
             problems.extend(check_statuses(tables["statuses"], plans, config))
-        problems.extend(check_evaluations(tables["statuses"], plans, config))
+        if config_known:  # 今後の方向性 and 評価理由 are checked against city.yaml
+            problems.extend(check_evaluations(tables["statuses"], plans, config))
         derived["statuses"] = {"as_of_date": _as_of_dates(tables["statuses"])}
     if "opinions" in tables:
         derived["opinions"] = {"as_of_date": _as_of_dates(tables["opinions"])}

@@ -27,6 +27,7 @@ from typing import Any
 
 from helpers.data.contracts import (
     COMBINE_RULES,
+    CONFIG_FILE,
     DIRECTIONS,
     CityConfig,
     RuleConfig,
@@ -336,10 +337,14 @@ def _rating_problem(actuals: TypedTable, i: int, rule: RuleConfig) -> Problem | 
 def check_indicators(
     tables: Mapping[str, TypedTable], config: CityConfig, unreadable: Collection[str] = ()
 ) -> list[Problem]:
-    """Every check of the indicator tables (module docstring); completes some cells in place."""
+    """Every check of the indicator tables (module docstring); completes some cells in place.
+
+    When ``unreadable`` names city.yaml, rule IDs are not checked: city.yaml's own problem says
+    it all, and every indicator would fail against its missing rules."""
     problems: list[Problem] = []
+    config_known = CONFIG_FILE not in unreadable
     plans = None if "plans" in unreadable else tables.get("plans")
-    if plans is not None:
+    if plans is not None and config_known:
         problems.extend(_check_plan_rules(plans, config))
     indicators = tables.get("indicators")
     if indicators is None:
@@ -369,7 +374,10 @@ def check_indicators(
             rule_id = None
         cols["rule"][i] = rule_id
         rule = config.indicator_rules.get(rule_id or "")
-        if rule_id is None and plan_id is not None and (plans is None or plan_id in plan_rules):
+        # with city.yaml unreadable its rules are unknown: its own problem is reported
+        if not config_known:
+            rule = None
+        elif rule_id is None and plan_id is not None and (plans is None or plan_id in plan_rules):
             msg = (
                 f"評価基準がありません。この行の「評価基準」か、plans.csv の計画 {plan_id} の"
                 "「指標の評価基準」に city.yaml の indicator_rules のIDを書いてください "
