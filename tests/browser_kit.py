@@ -45,7 +45,7 @@ __all__ = [
     "run_axe",
     "screenshot",
     "scrolling_tables",
-    "tables_scrolling_on_tablets",
+    "tables_scrolling_on_middle_screens",
     "visible_text",
     "wait_for_charts",
     "wrapped_names",
@@ -256,17 +256,18 @@ def scrolling_tables(page: Page) -> list[str]:
     return list(page.evaluate(_SCROLLING_TABLES))
 
 
-#: Screens between a phone's and a PC's (tablets, narrow windows), every 16 px.
-TABLET_WIDTHS = (*range(656, 1024, 16), 1023)
+#: Screens wider than a phone's and narrower than a wide PC's (tablets upright and on their
+#: side, small laptops, narrow windows), every 16 px.
+MIDDLE_WIDTHS = (*range(656, 1280, 16), 1279)
 
 
-def tables_scrolling_on_tablets(page: Page) -> dict[int, list[str]]:
-    """The tables that scroll sideways at each of :data:`TABLET_WIDTHS` (empty ones left out),
+def tables_scrolling_on_middle_screens(page: Page) -> dict[int, list[str]]:
+    """The tables that scroll sideways at each of :data:`MIDDLE_WIDTHS` (empty ones left out),
     with every ``<details>`` opened; the page's viewport is put back afterwards."""
     page.evaluate("document.querySelectorAll('details').forEach((d) => d.open = true)")
     before = page.viewport_size
     found: dict[int, list[str]] = {}
-    for width in TABLET_WIDTHS:
+    for width in MIDDLE_WIDTHS:
         page.set_viewport_size({"width": width, "height": 900})
         scrolling = scrolling_tables(page)
         if scrolling:

@@ -74,10 +74,12 @@ def test_example_names_stay_whole_and_tables_fit_on_a_pc(built: Path, name: str)
 
 
 @pytest.mark.parametrize("name", REPORTS)
-def test_example_tables_fit_or_show_cards_on_a_tablet(built: Path, name: str) -> None:
-    """Between a phone's and a PC's width no table scrolls sideways: it fits, or shows cards."""
+def test_example_tables_fit_or_show_cards_on_tablets_and_small_screens(
+    built: Path, name: str
+) -> None:
+    """From a phone's width to 1280 px no table scrolls sideways: it fits, or shows cards."""
     with browser.open_offline(built / f"{name}.html") as off:
-        assert browser.tables_scrolling_on_tablets(off.page) == {}
+        assert browser.tables_scrolling_on_middle_screens(off.page) == {}
 
 
 @pytest.mark.parametrize("name", REPORTS)

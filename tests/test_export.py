@@ -290,22 +290,30 @@ def _table_page(*tables: pd.DataFrame) -> str:
     return export.export_html(notebook)
 
 
-def test_tables_too_wide_for_a_tablet_get_the_card_rules_there() -> None:
-    """The stylesheet's card rules, copied for each ``cards-below-N`` table of the page: on
-    screens between a phone's and N rem, scoped to those tables (inside the hashed stylesheet)."""
+def test_tables_too_wide_for_a_screen_get_the_card_rules_there() -> None:
+    """The stylesheet's card rules, copied for each cards class of the page's tables: on
+    screens wider than a phone's (and narrower than N rem for ``cards-below-N``), scoped to
+    those tables, once per class, inside the hashed stylesheet."""
     text = "庁内の業務システムを共同利用するための調査と検討を行いました。"
     fits = pd.DataFrame({"番号": [1], "項目": ["電子申請"], "状況": ["達成"], "時期": ["—"]})
-    wide = pd.DataFrame({"番号": [1], **{f"説明{i}": [text] for i in range(1, 9)}})
-    assert "(40rem < width <" not in _table_page(fits)  # no copy of the card rules
-    soup = BeautifulSoup(_table_page(fits, wide, wide), "html.parser")
+    tablet = pd.DataFrame(
+        {"番号": [1], "取組状況": ["一部達成"], "項目": ["統合型地理情報システムの構築"]}
+        | {"取組内容": [text], "備考": [text]}
+    )
+    always = pd.DataFrame({"番号": [1], **{f"説明{i}": [text] for i in range(1, 9)}})
+    assert "(40rem < width" not in _table_page(fits)  # no copy of the card rules
+    soup = BeautifulSoup(_table_page(fits, tablet, always, always), "html.parser")
+    classes = [
+        next((c for c in box["class"] if c.startswith("cards")), None)
+        for box in soup.find_all("div", class_="table-scroll")
+    ]
+    assert classes == [None, "cards-below-55", "cards-always", "cards-always"]
     style = soup.find("style").string
     media = {
         tinycss2.serialize(rule.prelude).strip(): rule
         for rule in tinycss2.parse_stylesheet(style, skip_comments=True, skip_whitespace=True)
         if rule.type == "at-rule" and rule.lower_at_keyword == "media"
     }
-    assert "screen and (40rem < width < 64rem)" in media
-    assert not any("cards-below" in m for m in media)  # only the widths the page uses
 
     def selectors(name: str) -> list[str]:
         rules = tinycss2.parse_rule_list(media[name].content, True, True)
@@ -313,26 +321,25 @@ def test_tables_too_wide_for_a_tablet_get_the_card_rules_there() -> None:
 
     phone = selectors("screen and (max-width: 40rem)")
     cards = [s for s in phone if ".stack" in s]  # the phones' card rules (one of 2 blocks)
-    tablet = selectors("screen and (40rem < width < 64rem)")
-    assert len(tablet) == len(cards) >= 8  # every card rule, once
-    for rule, original in zip(tablet, cards, strict=True):
-        for selector in re.split(r",(?![^()]*\))", rule):  # commas outside :is( … )
-            assert selector.strip().startswith(".table-scroll.cards-below-64"), selector
-        assert (
-            rule.replace(".table-scroll.cards-below-64 ", "").replace(
-                ".table-scroll.cards-below-64", ".table-scroll:has(.stack)"
-            )
-            == original
-        )
-    # the marked table is the wide one, and the policy allows the stylesheet with the copies
-    assert soup.find_all("div", class_="cards-below-64")[0].table.caption.string == "表2"
+    copies = {"cards-below-55": "(40rem < width < 55rem)", "cards-always": "(40rem < width)"}
+    copied_queries = sorted(m for m in media if "40rem < width" in m)
+    assert copied_queries == sorted(f"screen and {q}" for q in copies.values())
+    for name, query in copies.items():
+        scope = f".table-scroll.{name}"
+        copied = selectors(f"screen and {query}")
+        assert len(copied) == len(cards) >= 8  # every card rule, once
+        for rule, original in zip(copied, cards, strict=True):
+            for selector in re.split(r",(?![^()]*\))", rule):  # commas outside :is( … )
+                assert selector.strip().startswith(scope), selector
+            unscoped = rule.replace(f"{scope} ", "").replace(scope, ".table-scroll:has(.stack)")
+            assert unscoped == original
     digest = base64.b64encode(hashlib.sha256(style.encode()).digest()).decode()
     assert f"'sha256-{digest}'" in soup.find("meta", attrs={"http-equiv": True})["content"]
 
 
 def test_the_card_rules_must_be_found() -> None:
     with pytest.raises(RuntimeError, match="cards block"):
-        export.tablet_cards_css("body { color: red }", 'class="table-scroll cards-below-50"')
+        export.table_cards_css("body { color: red }", 'class="table-scroll cards-below-50"')
 
 
 def test_bundle_speaks_the_vega_lite_version_of_altair() -> None:

@@ -433,13 +433,23 @@ def test_tables_too_wide_for_a_tablet_are_marked_for_cards_there() -> None:
     )
     needed = math.ceil(50 * 1.02 + 0.5 + 3)  # 50em, the margin and the page's sides (rem)
     assert f"cards-below-{needed}" in _box_classes(render.table_html(wide, "一覧"))
+    # eight columns of sentences: 84em even on a PC, wider than any screen shows a table
     wider = pd.DataFrame({"番号": [1], **{f"説明{i}": [text] for i in range(1, 9)}})
-    assert "cards-below-64" in _box_classes(render.table_html(wider, "一覧"))  # > 57em
+    assert "cards-always" in _box_classes(render.table_html(wider, "一覧"))
     kept = _box_classes(render.table_html(wider, "一覧", stack=False))  # never cards
-    assert not any(c.startswith("cards-below") for c in kept)
-    assert render.tablet_cards_class(30.0) is None
-    assert render.tablet_cards_class(45.0) == f"cards-below-{math.ceil(45 * 1.02 + 0.5 + 3)}"
-    assert render.tablet_cards_class(56.9) == "cards-below-64"
+    assert not any(c.startswith("cards") for c in kept)
+
+
+def test_cards_follow_the_width_a_table_needs_on_each_kind_of_screen() -> None:
+    """Below a PC's width (64rem) the tablet layout's estimate counts, beside 3rem of page;
+    from 64rem a wide table's PC layout (names on one line), beside 2rem, up to 80rem."""
+    assert render.cards_class(30.0) is None  # fits a tablet's narrowest text column
+    assert render.cards_class(45.0) == f"cards-below-{math.ceil(45 * 1.02 + 0.5 + 3)}"
+    assert render.cards_class(56.9) == "cards-below-64"  # wider than any tablet's column
+    assert render.cards_class(40.0, 70.0) == "cards-below-73"  # 70 + 2 + 0.5, rounded up
+    assert render.cards_class(30.0, 60.0) == "cards-below-63"
+    assert render.cards_class(56.9, 55.0) == "cards-below-64"  # the tablet's need is larger
+    assert render.cards_class(40.0, 80.5) == "cards-always"  # wider than the widest table
 
 
 def test_long_tables_are_shortened_on_paper_with_a_pointer_to_the_data() -> None:

@@ -275,19 +275,21 @@ def test_names_stay_whole_and_tables_fit_on_a_pc(built: Path, chromium: Browser,
 
 
 @pytest.mark.parametrize("name", [*REPORTS, "accessibility"])
-def test_tables_fit_or_show_cards_on_a_tablet(built: Path, chromium: Browser, name: str):
-    """Between a phone's and a PC's width (an iPad upright: 768-834 px) four tables of plan 2
-    scrolled sideways, the source check's last columns out of sight; a table too wide for the
-    text column now shows one card per row there, as on a phone."""
+def test_tables_fit_or_show_cards_on_tablets_and_small_screens(
+    built: Path, chromium: Browser, name: str
+):
+    """Between a phone's width and 1280 px (an iPad upright at 768-834 px, on its side at
+    1024-1194 px, a small laptop) tables scrolled sideways: four of plan 2 at 820 px, the source
+    check's last columns out of sight, and the comparison of plans up to 1232 px. A table too
+    wide for the screen now shows one card per row there, as on a phone."""
     with browser.open_offline(built / f"{name}.html", browser=chromium) as off:
-        assert browser.tables_scrolling_on_tablets(off.page) == {}
-        if name == "plan-2":  # too wide for any tablet: cards, its headers beside the values
-            off.page.set_viewport_size({"width": 820, "height": 900})
-            check = off.page.locator(".table-scroll", has_text="出典の報告値と計算値の照合")
-            assert (
-                check.locator("tbody tr").first.evaluate("(r) => getComputedStyle(r).display")
-                == "block"
-            )
+        assert browser.tables_scrolling_on_middle_screens(off.page) == {}
+        if name == "index":  # the comparison: cards on an iPad on its side, a table at 1280
+            comparison = off.page.locator(".table-scroll", has_text="計画ごとの達成率の比較")
+            row = comparison.locator("tbody tr").first
+            for width, display in ((1024, "block"), (1280, "table-row")):
+                off.page.set_viewport_size({"width": width, "height": 900})
+                assert row.evaluate("(r) => getComputedStyle(r).display") == display, width
 
 
 @pytest.mark.parametrize("name", REPORTS)

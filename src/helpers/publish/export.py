@@ -92,26 +92,30 @@ def running_header_css(title: str, as_of: str | None) -> str:
 #: The stylesheet's card rules (report.css, between its "cards" comments), phones' media first.
 _CARDS_BLOCK = re.compile(r"/\* cards: begin \*/\n(?P<block>.*?)/\* cards: end \*/", re.S)
 _PHONE_MEDIA = f"@media screen and (max-width: {PHONE_MAX_REM}rem) {{"
-#: A table the build marked for cards on tablets (html.tablet_cards_class). Page text cannot
-#: fake it: quotes in text and attributes are escaped.
-_CARDS_CLASS = re.compile(r'class="table-scroll(?: [a-z-]+)*? cards-below-(\d+)[ "]')
+#: A table the build marked for cards on screens wider than a phone's (html.cards_class). Page
+#: text cannot fake it: quotes in text and attributes are escaped.
+_CARDS_CLASS = re.compile(r'class="table-scroll(?: [a-z-]+)*? (cards-below-\d+|cards-always)[ "]')
 
 
-def tablet_cards_css(css: str, page: str) -> str:
-    """The card rules of the stylesheet *css* for every ``cards-below-N`` table of *page*:
-    on screens wider than a phone's and narrower than N rem, those tables show cards too.
+def table_cards_css(css: str, page: str) -> str:
+    """The card rules of the stylesheet *css* for the tables of *page* that show cards on
+    screens wider than a phone's: ``cards-below-N`` on those narrower than N rem,
+    ``cards-always`` on all.
 
-    A copy of report.css's cards block per N, its media query narrowed to the range and its
-    selectors scoped to the tables so marked; one set of rules to maintain.
+    A copy of report.css's cards block per class, its media query widened to the class's
+    screens and its selectors scoped to the tables so marked: one set of rules to maintain.
     """
     match = _CARDS_BLOCK.search(css)
     if match is None or not match.group("block").startswith(_PHONE_MEDIA):
         raise RuntimeError("report.css must hold the cards block, for phones first")
     block = match.group("block")
     copies = []
-    for width in sorted({int(n) for n in _CARDS_CLASS.findall(page)}):
-        scope = f".table-scroll.cards-below-{width}"
-        media = f"@media screen and ({PHONE_MAX_REM}rem < width < {width}rem) {{"
+    marked = set(_CARDS_CLASS.findall(page))
+    for name in sorted(marked, key=lambda n: (len(n), n)):
+        below = name.removeprefix("cards-below-")
+        upper = f" < {below}rem" if below != name else ""
+        scope = f".table-scroll.{name}"
+        media = f"@media screen and ({PHONE_MAX_REM}rem < width{upper}) {{"
         copy = block.replace(_PHONE_MEDIA, media, 1).replace(".table-scroll:has(.stack)", scope)
         copies.append(copy.replace(".data-table.stack", f"{scope} .data-table.stack"))
     return "".join(copies)
@@ -218,7 +222,7 @@ class ReportHTMLExporter(HTMLExporter):
         header = running_header_css(
             settings["title"], html.unescape(as_of.group(1)) if as_of else None
         )
-        cards = tablet_cards_css(settings["css"], page)
+        cards = table_cards_css(settings["css"], page)
         page = page.replace("</style>", header + cards + "</style>", 1)
         styles = _STYLE.findall(page)
         # The placeholder in its attribute: data text can hold the placeholder's words, never

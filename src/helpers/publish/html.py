@@ -98,6 +98,13 @@ PHONE_MAX_REM = 40
 PC_MIN_REM = 64
 #: The page's side padding on a tablet (rem, both sides; report.css ``.report``).
 _TABLET_SIDES_REM = 3.0
+#: On a PC a wide table spreads over the screen but for this much (rem, both sides) and at most
+#: this wide (report.css ``.table-scroll.wide``).
+_PC_SIDES_REM = 2.0
+WIDEST_TABLE_REM = 80
+#: How much wider than its estimate a PC screen must be to show a wide table as a table (rem):
+#: the estimate of names on one line is close (about 0.5 % either side).
+_PC_MARGIN = 0.5
 #: A table shows cards on a tablet unless the text column is this much wider than its estimated
 #: narrowest layout (share, then em): the estimate misses glyph widths by a few pixels.
 _TABLET_SAFETY = (1.02, 0.5)
@@ -332,8 +339,10 @@ def table_html(
         flag and len(name) <= max([HEADER_NOWRAP_LENGTH, *map(len, column)])
         for name, flag, column in zip(names, short, texts, strict=True)
     ]
-    wide = _estimated_width_em(names, texts, short, name_column) > WIDE_TABLE_EM
-    cards = tablet_cards_class(_tablet_width_em(names, texts, short)) if stacked else None
+    pc_width = _estimated_width_em(names, texts, short, name_column)
+    wide = pc_width > WIDE_TABLE_EM
+    tablet_width = _tablet_width_em(names, texts, short)
+    cards = cards_class(tablet_width, pc_width if wide else None) if stacked else None
     head = "".join(
         f'<th scope="col"{_class_attr(("num", num), ("short", flag))}>{esc(name)}</th>'
         for name, flag, num in zip(names, head_short, numeric, strict=True)
@@ -381,22 +390,25 @@ def table_html(
     )
 
 
-def tablet_cards_class(width_em: float) -> str | None:
-    """The class that shows a stacked table as cards on tablets too narrow for it.
+def cards_class(tablet_em: float, pc_em: float | None = None) -> str | None:
+    """The class that shows a stacked table as cards on screens wider than a phone's that are
+    too narrow for it; None when it fits them all.
 
-    ``cards-below-N``: cards on screens wider than a phone's and narrower than N rem (at most a
-    PC's width: a PC lays tables out differently, see ``wide``). *width_em* is the table's
-    narrowest layout as estimated (:func:`_estimated_width_em`, names wrapping), with a safety
-    margin. None when the table fits every tablet's text column.
+    ``cards-below-N``: cards on screens narrower than N rem. Below a PC's width (tablets) the
+    table needs *tablet_em*, its narrowest layout with names wrapping (:func:`_tablet_width_em`),
+    with a safety margin, beside the page's sides, and more than any tablet's text column holds
+    means every tablet width. On a PC a ``wide`` table (*pc_em*, names on one line) spreads over
+    the screen but for its sides, up to :data:`WIDEST_TABLE_REM`. ``cards-always``: wider than
+    that, so cards on every screen.
     """
     share, extra = _TABLET_SAFETY
-    table = width_em * share + extra
-    needed = table + _TABLET_SIDES_REM
-    if needed <= PHONE_MAX_REM:
-        return None
-    if table > TEXT_COLUMN_EM:  # wider than the text column of any screen below a PC's
-        return f"cards-below-{PC_MIN_REM}"
-    return f"cards-below-{min(PC_MIN_REM, math.ceil(needed))}"
+    table = tablet_em * share + extra
+    needed = PC_MIN_REM if table > TEXT_COLUMN_EM else math.ceil(table + _TABLET_SIDES_REM)
+    if pc_em is not None:
+        if pc_em > WIDEST_TABLE_REM:
+            return "cards-always"
+        needed = max(needed, math.ceil(pc_em + _PC_SIDES_REM + _PC_MARGIN))
+    return f"cards-below-{needed}" if needed > PHONE_MAX_REM else None
 
 
 def _tablet_width_em(
