@@ -244,6 +244,30 @@ def test_a_report_set_that_is_not_a_regular_file_is_refused(tmp_path: Path) -> N
     assert not (tmp_path / "reports").exists()
 
 
+@pytest.mark.skipif(not Path("/dev/zero").exists(), reason="needs /dev/zero and FIFOs")
+def test_a_notebook_that_is_not_a_regular_file_is_refused(tmp_path: Path) -> None:
+    """A device, a FIFO or a folder named as a notebook is refused as not a regular file
+    (it was told that it does not exist), unread, as a report set of that kind is."""
+    fifo = tmp_path / "fifo.py"
+    os.mkfifo(fifo)
+    link = tmp_path / "link.py"
+    link.symlink_to("/dev/zero")
+    folder = tmp_path / "folder.py"
+    folder.mkdir()
+    cases = {Path("/dev/zero"): "a device", link: "a device", fifo: "a FIFO", folder: "a folder"}
+    for notebook, kind in cases.items():
+        config = tmp_path / "set.yaml"
+        entries = [{"name": "x", "notebook": str(notebook)}]
+        config.write_text(yaml.safe_dump({"data": str(DATA), "reports": entries}), "utf-8")
+        result = _capped_build(config, tmp_path / "reports")
+        assert result.returncode == 2, (notebook, result.stderr[-2000:])
+        assert "Traceback" not in result.stderr
+        assert "does not exist" not in result.stderr
+        assert "は通常のファイルではなく" in result.stderr
+        assert f"the notebook must be a regular file, not {kind}" in result.stderr
+    assert not (tmp_path / "reports").exists() or not any((tmp_path / "reports").iterdir())
+
+
 def test_a_report_set_is_read_only_up_to_its_limit(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

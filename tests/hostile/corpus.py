@@ -782,6 +782,7 @@ class SetCase:
     changes_published: bool = False  # a harmless set that builds publishes its reports
     marker: bool = False  # the set tries to create MARKER: it must never exist
     files: tuple[tuple[str, bytes], ...] = ()  # files the set names, written beside it first
+    fifos: tuple[str, ...] = ()  # named pipes the set names, made beside it first
 
 
 MARKER = "hostile-marker"
@@ -802,6 +803,7 @@ OUTPUT_REFUSED = "must be a relative name"
 NAME_REFUSED = "must be letters, digits"
 BARE_NAME = "write a bare name"
 CONTROL_REFUSED = "制御文字"
+NOT_REGULAR = "the notebook must be a regular file"
 
 SET_CASES: list[SetCase] = [
     # 2: output names and links
@@ -946,6 +948,15 @@ SET_CASES: list[SetCase] = [
         set_text([entry(notebook="huge.py")]),
         message="大きすぎます",
         files=(("huge.py", (FIXTURES / "ok.py").read_bytes() + b"#" * MAX_NOTEBOOK_BYTES),),
+    ),
+    # links: a device or a pipe named as the notebook is not a regular file (never read)
+    one(NOT_REGULAR, "notebook_dev_zero", "links", notebook="/dev/zero"),
+    SetCase(
+        "notebook_fifo",
+        "links",
+        set_text([entry(notebook="pipe.py")]),
+        message=NOT_REGULAR,
+        fifos=("pipe.py",),
     ),
     one("parameters must be a mapping", "parameters_list", "held", parameters=["a"]),
     one("set by the build", "parameter_data_dir", "held", parameters={"data_dir": "/etc"}),

@@ -7,6 +7,7 @@ published set byte-identical to what it was (tests/hostile/corpus.py lists the c
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import time
@@ -128,6 +129,8 @@ def test_hostile_report_set(
     write_set(case_project.config, case.text)
     for name, data in case.files:
         (case_project.root / name).write_bytes(data)
+    for name in case.fifos:
+        os.mkfifo(case_project.root / name)
     before = snapshot(case_project.reports)
     code, out, err, elapsed = run(case_project.build_args(), capsys)
     assert code == case.exit, out + err

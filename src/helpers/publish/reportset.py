@@ -369,6 +369,13 @@ _FILE_KINDS = (
 )
 
 
+def _file_kind(mode: int) -> tuple[str, str]:
+    """What a file that is not a regular file is, in Japanese and in English."""
+    return next(
+        ((k, e) for test, k, e in _FILE_KINDS if test(mode)), ("特殊なファイル", "a special file")
+    )
+
+
 def _read_set_file(path: Path) -> bytes:
     """The bytes of the report set file ``path`` (symbolic links already resolved).
 
@@ -382,10 +389,7 @@ def _read_set_file(path: Path) -> bytes:
     try:
         info = os.fstat(descriptor)
         if not stat.S_ISREG(info.st_mode):
-            kind, english = next(
-                ((k, e) for test, k, e in _FILE_KINDS if test(info.st_mode)),
-                ("特殊なファイル", "a special file"),
-            )
+            kind, english = _file_kind(info.st_mode)
             raise ConfigError(
                 f"報告書セット {path} は通常のファイルではなく{kind}です。"
                 "YAML で書いた報告書セットのファイルを指定してください "
@@ -484,13 +488,18 @@ def _read_notebook_bytes(notebook: Path, where: str) -> bytes:
     the descriptor its checks were made on, and a file stating a size of 0 (``/proc``) cannot
     make the read unbounded.
     """
-    descriptor = os.open(notebook, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    try:
+        descriptor = os.open(notebook, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except FileNotFoundError as exc:
+        raise ConfigError(f"{where}: notebook {notebook} does not exist") from exc
     try:
         info = os.fstat(descriptor)
         if not stat.S_ISREG(info.st_mode):
+            kind, english = _file_kind(info.st_mode)
             raise ConfigError(
-                f"{where}: ノートブック {notebook} は通常のファイルではありません "
-                "(the notebook must be a regular file)"
+                f"{where}: ノートブック {notebook} は通常のファイルではなく{kind}です。"
+                "py:percent 形式のノートブックのファイルを指定してください "
+                f"(the notebook must be a regular file, not {english})"
             )
         if info.st_size > MAX_NOTEBOOK_BYTES:
             raise _notebook_too_large(notebook, where, f"{info.st_size:,} バイト")
@@ -541,8 +550,6 @@ def _expand_entry(
         if not isinstance(entry.get(key), str) or not entry[key]:
             raise ConfigError(f"{where}: '{key}' is required")
     notebook = _resolve(root, entry["notebook"], f"{where}: notebook")
-    if not notebook.is_file():
-        raise ConfigError(f"{where}: notebook {notebook} does not exist")
     text = _notebook_text(notebook, where)
     declared = notebook_parameters(text, str(notebook))
     raw_parameters = entry.get("parameters") or {}
