@@ -10,6 +10,7 @@ import time
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -18,6 +19,8 @@ from openpyxl import load_workbook
 
 from helpers.data.city import CityData, DataValidationError, load_city, validate_folder
 from helpers.data.contracts import CONFIG_FILE, TABLES, WORKBOOK_FILE
+from helpers.data.limits import MAX_CELL_CHARS, MAX_YAML_BYTES
+from helpers.data.problems import Problem
 from helpers.data.reading import decode_bytes
 from helpers.data.workbook import csv_to_workbook
 
@@ -396,6 +399,99 @@ def test_csv_to_workbook_refuses_an_output_folder_that_is_a_link(tmp_path: Path)
     assert list(elsewhere.iterdir()) == []
 
 
+def _limit_problems(problems: list[Problem]) -> set[tuple[str, int | None, str, str]]:
+    codes = {"file_too_large", "too_many_rows", "cell_too_long"}
+    return {(p.file, p.row, p.code, p.message) for p in problems if p.code in codes}
+
+
+def test_csv_to_workbook_refuses_a_csv_over_the_size_limit_as_validate_does(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """CSV files larger than the limit were read whole and converted; now they are refused
+    with validate's problems (same file, code and message) and nothing is written."""
+    from helpers.data import reading
+
+    monkeypatch.setattr(reading, "MAX_FILE_BYTES", 3000)
+    folder = copy_folder(BUNDLED, tmp_path)
+    larger = {p.name for p in folder.glob("*.csv") if p.stat().st_size > 3000}
+    assert len(larger) >= 2
+    out = tmp_path / "wb"
+    with pytest.raises(DataValidationError) as caught:
+        csv_to_workbook(folder, out)
+    refused = _limit_problems(caught.value.problems)
+    assert {(file, code) for file, _, code, _ in refused} == {
+        (name, "file_too_large") for name in larger
+    }
+    assert refused == _limit_problems(validate_folder(folder))
+    assert all("上限 3,000 バイト" in message for *_, message in refused)
+    assert not out.exists()
+
+
+def test_csv_to_workbook_refuses_long_cells_and_a_large_city_yaml_as_validate_does(
+    tmp_path: Path,
+) -> None:
+    """A cell longer than its limit was written into the workbook, and a city.yaml of any size
+    copied beside it; both are refused with validate's problems, nothing is written."""
+    folder = copy_folder(BUNDLED, tmp_path)
+    items = folder / "items.csv"
+    long_name = "長" * (MAX_CELL_CHARS + 1)
+    items.write_text(
+        items.read_text(encoding="utf-8").replace("事務用パソコン", long_name, 1), "utf-8"
+    )
+    with (folder / CONFIG_FILE).open("a", encoding="utf-8") as handle:
+        handle.write("# " + "x" * MAX_YAML_BYTES + "\n")
+    out = tmp_path / "wb"
+    with pytest.raises(DataValidationError) as caught:
+        csv_to_workbook(folder, out)
+    refused = _limit_problems(caught.value.problems)
+    assert {(file, code) for file, _, code, _ in refused} == {
+        ("items.csv", "cell_too_long"),
+        (CONFIG_FILE, "file_too_large"),
+    }
+    assert refused == _limit_problems(validate_folder(folder))
+    assert any(f"上限 {MAX_YAML_BYTES:,} バイト" in message for *_, message in refused)
+    assert long_name not in str(caught.value)
+    assert not out.exists()
+
+
+def test_csv_to_workbook_reads_a_csv_only_up_to_the_limit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A file stating a size of 0 (as /proc files do) is still read no further than the
+    limit, by csv_to_workbook as by validate."""
+    import os
+
+    from helpers.data import reading
+
+    monkeypatch.setattr(reading, "MAX_FILE_BYTES", 3000)
+    folder = tmp_path / "data"
+    folder.mkdir()
+    (folder / "plans.csv").write_bytes((BUNDLED / "plans.csv").read_bytes() + b"\n" * 9000)
+    real_fstat, real_read = os.fstat, os.read
+    reads: list[int] = []
+
+    def size_zero(descriptor: int) -> os.stat_result:
+        info = list(real_fstat(descriptor))
+        info[6] = 0  # st_size
+        return os.stat_result(info)
+
+    def counted(descriptor: int, size: int) -> bytes:
+        data = real_read(descriptor, size)
+        reads.append(len(data))
+        return data
+
+    monkeypatch.setattr(reading.os, "fstat", size_zero)
+    monkeypatch.setattr(reading.os, "read", counted)
+    with pytest.raises(DataValidationError) as caught:
+        csv_to_workbook(folder, tmp_path / "wb")
+    assert [(p.file, p.code) for p in caught.value.problems] == [("plans.csv", "file_too_large")]
+    assert 0 < sum(reads) <= 3001
+    reads.clear()
+    problems = validate_folder(folder)
+    assert ("plans.csv", "file_too_large") in {(p.file, p.code) for p in problems}
+    assert 0 < sum(reads) <= 3001
+
+
 # --- loading cost --------------------------------------------------------------------------
 
 
@@ -524,15 +620,19 @@ def test_a_file_over_the_limit_is_not_read(tmp_path: Path, monkeypatch: pytest.M
 
 
 def test_an_unreadable_file_is_a_problem(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+
+    from helpers.data import reading
+
     folder = copy_folder(BUNDLED, tmp_path)
-    original = Path.read_bytes
+    original = os.open
 
-    def read_bytes(self: Path) -> bytes:
-        if self.name in ("items.csv", "city.yaml"):
+    def refusing_open(path: str | Path, flags: int, *args: Any) -> int:
+        if Path(path).name in ("items.csv", "city.yaml"):
             raise PermissionError(13, "Permission denied")
-        return original(self)
+        return original(path, flags, *args)
 
-    monkeypatch.setattr(Path, "read_bytes", read_bytes)
+    monkeypatch.setattr(reading.os, "open", refusing_open)
     problems = validate_folder(folder)
     assert {(p.file, p.code) for p in problems} >= {
         ("items.csv", "unreadable_file"),

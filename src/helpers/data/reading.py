@@ -22,6 +22,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import os
 import re
 import stat
 import unicodedata
@@ -119,7 +120,7 @@ def build_raw_table(
     duplicate or unnamed columns, unknown columns (warning), cells beyond the header and cells
     longer than :data:`MAX_CELL_CHARS` (cut to it in ``records``).
     """
-    problems: list[Problem] = _long_cells(file, records, row_numbers)
+    problems: list[Problem] = long_cells(file, records, row_numbers)
     header_cells = [_cell(c) for c in records[0]] if records else []
     mapping = spec.header_map()
     positions: list[int] = []
@@ -178,7 +179,7 @@ def build_raw_table(
     return raw, problems
 
 
-def _long_cells(
+def long_cells(
     file: str, records: Sequence[list[str | None]], row_numbers: Sequence[int]
 ) -> list[Problem]:
     """Cells longer than :data:`MAX_CELL_CHARS`, cut to the limit in place (one problem each)."""
@@ -249,21 +250,67 @@ def data_file_problem(
         )
         return Problem(name, None, None, None, msg, "link_outside_folder")
     if not stat.S_ISREG(mode):
-        what = "フォルダ" if stat.S_ISDIR(mode) else "通常のファイルではないもの"
-        msg = (
-            f"{name} が{what}です。ファイルで置いてください "
-            "(not a regular file; allowed: a regular file)"
-        )
-        return Problem(name, None, None, None, msg, "not_regular_file")
+        return _not_regular_file(name, mode)
     return None
 
 
-def _file_too_large(file: str, size: int) -> Problem:
+def _not_regular_file(name: str, mode: int) -> Problem:
+    what = "フォルダ" if stat.S_ISDIR(mode) else "通常のファイルではないもの"
     msg = (
-        f"ファイルが大きすぎます ({size:,} バイト、上限 {MAX_FILE_BYTES:,} バイト) "
-        f"(file larger than {MAX_FILE_BYTES:,} bytes)"
+        f"{name} が{what}です。ファイルで置いてください "
+        "(not a regular file; allowed: a regular file)"
+    )
+    return Problem(name, None, None, None, msg, "not_regular_file")
+
+
+def _file_too_large(file: str, size: int | None, limit: int | None = None) -> Problem:
+    """``file`` is ``size`` bytes long (``None``: longer than ``limit``, read no further);
+    ``limit`` is :data:`MAX_FILE_BYTES` unless given."""
+    limit = MAX_FILE_BYTES if limit is None else limit
+    shown = f"{limit:,} バイトより長い" if size is None else f"{size:,} バイト"
+    msg = (
+        f"ファイルが大きすぎます ({shown}、上限 {limit:,} バイト) "
+        f"(file larger than {limit:,} bytes)"
     )
     return Problem(file, None, None, None, msg, "file_too_large")
+
+
+def read_data_file(
+    path: Path, limit: int | None = None, file: str | None = None
+) -> tuple[bytes | None, Problem | None]:
+    """The bytes of the data file ``path``, or the problem that stops it.
+
+    Never more than ``limit`` (:data:`MAX_FILE_BYTES` unless given) + 1 bytes are read, through
+    the one descriptor the checks are made on: a file swapped in after :func:`data_file_problem`
+    (a pipe, a device, a larger file) is refused as it is (``not_regular_file``,
+    ``file_too_large``), and a file stating a size of 0 (``/proc``) cannot make the read
+    unbounded. ``file`` names it in the problem (its name unless given).
+    """
+    file = path.name if file is None else file
+    limit = MAX_FILE_BYTES if limit is None else limit
+    try:
+        descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except OSError as err:
+        return None, _unreadable_file(file, err)
+    try:
+        info = os.fstat(descriptor)
+        if not stat.S_ISREG(info.st_mode):
+            return None, _not_regular_file(file, info.st_mode)
+        if info.st_size > limit:
+            return None, _file_too_large(file, info.st_size, limit)
+        chunks: list[bytes] = []
+        left = limit + 1
+        while left > 0 and (chunk := os.read(descriptor, left)):
+            chunks.append(chunk)
+            left -= len(chunk)
+    except OSError as err:
+        return None, _unreadable_file(file, err)
+    finally:
+        os.close(descriptor)
+    data = b"".join(chunks)
+    if len(data) > limit:
+        return None, _file_too_large(file, None, limit)
+    return data, None
 
 
 def _csv_records(text: str, strict: bool) -> tuple[list[list[str | None]], bool]:
@@ -320,10 +367,10 @@ def _unclosed_quote(file: str, records: list[list[str | None]]) -> Problem:
 def read_csv_table(path: Path, spec: TableSpec) -> tuple[RawTable | None, list[Problem]]:
     """Read one CSV file of a folder; ``None`` when it cannot be read at all."""
     file = path.name
-    size = path.stat().st_size
-    if size > MAX_FILE_BYTES:
-        return None, [_file_too_large(file, size)]
-    text, problem = decode_bytes(path.read_bytes(), file)
+    data, problem = read_data_file(path)
+    if problem is not None or data is None:
+        return None, [problem] if problem else []
+    text, problem = decode_bytes(data, file)
     if problem is not None or text is None:
         return None, [problem] if problem else []
     if not text.strip():
@@ -786,15 +833,10 @@ def read_config(folder: Path) -> tuple[CityConfig, list[Problem]]:
     if refused is not None:
         config, _ = check_config({})
         return config, [refused]
-    try:
-        size = path.stat().st_size
-        data = b"" if size > MAX_YAML_BYTES else path.read_bytes()
-    except OSError as err:
+    data, problem = read_data_file(path, MAX_YAML_BYTES, CONFIG_FILE)
+    if problem is not None or data is None:
         config, _ = check_config({})
-        return config, [_unreadable_file(CONFIG_FILE, err)]
-    if size > MAX_YAML_BYTES:
-        config, _ = check_config({})
-        return config, [_file_too_large(CONFIG_FILE, size)]
+        return config, [problem] if problem else []
     text, problem = decode_bytes(data, CONFIG_FILE)
     if problem is not None or text is None:
         config, _ = check_config({})

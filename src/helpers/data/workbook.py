@@ -12,8 +12,17 @@ from helpers.data.contracts import (
     TABLES,
     WORKBOOK_FILE,
 )
+from helpers.data.limits import MAX_YAML_BYTES
 from helpers.data.problems import Problem
-from helpers.data.reading import data_file_problem, decode_bytes, header_key, parse_csv, present
+from helpers.data.reading import (
+    data_file_problem,
+    decode_bytes,
+    header_key,
+    long_cells,
+    parse_csv,
+    present,
+    read_data_file,
+)
 from helpers.data.writing import linked_folder_problem, replace_file
 
 _TEXT_FORMAT = "@"
@@ -41,8 +50,10 @@ def csv_to_workbook(folder: str | Path, dest: str | Path) -> Path:
     Excel does not turn dates such as "2012-04" into its own date values, nor text such as
     "=1+1" into a formula. ``dest`` must not hold
     CSV tables (the folder would then hold both). Raises DataValidationError when a CSV file
-    cannot be read, or is a link out of ``folder`` or not a regular file (as ``validate``
-    refuses it); ValueError when ``dest`` is a symbolic link. No file is written through a link
+    cannot be read, is a link out of ``folder`` or not a regular file, or is beyond a limit
+    of :mod:`helpers.data.limits` (file size, rows, cell length; city.yaml's size), with the
+    problems ``validate`` reports for it (no more than the limit is read); ValueError when
+    ``dest`` is a symbolic link. No file is written through a link
     (:func:`helpers.data.writing.replace_file`). Returns the path of the workbook.
     """
     from openpyxl import Workbook
@@ -66,14 +77,18 @@ def csv_to_workbook(folder: str | Path, dest: str | Path) -> Path:
         if refused_file is not None:
             problems.append(refused_file)
             continue
-        text, problem = decode_bytes(path.read_bytes(), path.name)
-        if problem is not None or text is None:
+        data, problem = read_data_file(path)  # validate's limits: size, then rows and cells
+        text = None
+        if data is not None:
+            text, problem = decode_bytes(data, path.name)
+        if text is None:
             problems.extend([problem] if problem else [])
             continue
         parsed, found = parse_csv(text, path.name)
         problems.extend(p for p in found if p.severity == "error")
         if parsed is None:
             continue
+        problems.extend(long_cells(path.name, parsed, range(1, len(parsed) + 1)))
         records = [[c or "" for c in r] for r in parsed]
         sheet = book.create_sheet(spec.name)
         mapping = spec.header_map()
@@ -95,10 +110,10 @@ def csv_to_workbook(folder: str | Path, dest: str | Path) -> Path:
     config = None
     if present(src / CONFIG_FILE) and src.resolve() != out.resolve():
         refused_file = data_file_problem(src, CONFIG_FILE)
+        if refused_file is None:
+            config, refused_file = read_data_file(src / CONFIG_FILE, MAX_YAML_BYTES)
         if refused_file is not None:
             problems.append(refused_file)
-        else:
-            config = (src / CONFIG_FILE).read_bytes()
     if problems:
         raise DataValidationError(src, problems)
     out.mkdir(parents=True, exist_ok=True)
