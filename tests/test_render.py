@@ -421,7 +421,8 @@ def test_tables_too_wide_for_a_tablet_are_marked_for_cards_there() -> None:
     it needs (``cards-below-N``, N in rem); one that fits every tablet is not marked."""
     four = pd.DataFrame({"番号": [1], "項目": ["電子申請"], "取組目標": ["実施"], "状況": ["達成"]})
     assert _box_classes(render.table_html(four, "一覧")) == ["table-scroll"]
-    text = "庁内の業務システムを共同利用するための調査と検討を行いました。"
+    text = "庁内の業務システムを共同利用するための調査と検討を、近隣の三つの市と共同で行いました。"
+    assert len(text) > render.SENTENCE_LENGTH
     wide = pd.DataFrame(
         {
             "番号": [1],  # short columns: their widest text and padding, 4em
@@ -431,13 +432,62 @@ def test_tables_too_wide_for_a_tablet_are_marked_for_cards_there() -> None:
             "備考": [text],
         }
     )
-    needed = math.ceil(50 * 1.02 + 0.5 + 3)  # 50em, the margin and the page's sides (rem)
-    assert f"cards-below-{needed}" in _box_classes(render.table_html(wide, "一覧"))
+    tablet = math.ceil(50 * 1.02 + 0.5 + 3)  # 50em, the margin and the page's sides (rem)
+    # on a PC the name stays on one line (14em and padding): 58em, a wide table beside 2rem
+    pc = math.ceil(58 + 2 + 0.5)
+    assert tablet < pc
+    assert _box_classes(render.table_html(wide, "一覧")) == [
+        "table-scroll",
+        "wide",
+        f"cards-below-{pc}",
+    ]
     # eight columns of sentences: 84em even on a PC, wider than any screen shows a table
     wider = pd.DataFrame({"番号": [1], **{f"説明{i}": [text] for i in range(1, 9)}})
     assert "cards-always" in _box_classes(render.table_html(wider, "一覧"))
     kept = _box_classes(render.table_html(wider, "一覧", stack=False))  # never cards
     assert not any(c.startswith("cards") for c in kept)
+
+
+def test_a_narrow_table_too_wide_for_a_phone_shows_cards_there() -> None:
+    """Three columns, but 重点目標 does not wrap (11 glyphs) and beside it 主な施策 was two
+    glyphs wide on a phone: such a table stacks; three short columns do not."""
+    goals = pd.DataFrame(
+        {
+            "重点目標": ["（1）情報化基盤の整備"],
+            "主な施策": ["本庁舎と市内公共施設を高速専用回線で結ぶ公共ネットワーク稼動"],
+            "出典頁": [9],
+        }
+    )
+    assert "stack" in soup_of(render.table_html(goals, "施策")).table["class"]
+    assert soup_of(render.table_html(counts_table(), "状況")).table["class"] == ["data-table"]
+    assert soup_of(render.table_html(goals, "施策", stack=False)).table["class"] == ["data-table"]
+
+
+def test_a_column_of_descriptions_keeps_a_readable_width_before_cards() -> None:
+    """An item list whose 取組内容 holds descriptions (most longer than 40 characters) needs
+    16em for them, so it shows cards on a 1024 px screen instead of nine glyphs a line; the
+    same table with short notes does not need that room."""
+    text = (
+        "運用コストの低減、業務の効率化、情報セキュリティの確保、将来の環境変化への対応等を踏まえ"
+    )
+    assert len(text) > render.SENTENCE_LENGTH
+    items = {
+        "番号": [1, 2, 3],
+        "項目": ["基幹系システムの更新と全体最適化", "事務用パソコン", "グループウェア"],
+        "取組目標": ["実施", "実施", "検討"],
+        "取組状況": ["達成", "一部達成", "達成"],
+        "時期": ["平成23年1月", "—", "平成21年10月"],
+        "出典頁": [10, 10, 11],
+    }
+    described = pd.DataFrame({**items, "取組内容": [text, text, "更新しました。"]})
+    noted = pd.DataFrame({**items, "取組内容": ["更新しました。", "稼働しました。", text]})
+
+    def needed(df: pd.DataFrame) -> int:
+        box = _box_classes(render.table_html(df, "一覧"))
+        return int(next(c for c in box if c.startswith("cards-below-")).rsplit("-", 1)[1])
+
+    assert needed(described) > 64 >= needed(noted) - 1  # cards at 1024 px (64rem), or not
+    assert needed(described) - needed(noted) >= 5  # 16em instead of 10em, rounded
 
 
 def test_cards_follow_the_width_a_table_needs_on_each_kind_of_screen() -> None:

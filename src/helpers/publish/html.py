@@ -94,6 +94,8 @@ TEXT_COLUMN_EM = 57
 WIDE_TABLE_EM = 54
 #: Screens narrower than this (rem) are phones: every stacked table shows cards (report.css).
 PHONE_MAX_REM = 40
+#: The text column of a small phone (360 px less the page's sides), in em.
+PHONE_COLUMN_EM = 20
 #: From this width (rem) a screen is a PC's: names keep to one line, wide tables spread out.
 PC_MIN_REM = 64
 #: The page's side padding on a tablet (rem, both sides; report.css ``.report``).
@@ -113,6 +115,8 @@ _WRAPPING_COLUMN_EM = 8.0
 #: Narrowest a column of names longer than NAME_TEXT_LENGTH gets (report.css: .name-long).
 _LONG_NAME_EM = 12.0
 _CELL_PADDING_EM = 2.0
+#: A column whose values are mostly longer than this holds sentences (an item's description).
+SENTENCE_LENGTH = 40
 #: Narrowest a column of sentences gets on a tablet before the table shows cards instead.
 _READABLE_TEXT_EM = 16.0
 #: Widest phrase a wrapping header keeps on one line, as a rule (必要な, 一部達成): the
@@ -301,7 +305,8 @@ def table_html(
     ``NAME_TEXT_LENGTH`` long are marked ``name`` and do not wrap on screens wider than a phone;
     longer ones are marked ``name-long`` and wrap in a column at least 12em wide.
 
-    On phones a table with *stack* (default: more than ``STACK_COLUMNS`` columns) shows one card
+    On phones a table with *stack* (default: more than ``STACK_COLUMNS`` columns, or too wide
+    for a phone's text column, :data:`PHONE_COLUMN_EM`) shows one card
     per row, each value under its column's name (``data-label``); on paper a table of more than
     ``PRINT_STACK_COLUMNS`` columns does, so it fits A4's width. On paper only the first
     *print_rows* rows are printed (``None``: all), followed by a note that names *full_data*
@@ -329,7 +334,11 @@ def table_html(
         name in wanted and not flag and not num
         for name, flag, num in zip(names, short, numeric, strict=True)
     ]
-    stacked = len(names) > STACK_COLUMNS if stack is None else stack
+    tablet_width = _tablet_width_em(names, texts, short)
+    # a narrower table too wide for a phone (a sentence column beside names that do not wrap)
+    # shows cards there too, instead of squeezing its sentences to a glyph or two a line
+    too_wide_for_a_phone = tablet_width > PHONE_COLUMN_EM
+    stacked = (len(names) > STACK_COLUMNS or too_wide_for_a_phone) if stack is None else stack
     stacked_on_paper = len(names) > PRINT_STACK_COLUMNS
     classes = ["data-table"] + ["stack"] * stacked + ["stack-print"] * stacked_on_paper
     label_needed = stacked or stacked_on_paper
@@ -341,7 +350,6 @@ def table_html(
     ]
     pc_width = _estimated_width_em(names, texts, short, name_column)
     wide = pc_width > WIDE_TABLE_EM
-    tablet_width = _tablet_width_em(names, texts, short)
     cards = cards_class(tablet_width, pc_width if wide else None) if stacked else None
     head = "".join(
         f'<th scope="col"{_class_attr(("num", num), ("short", flag))}>{esc(name)}</th>'
@@ -427,11 +435,18 @@ def _tablet_width_em(
             if len(name) > HEADER_NOWRAP_LENGTH:
                 header = min(header, _PHRASE_EM)
             width += max([header, *map(_text_em, column)]) + _CELL_PADDING_EM
-        elif any(len(text) > LONG_TEXT_LENGTH for text in column):
+        elif _holds_sentences(column):
             width += _READABLE_TEXT_EM
         else:
             width += _WRAPPING_COLUMN_EM
     return width
+
+
+def _holds_sentences(column: Sequence[str]) -> bool:
+    """True for a column of descriptions (most values longer than :data:`SENTENCE_LENGTH`), not
+    of periods, names or an occasional note."""
+    long = sum(len(text) > SENTENCE_LENGTH for text in column)
+    return bool(column) and 2 * long >= len(column)
 
 
 def _text_em(text: str) -> float:
@@ -445,8 +460,10 @@ def _estimated_width_em(
     short: Sequence[bool],
     name_column: Sequence[bool],
 ) -> float:
-    """How wide a table lays out at least, in em: short columns as wide as their longest value
-    (or header), names that do not wrap as wide as the longest, other columns at their
+    """How wide a table lays out at least on a PC, in em: short columns as wide as their longest
+    value (or header), names that do not wrap as wide as the longest, a column of sentences
+    :data:`_READABLE_TEXT_EM` (:func:`_holds_sentences`; not squeezed to a few glyphs a line),
+    other columns at their
     narrowest; each with its padding."""
     width = 0.0
     for name, column, whole, names_in in zip(names, texts, short, name_column, strict=True):
@@ -458,6 +475,8 @@ def _estimated_width_em(
             if names_in and any(len(t) > NAME_TEXT_LENGTH for t in column):
                 kept.append(_LONG_NAME_EM)
             narrowest = min(max([_text_em(name), *map(_text_em, column)]), _WRAPPING_COLUMN_EM)
+            if _holds_sentences(column):
+                narrowest = _READABLE_TEXT_EM - _CELL_PADDING_EM
             width += max([narrowest, *kept])
         width += _CELL_PADDING_EM
     return width
