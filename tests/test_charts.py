@@ -294,7 +294,15 @@ def test_comparison_chart_marks_reported_figures(city: Any) -> None:
     assert data[("第一次計画", "rate_strict")]["text"] == "約4割（報告値）"
     assert data[("第一次計画", "rate_strict")]["value"] == 0.4
     assert data[("第二次計画", "rate_strict")]["text"] == "73.7%"
-    assert ("第一次計画", "rate_incl_partial") not in data
+    # no rate including partial achievement in the source: no bar, but "記載なし" in its
+    # place (an empty place read as 0 %), drawn by the text layer at the bottom
+    missing = data[("第一次計画", "rate_incl_partial")]
+    assert missing["text"] == "記載なし" and missing["label_y"] == 0
+    assert missing.get("value") is None
+    (label,) = units_of(spec, "text")
+    assert label["encoding"]["y"]["field"] == "label_y"
+    second = data[("第二次計画", "rate_strict")]
+    assert second["label_y"] == second["value"] == 14 / 19  # others on their bars
     description = charts.comparison_description(table)
     assert "第一次計画が約4割（報告値）" in description
     assert "第二次計画が73.7%" in description and "94.7%" in description

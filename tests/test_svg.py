@@ -118,6 +118,18 @@ def test_side_by_side_panels_are_stacked_for_phones() -> None:
     assert drawings.narrow.height > drawings.wide.height  # one panel below the other
 
 
+def test_stacked_panels_each_keep_their_axis_labels() -> None:
+    """Stacked for a phone, a shared x axis labelled the last panel only: the first panel's
+    bars had no names under them."""
+    spec = faceted_chart()
+    narrow = svg.narrow_spec(spec, 200)
+    assert narrow["resolve"]["axis"]["x"] == "independent"
+    labels_drawn = texts(svg.convert(narrow))
+    for name in ("第一次計画", "第二次計画"):  # under the bars of both panels
+        assert labels_drawn.count(name) == 2, (name, labels_drawn)
+    assert texts(svg.convert(spec)).count("第一次計画") == 2  # side by side: as designed
+
+
 def test_long_labels_are_shortened_only_on_phones() -> None:
     long_name = "住民基本台帳ネットワークシステム稼働"  # 18 characters: 234 px
     drawings = svg.chart_svgs(status_chart([long_name, "達成"]))

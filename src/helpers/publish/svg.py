@@ -36,7 +36,7 @@ NARROW_WIDTH = 340
 #: Axis and legend labels of a phone drawing are cut (with "…") beyond this width.
 NARROW_LABEL_LIMIT = 140
 #: Bump when the drawing code changes in a way the cache key cannot see.
-DRAWING_VERSION = "2"
+DRAWING_VERSION = "3"
 #: px beside the plot of a typical phone drawing (axis labels, text beside the bars)
 _FIRST_GUESS_OVERHEAD = 110
 #: px right of a phone drawing's plot: text beside the bars sticks out of a narrow plot
@@ -199,6 +199,10 @@ def _stack(spec: dict[str, Any]) -> None:
             header.update(labelAngle=0, labelAlign="left", labelAnchor="start", labelOrient="top")
             column["header"] = header
             facet["row"] = column
+            # each panel keeps its own labels under its bars (a shared axis labels the last
+            # panel only, and a phone reader cannot tell which bar of the first is which)
+            resolve = view.setdefault("resolve", {}).setdefault("axis", {})
+            resolve.setdefault("x", "independent")
         elif isinstance(facet, dict) and "field" in facet and "columns" in view:
             view["columns"] = 1
         if "hconcat" in view:

@@ -438,6 +438,28 @@ def _comparison_data(comparison_df: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=columns)
 
 
+def _comparison_slots(comparison_df: pd.DataFrame) -> pd.DataFrame:
+    """The chart's rows: a bar's value and its text, and for each plan and measure without a
+    value a text "記載なし" at the bottom of its empty place (which would read as 0 %)."""
+    data = _comparison_data(comparison_df).assign(label_y=lambda d: d["value"])
+    shown = set(zip(data["plan_name"], data["measure"], strict=True))
+    missing = [
+        {
+            "plan_name": name,
+            "measure": measure,
+            "measure_label": labels.MEASURE_LABELS[measure],
+            "label_y": 0.0,
+            "text": labels.RATE_NOT_STATED,
+        }
+        for name in dict.fromkeys(comparison_df["plan_name"])
+        for measure in metrics.MEASURES
+        if (name, measure) not in shown
+    ]
+    if not missing:
+        return data
+    return pd.concat([data, pd.DataFrame(missing)], ignore_index=True)
+
+
 def comparison_title(comparison_df: pd.DataFrame) -> str:
     """ "計画ごとの達成率の比較"."""
     del comparison_df
@@ -450,8 +472,9 @@ PANEL_NAME_WIDTH = 240  # px of a panel's name (bold 13 px) before it wraps: fit
 
 def comparison_chart(comparison_df: pd.DataFrame) -> alt.FacetChart:
     """Rates per plan, one panel per measure. Computed rates are filled bars; reported
-    aggregates are hollow dashed bars labelled "（報告値）"."""
-    data = _comparison_data(comparison_df)
+    aggregates are hollow dashed bars labelled "（報告値）"; a rate the source does not give
+    is the text "記載なし" in its empty place."""
+    data = _comparison_slots(comparison_df)
     plans = list(dict.fromkeys(comparison_df["plan_name"]))
     present = [k for k in ("computed", "reported") if (comparison_df["source"] == k).any()]
     sources = [labels.SOURCE_LABELS[k] for k in present]  # the legend names what is shown
@@ -487,7 +510,11 @@ def comparison_chart(comparison_df: pd.DataFrame) -> alt.FacetChart:
             _tip("as_of:N", labels.AXIS_AS_OF),
         ],
     )
-    text = base.mark_text(baseline="bottom", dy=-4).encode(text=alt.Text("text:N"))
+    rate_scale = alt.Scale(domain=[0, 1])
+    text = base.mark_text(baseline="bottom", dy=-4).encode(
+        y=alt.Y("label_y:Q", title=labels.AXIS_RATE, scale=rate_scale),
+        text=alt.Text("text:N"),
+    )
     header = alt.Header(title=None, labelFontWeight="bold")
     layers = alt.layer(bars, text, data=data).properties(width=alt.Step(COMPARISON_STEP))
     return layers.facet(

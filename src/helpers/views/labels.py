@@ -73,6 +73,8 @@ NOTE_NO_COMPUTED: Final = "項目ごとの評価がないため、計算値と�
 NOTE_AS_OF_DIFFERS: Final = "計算値の時点（{computed}）と報告値の時点（{reported}）が異なります。"
 NOTE_NO_RATE: Final = "比較できる割合がありません。"
 UNKNOWN_DATE: Final = "時期の記載なし"
+#: A plan's rate that its source does not give (a chart's empty slot says so, not 0 %).
+RATE_NOT_STATED: Final = "記載なし"
 PLAN_PERIOD_DATE: Final = "{plan}期間中"
 PERIOD_NO_YEAR: Final = "期間中（年度の記載なし）"
 MISSING_VALUE: Final = "—"
