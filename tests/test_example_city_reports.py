@@ -134,3 +134,37 @@ def test_the_index_links_every_open_data_file(built: Path) -> None:
         assert f'href="data/{name}"' in page, name
     with_indicators = (built / "plan-2.html").read_text(encoding="utf-8")
     assert 'href="data/indicators.csv"' in with_indicators
+
+
+#: A hyphen-minus used as a minus sign in Japanese prose: "から-22.5ポイント", "進捗：-37.5%".
+_HYPHEN_AS_MINUS = re.compile(r"(?:^|[\s\u3000-\u9fff\uff00-\uffef])-[0-9]")
+
+
+def test_every_page_follows_the_reader_text_rules(built: Path) -> None:
+    """The example city's data holds half-width brackets and the plan pages converted them while
+    item pages, titles and running headers did not: every page, title and header now reads the
+    same (full-width brackets and tilde in Japanese prose, the minus sign before a figure)."""
+    from bs4 import BeautifulSoup
+
+    from helpers.views.formatting import reader_text
+
+    pages = sorted(built.rglob("*.html"))
+    assert any(p.parent.name == "items" for p in pages)
+    for path in pages:
+        soup = BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser")
+        style = soup.find("style").string
+        header = re.search(r'@top-left \{ content: "([^"]*)"', style)
+        texts = [soup.title.string, header.group(1) if header else ""]
+        for node in soup.find_all(string=True):
+            if node.parent.name not in ("style", "script"):
+                texts.append(str(node))
+        texts += [img["alt"] for img in soup.find_all("img")]
+        for text in texts:
+            assert reader_text(text) == text, (path.name, text)
+            assert not _HYPHEN_AS_MINUS.search(text), (path.name, text)
+    item = BeautifulSoup((built / "items" / "item-2-1.html").read_text("utf-8"), "html.parser")
+    assert item.title.string.startswith(
+        "オンライン申請の拡大（架空市DX推進計画（架空の例） 項目1）"
+    )
+    plan = browser.visible_text(built / "plan-2.html")
+    assert "前の計画から−22.5ポイント" in plan

@@ -638,3 +638,36 @@ def test_structure_ids_do_not_depend_on_the_browsers_numbering() -> None:
     assert one == other
     assert b"(node00000001) 2 0 R (node00000002) 3 0 R" in one  # the ID tree stays sorted
     assert_valid_xref(one)
+
+
+def test_every_page_text_follows_the_reader_text_rules() -> None:
+    """Data text written with half-width brackets or an ASCII tilde (the example city's) reads
+    with full-width ones on every page: text, reader-facing attributes, <title> and the printed
+    running header, through the exporter (one place), while markup, links, styles and ASCII
+    text stay as they are."""
+    notebook = v4.new_notebook(
+        metadata={"title": "オンライン申請(架空市DX推進計画(架空の例) 項目1)"}
+    )
+    cell = v4.new_code_cell("page")
+    markup = (
+        '<div class="report-meta" data-report-as-of="令和6年度末(速報)"></div>'
+        "<p>申請できるようにする(架空)。期間は令和4年度~令和6年度です。平成24年度 (2012)</p>"
+        '<img alt="外部委託化(事務電算化の始まり)" src="data:image/png;base64,AAAA">'
+        '<a href="a(b)~c.html" title="項目(一覧)">一覧</a><!-- 注記(x) -->'
+    )
+    cell.outputs = [v4.new_output("display_data", data={"text/html": markup})]
+    notebook.cells.append(cell)
+    page = export.export_html(notebook)
+    soup = BeautifulSoup(page, "html.parser")
+    assert soup.title.string == "オンライン申請（架空市DX推進計画（架空の例） 項目1）"
+    assert (
+        soup.p.string
+        == "申請できるようにする（架空）。期間は令和4年度～令和6年度です。平成24年度 (2012)"
+    )
+    assert soup.img["alt"] == "外部委託化（事務電算化の始まり）"
+    link = soup.find("a", href="a(b)~c.html")
+    assert link is not None and link["title"] == "項目（一覧）"
+    assert "<!-- 注記(x) -->" in page
+    style = soup.find("style").string
+    assert '@top-left { content: "オンライン申請（架空市DX推進計画（架空の例） 項目1）"' in style
+    assert '@top-right { content: "評価時点：令和6年度末（速報）"' in style

@@ -549,7 +549,8 @@ def test_table_object_displays_its_table_in_notebooks() -> None:
     [
         (0, {}, "0"),
         (1234, {}, "1,234"),
-        (-9876543, {}, "-9,876,543"),
+        (-9876543, {}, "\u22129,876,543"),
+        (-0.375, {"percent": True}, "\u221237.5%"),
         (12.0, {}, "12"),
         (1234.56, {}, "1,234.6"),
         (0.737, {"percent": True}, "73.7%"),
@@ -569,10 +570,42 @@ def test_format_number(value: float, kwargs: dict, expected: str) -> None:
 @given(st.integers(min_value=-(10**15), max_value=10**15))
 def test_thousands_separators_round_trip(number: int) -> None:
     text = formatting.format_number(number)
-    assert int(text.replace(",", "")) == number
-    groups = text.lstrip("-").split(",")
+    assert "-" not in text  # the minus sign, never the hyphen-minus, in Japanese prose
+    assert int(text.replace(",", "").replace(formatting.MINUS, "-")) == number
+    groups = text.lstrip(formatting.MINUS).split(",")
     assert all(len(g) == 3 for g in groups[1:])
     assert 1 <= len(groups[0]) <= 3
+
+
+@pytest.mark.parametrize(
+    ("value", "kwargs", "expected"),
+    [
+        (4.7, {}, "+4.7"),
+        (-22.5, {}, "\u221222.5"),
+        (-0.375, {"percent": True}, "\u221237.5%"),
+        (0.0004, {}, "±0.0"),
+        (2.25, {}, "+2.3"),
+        (-1234.5, {"decimals": 0}, "\u22121,235"),
+    ],
+)
+def test_format_signed(value: float, kwargs: dict, expected: str) -> None:
+    assert formatting.format_signed(value, **kwargs) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("ようにする(架空)。", "ようにする（架空）。"),
+        ("拡大(架空市DX推進計画(架空の例) 項目1)", "拡大（架空市DX推進計画（架空の例） 項目1）"),
+        ("外部委託化(事務電算化の始まり)", "外部委託化（事務電算化の始まり）"),
+        ("令和4年度~令和6年度", "令和4年度～令和6年度"),
+        ("平成24年度 (2012)", "平成24年度 (2012)"),
+        ("https://example.jp/~city/(a)", "https://example.jp/~city/(a)"),
+        (3, 3),
+    ],
+)
+def test_reader_text(text: object, expected: object) -> None:
+    assert formatting.reader_text(text) == expected
 
 
 def test_format_cell_dates_and_text() -> None:
@@ -708,3 +741,4 @@ def test_a_table_without_rows_keeps_its_headers() -> None:
         "達成率（一部達成を含む）",
     ]
     assert soup.tbody.find_all("tr") == []
+

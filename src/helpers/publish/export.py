@@ -9,6 +9,8 @@
   (:data:`helpers.publish.html.FIGURE_MIMETYPE`) into static HTML with the chart drawn as SVG by
   vl-convert (:mod:`helpers.publish.svg`, cached on disk). It runs here, in the process that
   exports (the build's worker), never in a kernel. Outputs of ``load_vega()`` are dropped.
+* Every page passes through :func:`helpers.publish.html.reader_html` (full-width brackets and
+  tilde in Japanese prose), its ``<title>`` and printed running header included.
 * :func:`export_html` is deterministic: the same notebook gives the same bytes (no timestamps,
   no cell ids, no notebook metadata except the title).
 """
@@ -35,10 +37,12 @@ from helpers.publish.html import (
     NOTEBOOK_HEADLINE_CSS,
     PHONE_MAX_REM,
     VEGA_LOADER_MIMETYPE,
+    reader_html,
     static_figure_html,
 )
 from helpers.publish.sections import DropInapplicableSections
 from helpers.publish.svg import chart_svgs
+from helpers.views.formatting import reader_text
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 TEMPLATE_NAME = "plan_report"
@@ -211,16 +215,19 @@ class ReportHTMLExporter(HTMLExporter):
         """Render *nb*; ``resources["plan_report"]["title"]`` overrides the derived title."""
         resources = dict(resources or {})
         settings = dict(resources.get("plan_report", {}))
-        settings.setdefault("title", notebook_title(nb))
+        # the reader-text rules (full-width brackets and tilde in Japanese prose) for the
+        # title, the running header and every text of the page: one place for all pages
+        settings["title"] = reader_text(settings.get("title") or notebook_title(nb))
         settings.update(csp=CSP_PLACEHOLDER, css=_report_css())
         resources["plan_report"] = settings
         page, resources = super().from_notebook_node(nb, resources, **kw)
         # headline cards of a notebook run in the project's JupyterLab bring their own style;
         # the page has the report stylesheet
         page = page.replace(NOTEBOOK_HEADLINE_CSS, "")
+        page = reader_html(page)
         as_of = _AS_OF.search(page)
         header = running_header_css(
-            settings["title"], html.unescape(as_of.group(1)) if as_of else None
+            settings["title"], reader_text(html.unescape(as_of.group(1))) if as_of else None
         )
         cards = table_cards_css(settings["css"], page)
         page = page.replace("</style>", header + cards + "</style>", 1)

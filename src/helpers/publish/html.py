@@ -64,7 +64,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from helpers.views import labels, theme
-from helpers.views.formatting import format_cell, format_number
+from helpers.views.formatting import format_cell, format_number, reader_text
 
 if TYPE_CHECKING:
     from helpers.publish.svg import ChartDrawings, Drawing
@@ -211,6 +211,33 @@ _JSON_SCRIPT_ESCAPES = {
 def esc(text: object) -> str:
     """Escape any value's text for HTML content and attribute values."""
     return html.escape(str(text), quote=True)
+
+
+#: What :func:`reader_html` leaves alone: style and script elements, comments; and the tags
+#: themselves, whose reader-facing attributes (:data:`_READER_ATTRIBUTE`) it converts.
+_MARKUP = re.compile(r"(<style\b.*?</style>|<script\b.*?</script>|<!--.*?-->|<[^>]*>)", re.S | re.I)
+_READER_ATTRIBUTE = re.compile(r'(\s(?:alt|title|aria-label)=")([^"]*)(")')
+
+
+def reader_html(markup: str) -> str:
+    """*markup* with the reader-text rules (:func:`helpers.views.formatting.reader_text`:
+    full-width brackets and tilde in Japanese prose) applied to every text node and to the
+    attributes a reader meets (``alt``, ``title``, ``aria-label``); tags, styles, scripts,
+    comments and every other attribute (links, ``data:`` images) stay as they are.
+
+    The exporter runs every published page through it, so data text written with half-width
+    brackets reads the same on plan, item, index and timeline pages."""
+
+    def attribute(match: re.Match[str]) -> str:
+        return match.group(1) + reader_text(match.group(2)) + match.group(3)
+
+    parts = _MARKUP.split(markup)
+    for index, part in enumerate(parts):
+        if index % 2 == 0:
+            parts[index] = reader_text(part)
+        elif not part.startswith(("<style", "<script", "<!--", "<STYLE", "<SCRIPT")):
+            parts[index] = _READER_ATTRIBUTE.sub(attribute, part)
+    return "".join(parts)
 
 
 def script_json(value: object) -> str:

@@ -117,7 +117,7 @@ class IndexReport:
             href = esc(relative_href(f"{spec.output}.html"))
             pdf_href = esc(relative_href(f"{spec.output}.pdf"))
             pdf = (
-                f' <span class="alt-format">(<a href="{pdf_href}">PDF</a>)</span>'
+                f'<span class="alt-format">（<a href="{pdf_href}">PDF</a>）</span>'
                 if self.pdf
                 else ""
             )

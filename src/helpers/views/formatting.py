@@ -15,6 +15,9 @@ from typing import Any
 import pandas as pd
 
 MISSING_TEXT = "—"
+#: The minus sign of a negative figure (U+2212), never the hyphen-minus "-" of ASCII: in Japanese
+#: prose "-22.5" reads as a dash; "−22.5" as a number.
+MINUS = "\u2212"
 
 
 def is_missing(value: object) -> bool:
@@ -40,15 +43,31 @@ def format_number(value: float | int, *, percent: bool = False, decimals: int = 
     if is_missing(value):
         return MISSING_TEXT
     if not math.isfinite(value):
-        return "∞" if value > 0 else "−∞"
+        return "∞" if value > 0 else f"{MINUS}∞"
     if percent:
-        return f"{_round_half_up(float(value) * 100, decimals):,.{decimals}f}%"
-    if isinstance(value, numbers.Integral):
-        return f"{int(value):,}"
-    number = float(value)
-    if number.is_integer():
-        return f"{number:,.0f}"
-    return f"{_round_half_up(number, decimals):,.{decimals}f}"
+        text = f"{_round_half_up(float(value) * 100, decimals):,.{decimals}f}%"
+    elif isinstance(value, numbers.Integral):
+        text = f"{int(value):,}"
+    elif float(value).is_integer():
+        text = f"{float(value):,.0f}"
+    else:
+        text = f"{_round_half_up(float(value), decimals):,.{decimals}f}"
+    return text.replace("-", MINUS, 1)
+
+
+def format_signed(value: float, *, percent: bool = False, decimals: int = 1) -> str:
+    """A signed difference for readers, with the sign always shown: ``+4.7``, ``−22.5``
+    (the minus sign U+2212, :data:`MINUS`), ``±0.0`` when it rounds to nothing; decimals fixed.
+
+    The one formatter of differences ("前の計画から−22.5ポイント", a table's 増減 column)."""
+    if is_missing(value):
+        return MISSING_TEXT
+    number = float(value) * 100 if percent else float(value)
+    if not math.isfinite(number):
+        return format_number(number)
+    rounded = _round_half_up(abs(number), decimals)
+    sign = "±" if rounded == 0 else ("+" if number > 0 else MINUS)
+    return f"{sign}{rounded:,.{decimals}f}{'%' if percent else ''}"
 
 
 def format_cell(value: object, *, percent: bool = False, decimals: int = 1) -> str:
@@ -78,7 +97,7 @@ def text_or_none(value: Any) -> str | None:
     return None if is_missing(value) else str(value)
 
 
-_BRACKETED = re.compile(r"(?P<before>.?)\((?P<inside>[^()（）]*)\)")
+_BRACKETED = re.compile(r"(?P<before>.?)\((?P<inside>[^()]*)\)")
 
 
 def jp_brackets(text: Any) -> Any:
@@ -98,3 +117,22 @@ def jp_brackets(text: Any) -> Any:
     while previous != text:  # nested pairs, innermost first
         previous, text = text, _BRACKETED.sub(convert, text)
     return text
+
+
+#: An ASCII tilde beside a Japanese character: a range in Japanese prose ("令和4年度~令和6年度").
+_JP_TILDE = re.compile(r"~(?=[\u2e80-\U0010ffff])|(?<=[\u2e80-\U0010ffff])~")
+
+
+def reader_text(text: Any) -> Any:
+    """Japanese prose as readers see it (the project's reader-text rules, one function):
+    full-width brackets (:func:`jp_brackets`) and the full-width tilde ～ of a range beside
+    Japanese ("令和4年度~令和6年度" -> "令和4年度～令和6年度"). ASCII text ("平成24年度 (2012)",
+    "https://example.jp/~x") stays as it is; non-text values pass through.
+
+    Every published page passes through it (:func:`helpers.publish.html.reader_html`), its title
+    and running header included, so data text written with half-width brackets reads the same on
+    every page."""
+    if not isinstance(text, str):
+        return text
+    text = jp_brackets(text)
+    return _JP_TILDE.sub("～", text) if "~" in text else text

@@ -759,10 +759,10 @@ def series_label(name: Any, series: Any) -> str:
 
 
 def years_text(years: Iterable[int]) -> str:
-    """ "令和4年度~令和6年度" for consecutive years, else the years listed."""
+    """ "令和4年度～令和6年度" for consecutive years, else the years listed."""
     ordered = sorted(set(years))
     if not ordered:
         return ""
     if len(ordered) > 1 and ordered == list(range(ordered[0], ordered[-1] + 1)):
-        return f"{era_year_label(ordered[0])}~{era_year_label(ordered[-1])}"
+        return f"{era_year_label(ordered[0])}～{era_year_label(ordered[-1])}"
     return "、".join(era_year_label(y) for y in ordered)

@@ -11,12 +11,12 @@ from __future__ import annotations
 import pandas as pd
 
 from helpers.views import labels
-from helpers.views.formatting import format_percent, is_missing, text_or_none
+from helpers.views.formatting import format_percent, format_signed, is_missing, text_or_none
 
 
 def points(value: float) -> str:
-    """A difference of two rates in percentage points, e.g. "+4.7ポイント"."""
-    return f"{float(value) * 100:+.1f}ポイント"
+    """A difference of two rates in percentage points, e.g. "+4.7ポイント", "−22.5ポイント"."""
+    return f"{format_signed(float(value) * 100)}ポイント"
 
 
 def _reported_text(wording: str | None, value: float) -> str:
