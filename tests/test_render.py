@@ -742,3 +742,25 @@ def test_a_table_without_rows_keeps_its_headers() -> None:
     ]
     assert soup.tbody.find_all("tr") == []
 
+
+def test_a_figures_table_can_name_what_it_covers() -> None:
+    """A data table listing more than its chart shows is named for itself, in the published
+    (static) figure as in the live one; without a table title the chart's title names it."""
+    figure = render.Figure(
+        chart=make_figure().chart,
+        title="出来事の年表（平成4年度～平成25年度）",
+        description="年表です。",
+        table=counts_table(),
+        table_title="出来事の年表（昭和43年度～平成25年度）",
+    )
+    payload = figure._repr_mimebundle_()[render.FIGURE_MIMETYPE]
+    soup = soup_of(render.static_figure_html(payload, fake_drawings()))
+    assert soup.figcaption.get_text() == "出来事の年表（平成4年度～平成25年度）"
+    assert soup.summary.get_text() == "データ表（出来事の年表（昭和43年度～平成25年度））"
+    assert soup.table.caption.get_text() == "出来事の年表（昭和43年度～平成25年度）（データ表）"
+    plain = soup_of(
+        render.static_figure_html(
+            make_figure()._repr_mimebundle_()[render.FIGURE_MIMETYPE], fake_drawings()
+        )
+    )
+    assert plain.summary.get_text() == "データ表（取組状況）"

@@ -641,3 +641,21 @@ def test_a_class_of_several_levels_is_described_by_their_names():
     assert "「一部達成」（○ ほぼ達成、△ 着手の段階）の1項目を含めると2項目です。" in html
     bundled = report.plan_context(plan_id="2", data_dir=str(DATA)).headline()._repr_html_()
     assert "（取組目標の一部のみ達成したもの）の4項目を含めると18項目です。" in bundled
+
+
+def test_the_timeline_tables_caption_describes_the_table_not_the_chart():
+    """The chart starts where the source's chart starts (平成4年度) but its data table lists every
+    event, from 昭和43年度, and the undated ones: its caption and summary said the chart's span."""
+    section = report.timeline_context(str(DATA)).timeline_figure()
+    figure = next(p for p in getattr(section, "parts", (section,)) if isinstance(p, Figure))
+    assert figure.title == "出来事の年表（平成4年度～平成25年度）"
+    table = figure.table
+    undated = int((table["年度"] == "—").sum())
+    assert table["年度"].iloc[0].startswith("昭和43年度") and undated > 0
+    expected = f"出来事の年表（昭和43年度～平成25年度、年度の記載のない{undated}件を含む）"
+    assert figure.table_title == expected
+    assert f"<caption>{expected}（データ表）</caption>" in figure.table_html()
+    summary = f"<summary>データ表（{expected}）</summary>"
+    assert summary in figure.to_html("chart-1")
+    payload = figure.payload("chart-1")
+    assert payload["table_title"] == expected

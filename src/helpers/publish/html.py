@@ -793,6 +793,9 @@ class Figure:
     percent_columns: Sequence[str] = field(default=())
     decimals: int = 1
     narrow_chart: Any = None
+    #: What the data table covers, when it is not what the chart shows (the timeline's table
+    #: lists events before the chart's span and undated ones): its caption and summary say it.
+    table_title: str = ""
 
     def __post_init__(self) -> None:
         if not self.title.strip():
@@ -804,7 +807,7 @@ class Figure:
         """The figure's data table."""
         return table_html(
             self.table,
-            f"{self.title}（データ表）",
+            f"{self.table_title or self.title}（データ表）",
             percent_columns=self.percent_columns,
             decimals=self.decimals,
         )
@@ -829,6 +832,7 @@ class Figure:
             "description": self.description,
             "spec": spec,
             "narrow_spec": narrow,
+            "table_title": self.table_title or self.title,
             "table_html": self.table_html(),
         }
 
@@ -842,7 +846,14 @@ class Figure:
             "</div>"
             f"{chart_script(chart_id, spec, options, _missing_note())}"
         )
-        return figure_html(chart_id, self.title, self.description, graphic, self.table_html())
+        return figure_html(
+            chart_id,
+            self.title,
+            self.description,
+            graphic,
+            self.table_html(),
+            table_title=self.table_title,
+        )
 
     def _repr_mimebundle_(self, include: object = None, exclude: object = None) -> dict[str, Any]:
         chart_id = next_chart_id()
@@ -867,8 +878,10 @@ def figure_html(
     table: str,
     *,
     description_hidden: bool = False,
+    table_title: str = "",
 ) -> str:
-    """A ``<figure>``: title, *graphic*, the description, and the data table in ``<details>``.
+    """A ``<figure>``: title, *graphic*, the description, and the data table in ``<details>``
+    (named by *table_title* when the table covers other than the chart, else by *title*).
 
     With *description_hidden* the visible description is hidden from assistive technology,
     because the graphic's text alternative already says it.
@@ -880,7 +893,7 @@ def figure_html(
         f'<figcaption id="{title_id}" class="figure-title">{esc(title)}</figcaption>'
         f"{graphic}"
         f'<p class="figure-description"{hidden}>{esc(description)}</p>'
-        f'<details class="figure-data"><summary>データ表（{esc(title)}）</summary>'
+        f'<details class="figure-data"><summary>データ表（{esc(table_title or title)}）</summary>'
         f"{table}</details></figure>"
     )
 
@@ -931,6 +944,7 @@ def static_figure_html(payload: Mapping[str, Any], drawings: ChartDrawings) -> s
         graphic,
         str(payload["table_html"]),
         description_hidden=True,
+        table_title=str(payload.get("table_title") or ""),
     )
 
 

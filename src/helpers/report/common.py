@@ -141,12 +141,19 @@ def plan_display_name(plan: pd.Series) -> str:
 
 def figure_of(kind: str, *frames: pd.DataFrame) -> Figure:
     """The chart ``charts.<kind>_chart`` of *frames* with its title, text alternative and table
-    (and ``charts.<kind>_narrow_chart`` for phones, where the chart has one)."""
+    (and ``charts.<kind>_narrow_chart`` for phones, where the chart has one;
+    ``charts.<kind>_table_title`` where the table covers other than the chart)."""
     parts = ("chart", "title", "description", "table")
     chart, title, description, table = (getattr(charts, f"{kind}_{p}")(*frames) for p in parts)
     narrow = getattr(charts, f"{kind}_narrow_chart", None)
+    table_title = getattr(charts, f"{kind}_table_title", None)
     return Figure(
-        chart, title, description, table, narrow_chart=narrow(*frames) if narrow else None
+        chart,
+        title,
+        description,
+        table,
+        narrow_chart=narrow(*frames) if narrow else None,
+        table_title=table_title(*frames) if table_title else "",
     )
 
 

@@ -833,6 +833,27 @@ def timeline_title(events: pd.DataFrame, plans: pd.DataFrame) -> str:
     return f"{labels.TITLE_TIMELINE}（{span}）"
 
 
+def timeline_table_title(events: pd.DataFrame, plans: pd.DataFrame) -> str:
+    """What the timeline's data table lists, which is more than the chart shows: every event,
+    from the earliest fiscal year given to the latest, and those without a fiscal year, e.g.
+    "出来事の年表（昭和43年度～平成25年度、年度の記載のない1件を含む）"."""
+    years = [int(fy) for fy in events["fiscal_year"] if not is_missing(fy)]
+    undated = len(events) - len(years)
+    parts = []
+    if years:
+        first, last = min(years), max(years)
+        parts.append(
+            era_year_label(first)
+            if first == last
+            else f"{era_year_label(first)}{labels.PERIOD_SEPARATOR}{era_year_label(last)}"
+        )
+    if undated:
+        parts.append(
+            f"年度の記載のない{undated}件を含む" if years else f"年度の記載なし{undated}件"
+        )
+    return f"{labels.TITLE_TIMELINE}（{'、'.join(parts)}）" if parts else labels.TITLE_TIMELINE
+
+
 def _timeline(events: pd.DataFrame, plans: pd.DataFrame, variant: str) -> alt.HConcatChart:
     date_width, event_width, plot_width = TIMELINE_WIDTHS[variant]
     rows = _timeline_rows(events, plans, variant)
