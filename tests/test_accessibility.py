@@ -78,6 +78,28 @@ def test_statement_lists_every_page_with_its_result(tmp_path: Path) -> None:
     assert [page["output"] for page in data["pages"]] == ["plan-1", "plan-2"]
 
 
+def test_statement_speaks_to_readers_and_says_what_was_tested(tmp_path: Path) -> None:
+    """Readers are citizens: no instruction to the city's staff; the conformance claim is the
+    publisher's after testing by people; the screen size tested and that phones were not; the
+    PDFs are printed from the tested pages and are out of the automated test's scope; the test
+    date 和暦 first, as on every other page."""
+    out, published = tmp_path / "out", tmp_path / "published"
+    published.mkdir()
+    a11y.write_checks(out / "plan-1.checks.json", a_check("plan-1", tested="2026-12-01"))
+    a11y.stage_statement(out, published, PAGES, "市")
+    soup = statement_soup(out)
+    text = soup.get_text()
+    assert "ください" not in text  # nothing addressed to staff
+    assert "人による試験を行ったうえで、発行者が行うもの" in text
+    assert "表明するものではありません" in text
+    terms = {dt.get_text(): dt.find_next_sibling("dd").get_text() for dt in soup.find_all("dt")}
+    assert terms["試験日"] == "令和8年12月1日（2026年12月1日）"
+    assert "1280×900ピクセル（パソコンの画面）" in terms["試験の方法"]
+    assert "スマートフォンの幅での表示は、この自動試験では試験していません" in terms["試験の方法"]
+    assert "試験したページをそのままA4に印刷したもの" in terms["PDF"]
+    assert "PDFそのものは、この自動試験の対象外です" in terms["PDF"]
+
+
 def test_pages_not_rebuilt_keep_their_published_results(tmp_path: Path) -> None:
     first_out, published = tmp_path / "first", tmp_path / "published"
     for output, _title in PAGES:
@@ -92,8 +114,9 @@ def test_pages_not_rebuilt_keep_their_published_results(tmp_path: Path) -> None:
     a11y.write_checks(second_out / "plan-2.checks.json", a_check("plan-2", tested="2026-11-30"))
     a11y.stage_statement(second_out, published, PAGES, "市")
     cells = result_cells(statement_soup(second_out))
-    assert cells["plan-1.html"][2] == "2026年11月1日"  # kept from the published statement
-    assert cells["plan-2.html"][2] == "2026年11月30日"  # tested again
+    # kept from the published statement; 和暦 first, as every page writes dates
+    assert cells["plan-1.html"][2] == "令和8年11月1日（2026年11月1日）"
+    assert cells["plan-2.html"][2] == "令和8年11月30日（2026年11月30日）"  # tested again
     assert cells["index.html"][-1].startswith("未試験")
 
 

@@ -328,6 +328,12 @@ def era_of(d: date) -> tuple[str, int]:
     )
 
 
+def reader_label(d: JpDate) -> str:
+    """A date for readers, era first with the western form in full-width brackets, as every
+    page shows dates: "令和8年12月1日（2026年12月1日）", "平成24年度（2012）"."""
+    return d.label.replace(" (", "（").replace(")", "）")
+
+
 def written_date(day: date, *, with_day: bool = True) -> str:
     """A day as a Japanese document writes it: 令和6年4月1日, or 令和6年4月 without the day
     (a date Excel stored for a cell typed 令和6年4月 and formatted without its day)."""

@@ -13,8 +13,10 @@ tool versions), when, and the result per page. The build produces that page itse
   (the statement, exported like every report: same look, no script) and
   ``data/accessibility.json`` (the results as data) into the build's output folder.
 
-Automated checks find only part of the problems a person would: the statement says so, and
-leaves the conformance claim (準拠 / 一部準拠 / 配慮) to the city after testing by people.
+Automated checks find only part of the problems a person would: the statement says so to its
+readers (citizens), says the conformance claim (準拠 / 一部準拠 / 配慮) is the publisher's after
+testing by people, names the screen size the pages were tested at (and that phones were not) and
+that the PDFs, printed from the tested pages, are outside the automated test.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from helpers.data.dates import parse_jp_date, reader_label
 from helpers.publish.files import write_bytes_atomic, write_text_atomic
 
 STATEMENT_OUTPUT = "accessibility"
@@ -287,8 +290,19 @@ def _result_text(check: PageCheck | None) -> str:
 
 
 def _date_text(iso: str) -> str:
-    day = dt.date.fromisoformat(iso)
-    return f"{day.year}年{day.month}月{day.day}日"
+    """A test date as every page shows dates: 和暦 first, "令和8年12月1日（2026年12月1日）"."""
+    return reader_label(parse_jp_date(dt.date.fromisoformat(iso).isoformat()))
+
+
+def _viewport_text(viewports: Sequence[str]) -> str:
+    """The screen sizes the pages were opened at, and what that leaves untested (phones)."""
+    if not viewports:
+        return ""
+    sizes = "、".join(f"{v}ピクセル" for v in viewports)
+    return (
+        f"画面の大きさ{sizes}（パソコンの画面）で開いて試験しています。"
+        "スマートフォンの幅での表示は、この自動試験では試験していません。"
+    )
 
 
 def statement_notebook(statement: Statement) -> Any:
@@ -316,15 +330,20 @@ def statement_notebook(statement: Statement) -> Any:
         "<dt>目標とする適合レベル</dt><dd>JIS X 8341-3:2016 適合レベルAA</dd>"
         f"<dt>試験日</dt><dd>{esc(when)}</dd>"
         "<dt>試験の方法</dt><dd>自動試験：axe-core による WCAG 2.0・2.1 のレベルA・AAの規則"
-        f"（{esc('、'.join(statement.tools()))}、画面 {esc('、'.join(viewports))}）。"
+        f"（{esc('、'.join(statement.tools()))}）。"
         "あわせて、外部への読み込みとスクリプトがないこと、すべての図に日本語の代替テキストと"
         "データ表があること、見出しh1と本文の領域が一つずつあること、ページの言語を確認しています。"
-        "</dd></dl>"
+        f"{esc(_viewport_text(viewports))}</dd>"
+        "<dt>PDF</dt><dd>各ページのPDFは、試験したページをそのままA4に印刷したものです"
+        "（図には、ページと同じ日本語の代替テキストが付いています）。"
+        "PDFそのものは、この自動試験の対象外です。</dd></dl>"
     )
     note = (
-        '<p class="note">自動試験で確かめられるのは達成基準の一部です。「準拠」「一部準拠」などの'
-        "表明には、読み上げソフトやキーボードだけでの操作など、人による試験も必要です。"
-        "表明は、人による試験を行ったうえで発行者が行ってください。</p>"
+        '<p class="note">自動試験で確かめられるのは達成基準の一部です。このページは自動試験の'
+        "結果を示すもので、JIS X 8341-3:2016 への「準拠」「一部準拠」などを"
+        "表明するものではありません。"
+        "その表明は、読み上げソフトやキーボードだけでの操作など人による試験を行ったうえで、"
+        "発行者が行うものです。</p>"
     )
     rows = pd.DataFrame(
         {

@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from pathlib import PurePosixPath
 
 from helpers.data.city import CityData
-from helpers.data.dates import JpDate, JpDateError, parse_jp_date
+from helpers.data.dates import JpDate, JpDateError, parse_jp_date, reader_label
 from helpers.publish.accessibility import STATEMENT_OUTPUT
 from helpers.publish.html import Table, esc
 from helpers.publish.reportset import external_href, relative_href
@@ -57,7 +57,7 @@ def _configured_date(value: str | None, shown: Callable[[JpDate], str]) -> str |
 
 def date_text(value: str | None) -> str | None:
     """A configured date for readers: "2026-11-30" -> "令和8年11月30日（2026年11月30日）"."""
-    return _configured_date(value, lambda d: d.label.replace(" (", "（").replace(")", "）"))
+    return _configured_date(value, reader_label)
 
 
 def short_date_text(value: str | None) -> str | None:
