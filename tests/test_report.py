@@ -25,6 +25,12 @@ def html_of(obj) -> str:
     return obj._repr_mimebundle_()["text/html"]
 
 
+def table_of(section) -> Table:
+    """The one table of a section (a table, or a stack of a sentence and a table)."""
+    (table,) = [p for p in getattr(section, "parts", (section,)) if isinstance(p, Table)]
+    return table
+
+
 def text_of(obj) -> str:
     return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html_of(obj)))
 
@@ -65,8 +71,8 @@ def test_plan_1_shows_its_reported_figure_only():
     assert "約4割" in text and "報告値" in text
     assert "%" not in text  # no computed rate invented for plan 1
     assert not isinstance(plan.status_figure(), Figure)
-    measures = plan.item_table()
-    assert isinstance(measures, Table) and len(measures.df) == 9
+    measures = table_of(plan.item_table())
+    assert len(measures.df) == 9
 
 
 def test_plan_2_sections_are_figures_and_tables():
@@ -74,8 +80,8 @@ def test_plan_2_sections_are_figures_and_tables():
     for section in (plan.status_figure, plan.timeline_figure, plan.comparison_figure):
         assert isinstance(section(), Figure), section.__name__
     assert 'class="report-figure"' in html_of(plan.target_figure())
-    items = plan.item_table()
-    assert isinstance(items, Table) and len(items.df) == 19
+    items = table_of(plan.item_table())
+    assert len(items.df) == 19
     assert items.df["取組状況"].value_counts().to_dict() == {"達成": 14, "一部達成": 4, "未達成": 1}
 
 
@@ -83,7 +89,7 @@ def test_item_table_shows_the_scales_labels_not_the_codes_of_the_csv():
     """statuses.csv holds codes (◎ △ ×); the reader sees the scale's labels (◎ 達成 …)."""
     fixture = ROOT / "tests" / "fixtures" / "sample_city"
     plan = report.plan_context(plan_id="k1", data_dir=str(fixture))
-    shown = list(plan.item_table().df["取組状況"])
+    shown = list(table_of(plan.item_table()).df["取組状況"])
     assert shown == ["◎ 達成", "△ 着手", "× 未着手"]
 
 
@@ -112,7 +118,7 @@ def test_plan_source_line_leaves_out_what_plans_csv_does_not_give(tmp_path: Path
 
 def test_as_of_before_any_snapshot_leaves_items_unrated():
     plan = report.plan_context(plan_id="2", data_dir=str(DATA), as_of="平成22年度末")
-    assert set(plan.item_table().df["取組状況"]) == {"未評価"}
+    assert set(table_of(plan.item_table()).df["取組状況"]) == {"未評価"}
     first_screen = text_of(plan.headline())
     assert "0項目中" not in first_screen
     assert "評価した項目がありません" in first_screen and "最初の評価は平成24年度末" in first_screen
@@ -659,3 +665,19 @@ def test_the_timeline_tables_caption_describes_the_table_not_the_chart():
     assert summary in figure.to_html("chart-1")
     payload = figure.payload("chart-1")
     assert payload["table_title"] == expected
+
+
+def test_the_item_list_says_only_what_applies_to_its_plan():
+    """The section's sentence came from the notebook and named both cases on both plans (items
+    with their status, and measures for a plan without per-item evaluation): the package now
+    says the one that applies, per plan."""
+    items = text_of(report.plan_context("2", str(DATA)).item_table())
+    measures = text_of(report.plan_context("1", str(DATA)).item_table())
+    assert "第二次計画のすべての項目（19項目）と、その取組目標・取組状況・取組内容です。" in items
+    assert "項目ごとの評価がない" not in items and "重点目標と主な施策" not in items
+    assert "第一次計画には項目ごとの評価がないため、出典が挙げる重点目標と主な施策を示します。" in (
+        measures
+    )
+    assert "すべての項目" not in measures
+    notebook = (ROOT / "notebooks" / "plan_report.py").read_text(encoding="utf-8")
+    assert "項目ごとの評価がない計画は" not in notebook

@@ -13,6 +13,7 @@ from helpers.publish.sections import NotApplicable, not_applicable
 from helpers.report import evaluation, publication
 from helpers.report.common import (
     Markup,
+    Stack,
     comparison_figure_or_note,
     figure_of,
     heading_markup,
@@ -361,10 +362,17 @@ class PlanReport:
         links = evaluation.item_links(merged, self.item_pages, self.report_output)
         # on paper a long list stops after its first rows and names the open data
         full_data = "オープンデータの data/items.csv"
+        # the sentence says what this plan's table holds (another plan's may hold measures)
+        shown = "・".join(
+            c for c in df.columns if c in ("取組目標", "取組状況", "担当課", "取組内容")
+        )
+        intro = paragraph_markup(
+            f"{self.name}のすべての項目（{len(df)}{labels.ITEMS_UNIT}）と、その{shown}です。"
+        )
         if links is None:
-            return Table(df, f"{self.name}の項目一覧", full_data=full_data)
+            return stack(intro, Table(df, f"{self.name}の項目一覧", full_data=full_data))
         table = Table(df, f"{self.name}の項目一覧", links={"項目": links}, full_data=full_data)
-        return stack(evaluation.anchor(evaluation.ITEM_TABLE_ANCHOR), table)
+        return stack(evaluation.anchor(evaluation.ITEM_TABLE_ANCHOR), intro, table)
 
     def departments(self) -> Table | NotApplicable:
         """Items per department (担当課) by the class of their status, when items name one."""
@@ -378,7 +386,7 @@ class PlanReport:
             self.city, self.plan_id, self._statuses(), self.as_of, self.name
         )
 
-    def _measures_table(self) -> Table | Markup:
+    def _measures_table(self) -> Stack | Markup:
         measures = self.city.measures.loc[self.city.measures["plan_id"] == self.plan_id]
         if measures.empty:
             return note_markup(f"{self.name}には項目の記録がありません。")
@@ -393,7 +401,11 @@ class PlanReport:
                 "出典頁": merged["page"],
             }
         )
-        return Table(df, f"{self.name}の重点目標と主な施策（出典に項目ごとの評価はありません）")
+        intro = paragraph_markup(
+            f"{self.name}には項目ごとの評価がないため、出典が挙げる重点目標と主な施策を示します。"
+        )
+        table = Table(df, f"{self.name}の重点目標と主な施策（出典に項目ごとの評価はありません）")
+        return stack(intro, table)
 
     # --- context -----------------------------------------------------------------------------
 
