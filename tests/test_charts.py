@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -448,6 +449,31 @@ def test_timeline_year_axis_labels_every_year_in_range() -> None:
     assert axis.values == [2009, 2010, 2011, 2012, 2013]
     wide = charts._year_axis(1968, 2013)
     assert len(wide.values) < charts.MAX_YEAR_LABELS
+
+
+def test_timeline_year_labels_above_the_plot_keep_off_its_axis_line(city: Any) -> None:
+    """The labels' second line 「(2005)」 was drawn across the axis line above the plot: both
+    lines of every year label now stand above it, in the drawing too."""
+    from helpers.publish import svg
+
+    spec = charts.timeline_chart(city.events, city.plans).to_dict()
+    axes = [
+        enc["x"]["axis"]
+        for unit in units(spec)
+        for enc in [unit.get("encoding", {})]
+        if isinstance(enc.get("x", {}).get("axis"), dict)
+    ]
+    (top,) = [a for a in axes if a.get("orient") == "top"]
+    assert top["labelPadding"] >= top["labelLineHeight"] + charts.YEAR_LABEL_PADDING
+    drawing = svg.convert(spec)
+    labels_group = re.search(r'class="mark-text role-axis-label".*?</g>', drawing, re.S)
+    assert labels_group
+    lines = re.findall(
+        r'translate\([\d.]+,(-?[\d.]+)\)"[^>]*><tspan>[^<]*</tspan><tspan x="0" dy="([\d.]+)"',
+        labels_group.group(0),
+    )
+    assert lines  # two-line labels were found
+    assert all(float(y) + float(dy) < 0 for y, dy in lines)  # the second line above the axis
 
 
 # --------------------------------------------------------------------------------------------

@@ -614,9 +614,17 @@ def _year_step(span: int, plot_width: float | None = None) -> int:
     return 50
 
 
-def _year_axis(first: int, last: int, plot_width: float | None = None) -> alt.Axis:
+#: Line height of the two-line year labels (px) and their distance from the axis line.
+YEAR_LABEL_LINE = 15
+YEAR_LABEL_PADDING = 4
+
+
+def _year_axis(
+    first: int, last: int, plot_width: float | None = None, *, orient: str = "bottom"
+) -> alt.Axis:
     """A fiscal-year axis labelled in both forms on two lines ("平成24" / "(2012)"; the axis
-    title says 年度)."""
+    title says 年度). Above a plot (*orient* "top") the labels stand a line higher: Vega
+    writes a label's second line below its first, which put 「(2005)」 on the axis line."""
     step = _year_step(last - first, plot_width)
     values = [y for y in range(first, last + 1) if y % step == 0]
     names = [[era_year_label(y).removesuffix("年度"), f"({y})"] for y in range(first, last + 1)]
@@ -627,7 +635,9 @@ def _year_axis(first: int, last: int, plot_width: float | None = None) -> alt.Ax
         title=labels.AXIS_FISCAL_YEAR,
         grid=True,
         labelOverlap=False,
-        labelPadding=4,
+        labelLineHeight=YEAR_LABEL_LINE,
+        labelPadding=YEAR_LABEL_PADDING + (YEAR_LABEL_LINE if orient == "top" else 0),
+        orient=orient,
     )
 
 
@@ -897,8 +907,7 @@ def _timeline(events: pd.DataFrame, plans: pd.DataFrame, variant: str) -> alt.HC
         bar_top=lambda r: r["top"] + 4, bar_bottom=lambda r: r["bottom"] - 4
     )
     plan_rows["style"] = [int(i) % n_styles for i in plan_rows["band_index"]]
-    top_axis = _year_axis(first, last, plot_width)
-    top_axis.orient = "top"
+    top_axis = _year_axis(first, last, plot_width, orient="top")
     layers: list[alt.Chart] = []
     for style, (fill_colour, stroke_colour, dash) in enumerate(PLAN_BAND_STYLES):
         style_props = {"fill": fill_colour, "stroke": stroke_colour, "strokeDash": dash}
