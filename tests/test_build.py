@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -47,9 +48,7 @@ def write_set(folder: Path, reports: list[dict[str, Any]], data: Path) -> Path:
         entry = dict(entry)
         entry["notebook"] = str(FIXTURES / entry["notebook"])
         entries.append(entry)
-    text = yaml.safe_dump(
-        {"data": str(data), "title_prefix": "テスト", "reports": entries}, allow_unicode=True
-    )
+    text = yaml.safe_dump({"data": str(data), "reports": entries}, allow_unicode=True)
     config.write_text(text, encoding="utf-8")
     return config
 
@@ -483,3 +482,37 @@ def test_bundled_report_set_builds(tmp_path: Path, capsys: pytest.CaptureFixture
     # --no-pdf: the index links to no PDF, since none is published
     assert '.pdf"' not in (reports / "index.html").read_text(encoding="utf-8")
     assert not list(reports.glob("*.pdf"))
+
+
+def test_every_page_names_the_set_by_the_citys_title(
+    project: dict[str, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The set's title is one thing from one source (city.yaml's publication.title): pages'
+    <title> and printed running header used the report set's title_prefix while the index
+    heading and the accessibility statement said the city's title; a title_prefix that differs
+    is now named in a warning and not used."""
+    city_yaml = project["data"] / "city.yaml"
+    config_text = city_yaml.read_text(encoding="utf-8")
+    line = "  title: 東大和市 情報化推進計画の評価"
+    assert line in config_text
+    city_yaml.write_text(config_text.replace(line, "  title: 東大和市(例) 評価の題", 1), "utf-8")
+    index = {"name": "index", "notebook": str(ROOT / "notebooks" / "index.py"), "title": "一覧"}
+    config = write_set(project["root"], [OK_PLANS], project["data"])
+    raw = yaml.safe_load(config.read_text(encoding="utf-8"))
+    raw["title_prefix"] = "別の題"
+    raw["reports"].append(index)
+    config.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    code, out, err = run_cli(build_args(config, project["reports"]), capsys)
+    assert code == 0, err
+    assert "title_prefix「別の題」は使いません" in out + err
+    assert "publication.title「東大和市(例) 評価の題」" in out + err
+    title = "東大和市（例） 評価の題"  # as readers see it
+    pages = sorted(project["reports"].glob("*.html"))
+    assert {p.name for p in pages} >= {"index.html", "ok-1.html", "ok-2.html"}
+    for path in pages:
+        page = path.read_text(encoding="utf-8")
+        assert re.search(r"<title>[^<]* \| " + re.escape(title) + "</title>", page), path.name
+        assert re.search(r'@top-left \{ content: "[^"]* \| ' + re.escape(title) + '"', page)
+        assert "別の題" not in page
+    index_page = (project["reports"] / "index.html").read_text(encoding="utf-8")
+    assert f'<h1 class="report-title">{title}</h1>' in index_page

@@ -73,9 +73,14 @@ def hostile_site(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[s
     data = root / "data"
     shutil.copytree(BUNDLED, data)
     placed = hostile_text(data)
+    # the set's title (every page's <title>, printed header and the index heading) is city.yaml's
+    city_yaml = data / "city.yaml"
+    config = city_yaml.read_text(encoding="utf-8")
+    line = "  title: 東大和市 情報化推進計画の評価"
+    assert line in config
+    city_yaml.write_text(config.replace(line, f"  title: '{TITLE_PREFIX}'", 1), encoding="utf-8")
     bundled = yaml.safe_load((ROOT / "notebooks" / "reports.yaml").read_text(encoding="utf-8"))
     bundled["data"] = str(data)
-    bundled["title_prefix"] = TITLE_PREFIX
     for entry in bundled["reports"]:
         entry["notebook"] = str(ROOT / entry["notebook"])
     config = root / "reports.yaml"
@@ -103,8 +108,7 @@ def test_no_payload_runs_requests_or_injects(hostile_site: tuple[Path, list[str]
                 assert offline.page_errors == [], (page_path.name, offline.page_errors)
                 assert page.evaluate(DOM_AUDIT) == [], page_path.name
                 assert status["drawn"] == status["containers"], (page_path.name, status)
-                if page_path.name != "accessibility.html":  # titled from city.yaml
-                    assert TITLE_PREFIX in page.title(), page_path.name
+                assert TITLE_PREFIX in page.title(), page_path.name
 
 
 def test_payloads_are_shown_as_text(hostile_site: tuple[Path, list[str]]) -> None:

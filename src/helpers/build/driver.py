@@ -245,6 +245,29 @@ def _previous_record(run: _Run, name: str) -> mf.ReportRecord | None:
     return run.previous.record(name) if run.previous else None
 
 
+def _set_title(run: _Run) -> str:
+    """The set's title, one source for every page: city.yaml's ``publication.title`` (else the
+    city's name and plan kind), as the index heading and the accessibility statement say it."""
+    from helpers.report.publication import set_title
+
+    return set_title(run.city)
+
+
+def _obsolete_title_prefix(raw: ReportSetFile, city: Any) -> str | None:
+    """A warning when the report set still names a title of its own (``title_prefix``) that
+    differs from the set's title: pages used it while the index said the city's title."""
+    from helpers.report.publication import set_title
+
+    title = set_title(city)
+    if not raw.title_prefix or raw.title_prefix == title:
+        return None
+    return (
+        f"{raw.config.name}: title_prefix「{raw.title_prefix}」は使いません。すべてのページの題名と"
+        f"印刷の柱は、city.yaml の publication.title「{title}」を使います。title_prefix は消して"
+        "ください (title_prefix is no longer used: every page says city.yaml's publication.title)"
+    )
+
+
 def _plan_tasks(
     run: _Run, selected: Sequence[ReportSpec], report: Reporter
 ) -> tuple[list[Task], dict[str, str]]:
@@ -258,7 +281,7 @@ def _plan_tasks(
     hashes: dict[str, str] = {}
     for spec in selected:
         text = spec.notebook_text  # as the set was checked; the file is not read again
-        title = page_title(spec, run.report_set.title_prefix)
+        title = page_title(spec, _set_title(run))
         digest = report_hash(spec, text, shared, run.report_set.config, title)
         hashes[spec.name] = digest
         record = _previous_record(run, spec.name)
@@ -402,10 +425,9 @@ def _stage_statement(run: _Run, report: Reporter) -> None:
     if not run.options.pdf or run.failed:
         return
     from helpers.publish import accessibility
-    from helpers.report.publication import set_title
 
     pages = [(spec.output, spec.title) for spec in run.report_set.reports]
-    title = set_title(run.city) if run.city is not None else run.report_set.title_prefix
+    title = _set_title(run)
     try:
         written = accessibility.stage_statement(
             run.places.work / "out", run.published, pages, title
@@ -591,6 +613,8 @@ def _build_locked(
     if city is None:
         report(Event("info", "build stopped: the data has errors; no report was run"))
         return ExitCode.INVALID
+    if (obsolete := _obsolete_title_prefix(raw, city)) is not None:
+        report(Event("warning", obsolete))
     report_set = expand_report_set(
         raw, plan_rows(city.plans), pdf=options.pdf, items=item_rows(city.items, city.plans)
     )

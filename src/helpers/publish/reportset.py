@@ -690,9 +690,10 @@ def select_reports(report_set: ReportSet, only: Sequence[str]) -> tuple[ReportSp
     return tuple(r for r in report_set.reports if any(fnmatchcase(r.name, p) for p in only))
 
 
-def page_title(report: ReportSpec, title_prefix: str) -> str:
-    """The HTML title of a report: its own title, then the set's prefix."""
-    return f"{report.title} | {title_prefix}" if title_prefix else report.title
+def page_title(report: ReportSpec, set_title: str) -> str:
+    """The HTML title (and printed running header) of a report: its own title, then the set's
+    title (city.yaml's ``publication.title``, as the index heading says it)."""
+    return f"{report.title} | {set_title}" if set_title else report.title
 
 
 def output_paths(report: ReportSpec, pdf: bool) -> list[str]:

@@ -110,7 +110,6 @@ REPORT_SET_YAML = """\
 # plan-report build --config notebooks/{city_id}.yaml publishes it to reports/{city_id}/.
 # Paths are relative to the repository root (the folder holding pyproject.toml).
 data: data/{city_id}
-title_prefix: {name} DX推進計画の評価
 
 reports:
   # one evaluation report per plan of plans.csv ({{plan_id}} and {{plan_name}} are filled in)
