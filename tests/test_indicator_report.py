@@ -339,7 +339,9 @@ def test_plan_report_indicator_section(tmp_path: Path) -> None:
         "現状値",
         "目標値",
         "進捗",
+        "目標達成度",  # the ratio rule's measure: 2-1's B is its 98.1 %, not its 進捗
         "評価",
+        "評価基準",  # two rules (ratio4, sabc): which one rated each indicator
         "公表評価",
     ]
     row = main.set_index("指標").loc["2-3 電子申請の件数"]

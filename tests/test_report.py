@@ -95,12 +95,13 @@ def test_item_table_shows_the_scales_labels_not_the_codes_of_the_csv():
 
 def test_scale_table_says_each_thing_once():
     """東大和市's levels are named like their classes (達成 / 達成): no second column saying it
-    again; 架空市's ◎ / ○ levels keep the class they count as."""
+    again; 架空市's ○ and △ levels, counted together, say so in the scale's own words."""
     bundled = report.plan_context(plan_id="2", data_dir=str(DATA)).scale_table().df
     assert list(bundled.columns) == ["取組状況", "定義（出典の記載）", "出典頁"]
     fixture = ROOT / "tests" / "fixtures" / "sample_city"
     kakuu = report.plan_context(plan_id="k1", data_dir=str(fixture)).scale_table().df
-    assert list(kakuu["区分"]) == ["達成", "一部達成", "一部達成", "未達成"]
+    together = "○ ほぼ達成・△ 着手"
+    assert list(kakuu["区分"]) == ["◎ 達成", together, together, "× 未着手"]
 
 
 def test_plan_source_line_leaves_out_what_plans_csv_does_not_give(tmp_path: Path):
@@ -640,11 +641,12 @@ def test_scaffold_outside_the_project_is_refused_with_what_to_do(tmp_path: Path,
 
 
 def test_a_class_of_several_levels_is_described_by_their_names():
-    """架空市's plan k1 counts ○ and △ as 一部達成: the headline names both levels instead of
-    the first one's definition (which described the other wrongly)."""
+    """架空市's plan k1 counts ○ and △ together: the headline names both levels in the scale's
+    words instead of the first one's definition (which described the other wrongly)."""
     fixture = ROOT / "tests" / "fixtures" / "sample_city"
     html = report.plan_context(plan_id="k1", data_dir=str(fixture)).headline()._repr_html_()
-    assert "「一部達成」（○ ほぼ達成、△ 着手の段階）の1項目を含めると2項目です。" in html
+    assert "「◎ 達成」と「○ ほぼ達成・△ 着手」を合わせると2項目（66.7%）です。" in html
+    assert "一部達成" not in html
     bundled = report.plan_context(plan_id="2", data_dir=str(DATA)).headline()._repr_html_()
     assert "（取組目標の一部のみ達成したもの）の4項目を含めると18項目です。" in bundled
 

@@ -197,14 +197,14 @@ def target_problem(
         return None
     if rule.basis == "progress" and baseline is not None and target == baseline:
         msg = (
-            f"評価基準 {rule.id} の達成率は (実績値−基準値)÷(目標値−基準値) なので、"
+            f"評価基準 {rule.id} の目標達成度は (実績値−基準値)÷(目標値−基準値) なので、"
             f"目標値 {target:g} が基準値 {baseline:g} と同じでは計算できません。"
             "目標値を確かめるか、basis: target の評価基準を使ってください (target equals baseline)"
         )
         return table.problem(i, column, msg, "target_equals_baseline")
     if rule.basis == "target" and (target < 0 or (target == 0 and direction == "higher")):
         msg = (
-            f"評価基準 {rule.id} の達成率は実績値÷目標値なので、目標値は 0 より大きい値に"
+            f"評価基準 {rule.id} の目標達成度は実績値÷目標値なので、目標値は 0 より大きい値に"
             "してください (target must be above zero)"
         )
         return table.problem(i, column, msg, "bad_target")

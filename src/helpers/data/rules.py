@@ -6,7 +6,7 @@ levels in the body's own words and order (best first), e.g.::
     indicator_rules:
       movement4:
         name: 策定時からの変化(4段階)
-        kind: movement          # movement: 基準値からの変化 / ratio: 目標に対する達成率
+        kind: movement          # movement: 基準値からの変化 / ratio: 目標達成度 (実績値÷目標値)
         tolerance: 5            # ±5 以内は横ばい ("10%" なら基準値の ±10 %)
         levels:
           - {code: 達成, when: target_met}
@@ -290,7 +290,7 @@ def _check_rule(rule_id: str, data: object, problems: list[Problem]) -> RuleConf
                 f"{path}.kind",
                 kind,
                 f"評価基準 {rule_id} の kind は {' か '.join(RULE_KINDS)} です "
-                "(movement: 基準値からの変化、ratio: 目標に対する達成率)",
+                "(movement: 基準値からの変化、ratio: 目標達成度 (実績値÷目標値))",
             )
         )
     raw_levels = data.get("levels")

@@ -169,7 +169,7 @@ COLUMN_LABELS: dict[str, str] = {
     "year_target": "その年度の目標値",
     "value_status": "速報・確定",
     "progress": "進捗(策定時から目標値までの割合)",
-    "ratio": "達成率",
+    "ratio": "目標達成度(ratio の評価基準の値。取組項目の達成率とは別)",
     "rating": "評価(計算)",
     "rating_label": "評価(計算、表示名)",
     "published_rating": "公表された評価",
@@ -196,7 +196,7 @@ CODE_NOTES: dict[tuple[str, str], str] = {
     ("indicators.csv", "row_kind"): "indicator: 指標全体の評価 / series: 系列ごとの値と評価",
     ("indicators.csv", "rule"): "city.yaml の indicator_rules のID",
     ("indicators.csv", "progress"): "(実績値−基準値)÷(目標値−基準値)。1 = 100%",
-    ("indicators.csv", "ratio"): "達成率の評価基準で計算した達成率。1 = 100%",
+    ("indicators.csv", "ratio"): "目標達成度 (実績値÷目標値など)。1 = 100%",
     ("indicators.csv", "value"): "指標の単位での値。空欄は実績値なし",
 }
 """What the codes and numbers of some published columns mean (columns.csv notes)."""

@@ -19,7 +19,7 @@ from helpers.data.dates import JpDateError, parse_jp_date
 from helpers.data.errors import InputError
 from helpers.publish.html import Figure, esc, forget_bundle
 from helpers.publish.sections import NotApplicable, not_applicable
-from helpers.views import charts, metrics
+from helpers.views import charts, labels, metrics
 
 
 class ReportParameterError(InputError):
@@ -139,12 +139,16 @@ def plan_display_name(plan: pd.Series) -> str:
     return metrics.plan_name(plan)
 
 
-def figure_of(kind: str, *frames: pd.DataFrame) -> Figure:
+def figure_of(kind: str, *frames: pd.DataFrame, **options: Any) -> Figure:
     """The chart ``charts.<kind>_chart`` of *frames* with its title, text alternative and table
     (and ``charts.<kind>_narrow_chart`` for phones, where the chart has one;
-    ``charts.<kind>_table_title`` where the table covers other than the chart)."""
+    ``charts.<kind>_table_title`` where the table covers other than the chart); *options*
+    (such as the plan's status ``words``) go to the chart, title, description, table and
+    narrow chart."""
     parts = ("chart", "title", "description", "table")
-    chart, title, description, table = (getattr(charts, f"{kind}_{p}")(*frames) for p in parts)
+    chart, title, description, table = (
+        getattr(charts, f"{kind}_{p}")(*frames, **options) for p in parts
+    )
     narrow = getattr(charts, f"{kind}_narrow_chart", None)
     table_title = getattr(charts, f"{kind}_table_title", None)
     return Figure(
@@ -152,17 +156,20 @@ def figure_of(kind: str, *frames: pd.DataFrame) -> Figure:
         title,
         description,
         table,
-        narrow_chart=narrow(*frames) if narrow else None,
+        narrow_chart=narrow(*frames, **options) if narrow else None,
         table_title=table_title(*frames) if table_title else "",
     )
 
 
-def comparison_figure_or_note(achievement_df: pd.DataFrame) -> Figure | NotApplicable:
-    """Plans side by side; left out when there is no other plan to compare with."""
+def comparison_figure_or_note(
+    achievement_df: pd.DataFrame, words: labels.StatusWords = labels.DEFAULT_WORDS
+) -> Figure | NotApplicable:
+    """Plans side by side (rates named in the city's *words*); left out when there is no other
+    plan to compare with."""
     comparison = metrics.comparison(achievement_df)
     if len(comparison) < 2:
         return not_applicable("比較する計画がほかにありません。")
-    return figure_of("comparison", comparison)
+    return figure_of("comparison", comparison, words=words)
 
 
 def timeline_figure_or_note(events: pd.DataFrame, plans: pd.DataFrame) -> Figure | Markup:
@@ -171,8 +178,25 @@ def timeline_figure_or_note(events: pd.DataFrame, plans: pd.DataFrame) -> Figure
     return figure_of("timeline", events, plans)
 
 
-def source_lines(city: CityData) -> list[str]:
-    """How to read the figures: the source, fiscal years, rates and reported figures."""
+def rates_explanation(words: labels.StatusWords) -> str:
+    """What the two rates count, in the plan's *words*."""
+    achieved, partial = words.cls("achieved"), words.cls("partial")
+    if words.generic:
+        return (
+            "達成率は、評価した項目のうち「達成」に区分される項目の割合です。"
+            "「一部達成を含む」達成率は、一部達成に区分される項目も数えた割合です。"
+        )
+    strict, incl = words.measures["rate_strict"], words.measures["rate_incl_partial"]
+    return (
+        f"{strict}は、評価した項目のうち「{achieved}」の項目の割合です。"
+        f"{incl}は、「{partial}」の項目も数えた割合で、"
+        f"「{partial}」の項目は「{achieved}」には至っていません。"
+    )
+
+
+def source_lines(city: CityData, words: labels.StatusWords = labels.DEFAULT_WORDS) -> list[str]:
+    """How to read the figures: the source, fiscal years, rates (in the plan's *words*) and
+    reported figures."""
     src = city.source
     lines = []
     if src.get("title"):
@@ -182,8 +206,7 @@ def source_lines(city: CityData) -> list[str]:
         lines.append(str(src["note"]))
     lines += [
         "年度は4月から翌年3月までです（例：平成23年1月は平成22年度）。和暦と西暦を併記しています。",
-        "達成率は、評価した項目のうち「達成」に区分される項目の割合です。"
-        "「一部達成を含む」達成率は、一部達成に区分される項目も数えた割合です。",
+        rates_explanation(words),
         "「報告値」は出典の文章に記載された値をそのまま示したもので、項目ごとの評価から計算した値"
         "（計算値）とは区別しています。",
     ]

@@ -58,21 +58,30 @@ def item_links(items: pd.DataFrame, template: str, report_output: str) -> list[s
 
 
 def department_section(
-    items: pd.DataFrame, statuses: pd.DataFrame, scale: Any, as_of: Any, name: str
+    items: pd.DataFrame,
+    statuses: pd.DataFrame,
+    scale: Any,
+    as_of: Any,
+    name: str,
+    words: labels.StatusWords = labels.DEFAULT_WORDS,
 ) -> Table | NotApplicable:
-    """Items per department by the class of their latest status (a table with rates)."""
+    """Items per department by the class of their latest status (a table with rates; classes
+    and rates named in the plan's *words*)."""
     if scale is None or items["department"].isna().all() or statuses.empty:
         return not_applicable(f"{name}の項目には担当課の記録がありません。")
     counts = evaluations.department_counts(items, statuses, scale, as_of)
+    # the established header "一部達成を含む達成率" for the generic words, else the scale's own
+    strict = words.measures["rate_strict"]
+    incl_partial = "一部達成を含む達成率" if words.generic else words.measures["rate_incl_partial"]
     frame = pd.DataFrame(
         {
             "担当課": counts["department"],
             "項目数": counts["n_items"],
-            labels.CLASS_LABELS["achieved"]: counts["achieved"],
-            labels.CLASS_LABELS["partial"]: counts["partial"],
-            labels.CLASS_LABELS["not_achieved"]: counts["not_achieved"],
-            "達成率": counts["rate_strict"],
-            "一部達成を含む達成率": counts["rate_incl_partial"],
+            words.cls("achieved"): counts["achieved"],
+            words.cls("partial"): counts["partial"],
+            words.cls("not_achieved"): counts["not_achieved"],
+            strict: counts["rate_strict"],
+            incl_partial: counts["rate_incl_partial"],
         }
     )
     if counts["unrated"].any():
@@ -80,7 +89,7 @@ def department_section(
     return Table(
         frame,
         f"{name}の担当課別の取組状況",
-        percent_columns=("達成率", "一部達成を含む達成率"),
+        percent_columns=(strict, incl_partial),
     )
 
 

@@ -110,7 +110,11 @@ class IndexReport:
             plan_id = spec.parameters.get("plan_id")
             if plan_id is not None:
                 try:
-                    figures = sentences.headline_from_achievement(self.achievement_df, plan_id)
+                    figures = sentences.headline_from_achievement(
+                        self.achievement_df,
+                        plan_id,
+                        words=metrics.status_words(self.city.scale_of(str(plan_id))),
+                    )
                     summary = figures["summary"]
                 except KeyError:
                     summary = "評価の記録はありません。"
@@ -144,7 +148,7 @@ class IndexReport:
         return Markup(f'<ul class="report-list">{"".join(items)}</ul>{note}', "報告書の一覧")
 
     def comparison_figure(self) -> Figure | Markup:
-        return comparison_figure_or_note(self.achievement_df)
+        return comparison_figure_or_note(self.achievement_df, metrics.city_status_words(self.city))
 
     def open_data(self) -> Markup:
         files = [

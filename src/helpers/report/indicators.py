@@ -66,7 +66,8 @@ def _rule_sentence(rule: RuleConfig) -> str:
     else:
         formula = "実績値÷目標値（低いほど良い指標は目標値÷実績値）"
     return (
-        f"「{jp_brackets(rule.name)}」は、達成率={formula}で評価します。"
+        f"「{jp_brackets(rule.name)}」は、{iv.RATIO_TERM}={formula}で評価します"
+        "（取組項目の達成率とは別の値です）。"
         "年度目標がある年度は、その目標値で計算します。"
     )
 
@@ -77,10 +78,10 @@ def _rule_table(rule: RuleConfig) -> Table:
         if rule.kind == "movement" or "missing" in level.when:
             meaning = "、または".join(CONDITION_MEANINGS[c] for c in level.when)
         elif level.min is not None:
-            meaning = f"達成率が{iv.percent_text(level.min)}以上"
+            meaning = f"{iv.RATIO_TERM}が{iv.percent_text(level.min)}以上"
         else:
             lowest = min((lv.min for lv in iv.rated_levels(rule) if lv.min is not None), default=0)
-            meaning = f"達成率が{iv.percent_text(lowest)}未満"
+            meaning = f"{iv.RATIO_TERM}が{iv.percent_text(lowest)}未満"
         rows.append(
             {
                 "評価": level.label,
@@ -92,6 +93,10 @@ def _rule_table(rule: RuleConfig) -> Table:
     if not frame["定義（出典の記載）"].astype(bool).any():
         frame = frame.drop(columns="定義（出典の記載）")
     return Table(frame, f"評価基準「{jp_brackets(rule.name)}」の段階")
+
+
+#: Header of the indicator table's column naming the rule each indicator is rated by.
+RULE_COLUMN = "評価基準"
 
 
 def _status(value_status: Any) -> str:
@@ -150,6 +155,7 @@ class IndicatorSection:
         year = self.fiscal_year
         rows = self.year_rows
         published = rows["published_rating"].notna().any()
+        rules = self.city.indicator_rules
         records = []
         if rows.empty:  # no actual yet: what the indicators are
             for _, ind in self._indicators().iterrows():
@@ -183,13 +189,26 @@ class IndicatorSection:
                 else "—"  # no actual that year: a dash, not an empty 「進捗：」 on a phone card
                 if is_missing(row["progress"])
                 else format_number(row["progress"], percent=True),
+                # the measure a ratio rule rates by; a dash where the rule rates movement
+                iv.RATIO_TERM: ""
+                if combined
+                else "—"
+                if is_missing(row["ratio"])
+                else format_number(row["ratio"], percent=True),
                 "評価": row["rating_label"],
+                RULE_COLUMN: "" if is_series else jp_brackets(rules[row["rule"]].name),
                 "公表評価": "" if is_missing(row["published_label"]) else row["published_label"],
             }
             records.append(record)
         frame = pd.DataFrame(records)
         if not published:
             frame = frame.drop(columns="公表評価")
+        # which rule rated each indicator, when the plan's indicators are not all rated alike
+        # (a B of 目標の達成度 and an A of 基準値からの変化 are different scales)
+        if rows["rule"].nunique() < 2:
+            frame = frame.drop(columns=RULE_COLUMN)
+        if frame[iv.RATIO_TERM].isin(["", "—"]).all():
+            frame = frame.drop(columns=iv.RATIO_TERM)
         caption = f"{self.plan_name}の指標の評価（{era_year_label(year)}）" if year else "指標"
         return Table(frame, caption)
 

@@ -74,6 +74,11 @@ class PlanReport:
     def scale(self) -> Any:
         return self.city.scale_of(self.plan_id)
 
+    @property
+    def words(self) -> labels.StatusWords:
+        """The plan's scale's words for the status classes (完了 / 実施中 / 未着手 …)."""
+        return metrics.status_words(self.scale)
+
     def _items(self) -> pd.DataFrame:
         return self.city.items.loc[self.city.items["plan_id"] == self.plan_id]
 
@@ -140,17 +145,14 @@ class PlanReport:
         return Markup(heading.html + nav, heading.text)
 
     def _scale_definition(self, cls: str) -> str | None:
-        """The definition the plan's scale gives its level of class *cls*; when several levels
-        count as that class (B and C as 一部達成), their names instead: one level's definition
-        would describe the others wrongly."""
+        """The definition the plan's scale gives its level of class *cls*; none when several
+        levels count as that class (B and C): one level's definition would describe the others
+        wrongly, and the plan's words (「B・C」) already name them all."""
         scale = self.scale
         if scale is None:
             return None
-        levels = scale.levels.loc[scale.levels["cls"] == cls].sort_values("order")
-        if len(levels) > 1:
-            names = levels["label"].where(levels["label"].notna(), levels["code"])
-            return "、".join(str(n) for n in names) + "の段階"
-        return None if levels.empty else text_or_none(levels.iloc[0]["definition"])
+        levels = scale.levels.loc[scale.levels["cls"] == cls]
+        return None if len(levels) != 1 else text_or_none(levels.iloc[0]["definition"])
 
     def _names_of_class(self, cls: str) -> list[str]:
         """Names of the plan's items whose status at the evaluation date is of class *cls*."""
@@ -172,6 +174,7 @@ class PlanReport:
             self.plan_id,
             partial_definition=self._scale_definition("partial"),
             not_achieved_names=self._names_of_class("not_achieved"),
+            words=self.words,
         )
         lines = figures["sentences"]
         if figures["source"] == "reported":
@@ -200,7 +203,7 @@ class PlanReport:
         }
         cards = [
             Headline(
-                labels.MEASURE_LABELS[measure],
+                self.words.measures[measure],
                 figures[measure],
                 "%",
                 f"{n}項目中{count}項目",
@@ -211,7 +214,7 @@ class PlanReport:
         ]
         cards.append(
             Headline(
-                labels.CLASS_LABELS["not_achieved"],
+                self.words.cls("not_achieved"),
                 figures["not_achieved"],
                 "項目",
                 f"{n}項目中",
@@ -231,7 +234,7 @@ class PlanReport:
         df = pd.DataFrame(
             {
                 labels.AXIS_STATUS: levels["label"].fillna(levels["code"]),
-                labels.AXIS_CLASS: [labels.CLASS_LABELS[c] for c in levels["cls"]],
+                labels.AXIS_CLASS: [self.words.cls(c) for c in levels["cls"]],
                 "定義（出典の記載）": levels["definition"],
                 "出典頁": levels["page"],
             }
@@ -250,7 +253,7 @@ class PlanReport:
         counts = metrics.status_counts(
             self._items(), self._statuses(), self.city.scales, self.city.plans, self.as_of
         )
-        return figure_of("status_distribution", counts)
+        return figure_of("status_distribution", counts, words=self.words)
 
     def _target_levels_sentence(self) -> str:
         """What the plan's target levels mean, from the data's own configuration."""
@@ -281,7 +284,7 @@ class PlanReport:
             return not_applicable(f"{self.name}の項目には取組目標がありません。")
         sentence = self._target_levels_sentence()
         explanation = paragraph_markup(sentence) if sentence else None
-        return stack(explanation, figure_of("target_level", rows))
+        return stack(explanation, figure_of("target_level", rows, words=self.words))
 
     def category_figure(self) -> Figure | NotApplicable:
         """Status classes by category (priority goal), for plans whose items name one."""
@@ -290,7 +293,7 @@ class PlanReport:
         rows = self._rows()
         if not rows["breakdown"].str.startswith("category:").any():
             return not_applicable(f"{self.name}の項目は重点目標に分類されていません。")
-        return figure_of("category", rows)
+        return figure_of("category", rows, words=self.words)
 
     def history_figure(self) -> Figure | NotApplicable:
         """Rates at each evaluation date, when the plan was evaluated more than once."""
@@ -301,7 +304,7 @@ class PlanReport:
         if len(dates) < 2:
             return not_applicable(f"{self.name}の評価は{dates[0]}の1回だけです。")
         rates = metrics.rates_over_time(self._items(), statuses, self.scale)
-        return figure_of("rates_over_time", rates)
+        return figure_of("rates_over_time", rates, words=self.words)
 
     def changes_figure(self) -> Any:
         """Which items moved from which level to which between evaluations: a grid of every
@@ -377,7 +380,7 @@ class PlanReport:
     def departments(self) -> Table | NotApplicable:
         """Items per department (担当課) by the class of their status, when items name one."""
         return evaluation.department_section(
-            self._items(), self._statuses(), self.scale, self.as_of, self.name
+            self._items(), self._statuses(), self.scale, self.as_of, self.name, self.words
         )
 
     def committee(self) -> Any:
@@ -421,7 +424,8 @@ class PlanReport:
 
     def comparison_figure(self) -> Figure | Markup:
         """Rates of every plan of the city, reported figures marked as such."""
-        return comparison_figure_or_note(self.achievement_df)  # every plan, at ``as_of``
+        # every plan, at ``as_of``, in the words its plans share
+        return comparison_figure_or_note(self.achievement_df, metrics.city_status_words(self.city))
 
     def _texts(self) -> list[str]:
         """The data texts this report shows (for the glossary)."""
@@ -444,7 +448,7 @@ class PlanReport:
 
     def sources(self) -> Markup:
         """Source document, page references, definitions and the check of reported figures."""
-        lines = source_lines(self.city)
+        lines = source_lines(self.city, self.words)
         if (source := text_or_none(self.plan["source"])) is not None:
             page = "" if is_missing(self.plan["page"]) else f"（{self.plan['page']}頁）"
             lines.append(f"計画の出典：{source}{page}。")

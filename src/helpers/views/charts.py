@@ -90,9 +90,13 @@ def _sentence(clauses: Sequence[str], ending: str = "です") -> str:
     return "、".join(c for c in clauses if c) + f"{ending}。"
 
 
-def _table(frame: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
-    """Select ``columns`` and give them their Japanese headers from ``labels.COLUMNS``."""
-    headers = {c: labels.COLUMNS.get(c, c) for c in columns}
+def _table(
+    frame: pd.DataFrame, columns: Sequence[str], words: labels.StatusWords = labels.DEFAULT_WORDS
+) -> pd.DataFrame:
+    """Select ``columns`` and give them their Japanese headers (``labels.COLUMNS`` in the
+    plan's *words*)."""
+    column_labels = words.columns
+    headers = {c: column_labels.get(c, c) for c in columns}
     table = frame.loc[:, list(columns)].copy()
     for column in columns:
         if table[column].isna().any() or not pd.api.types.is_numeric_dtype(table[column]):
@@ -171,27 +175,34 @@ def _count_bars(
 # --------------------------------------------------------------------------------------------
 
 
-def _status_distribution_data(counts: pd.DataFrame) -> pd.DataFrame:
+def _status_distribution_data(
+    counts: pd.DataFrame, words: labels.StatusWords = labels.DEFAULT_WORDS
+) -> pd.DataFrame:
     """Rows of status_counts with the bar label text and class label."""
     data = counts[["plan_id", "plan_name", "status", "label", "order", "cls", "count", "share"]]
     data = data.copy()
-    data["cls_label"] = [labels.CLASS_LABELS.get(str(c), str(c)) for c in data["cls"]]
+    data["cls_label"] = [words.classes.get(str(c), str(c)) for c in data["cls"]]
     data["text"] = [_count_text(c, s) for c, s in zip(data["count"], data["share"], strict=True)]
     data["share"] = data["share"].astype("float64")
     return data.reset_index(drop=True)
 
 
-def status_distribution_title(counts: pd.DataFrame) -> str:
+def status_distribution_title(
+    counts: pd.DataFrame, words: labels.StatusWords = labels.DEFAULT_WORDS
+) -> str:
     """E.g. "第二次計画の取組状況の内訳（平成24年度末時点）"."""
+    del words  # levels are named by the scale itself
     plans = list(dict.fromkeys(counts["plan_name"]))
     prefix = f"{plans[0]}の" if len(plans) == 1 else ""
     return f"{prefix}{labels.TITLE_STATUS_DISTRIBUTION}{_as_of_suffix(counts['as_of'])}"
 
 
-def status_distribution_chart(counts: pd.DataFrame) -> alt.LayerChart | alt.FacetChart:
+def status_distribution_chart(
+    counts: pd.DataFrame, words: labels.StatusWords = labels.DEFAULT_WORDS
+) -> alt.LayerChart | alt.FacetChart:
     """Bars of items per status level (one panel per plan when several), labelled with count
     and share; colours follow each level's class."""
-    data = _status_distribution_data(counts)
+    data = _status_distribution_data(counts, words)
     levels = data.drop_duplicates("label").sort_values(["order", "plan_id"], kind="stable")
     colours = theme.status_colours(levels, key="label")
     plans = list(dict.fromkeys(data["plan_name"]))
@@ -229,9 +240,12 @@ def level_names(labels: Iterable[Any]) -> list[str]:
     return [f"「{text}」" for text in texts]
 
 
-def status_distribution_description(counts: pd.DataFrame) -> str:
+def status_distribution_description(
+    counts: pd.DataFrame, words: labels.StatusWords = labels.DEFAULT_WORDS
+) -> str:
     """One sentence, e.g. "平成24年度末時点で評価した第二次計画の19項目の取組状況は、
     達成14項目（73.7%）、一部達成4項目（21.1%）、未達成1項目（5.3%）です。"."""
+    del words  # levels are named by the scale itself
     parts = []
     for _, plan in counts.groupby("plan_id", sort=False):
         first = plan.iloc[0]
@@ -252,9 +266,11 @@ def status_distribution_description(counts: pd.DataFrame) -> str:
     return _sentence(parts) if parts else "取組状況の記録はありません。"
 
 
-def status_distribution_table(counts: pd.DataFrame) -> pd.DataFrame:
+def status_distribution_table(
+    counts: pd.DataFrame, words: labels.StatusWords = labels.DEFAULT_WORDS
+) -> pd.DataFrame:
     """Plan, status, class, count and share (formatted "73.7%")."""
-    data = _status_distribution_data(counts)
+    data = _status_distribution_data(counts, words)
     data["share"] = [_percent(s) for s in data["share"]]
     return _table(data, ["plan_name", "label", "cls_label", "count", "share"])
 
@@ -264,9 +280,11 @@ def status_distribution_table(counts: pd.DataFrame) -> pd.DataFrame:
 # --------------------------------------------------------------------------------------------
 
 
-def _breakdown_data(achievement_df: pd.DataFrame, kind: str) -> pd.DataFrame:
+def _breakdown_data(
+    achievement_df: pd.DataFrame, kind: str, words: labels.StatusWords
+) -> pd.DataFrame:
     """Long rows per breakdown and class, with the panel label and bar text."""
-    data = metrics.class_counts_long(achievement_df, kind)
+    data = metrics.class_counts_long(achievement_df, kind, words)
     several_plans = data["plan_id"].nunique() > 1
     data["panel"] = [
         f"{plan + ' ' if several_plans else ''}{label}（{n}{labels.ITEMS_UNIT}）"
@@ -287,11 +305,14 @@ def _breakdown_title(achievement_df: pd.DataFrame, kind: str, title: str) -> str
     return f"{prefix}{title}{_as_of_suffix(data['as_of'])}"
 
 
-def _breakdown_chart(achievement_df: pd.DataFrame, kind: str, title: str) -> alt.FacetChart:
-    """One panel per breakdown value: bars per status class with count and share."""
-    data = _breakdown_data(achievement_df, kind)
-    class_labels = [labels.CLASS_LABELS[c] for c in labels.CLASS_ORDER]
-    colours = {labels.CLASS_LABELS[c]: theme.class_colour(c) for c in labels.CLASS_ORDER}
+def _breakdown_chart(
+    achievement_df: pd.DataFrame, kind: str, title: str, words: labels.StatusWords
+) -> alt.FacetChart:
+    """One panel per breakdown value: bars per status class (in the plan's *words*) with count
+    and share."""
+    data = _breakdown_data(achievement_df, kind, words)
+    class_labels = [words.cls(c) for c in labels.CLASS_ORDER]
+    colours = {words.cls(c): theme.class_colour(c) for c in labels.CLASS_ORDER}
     tooltip = [
         _tip("plan_name:N", labels.AXIS_PLAN),
         _tip("breakdown_label:N", labels.COLUMNS["breakdown_label"]),
@@ -314,7 +335,9 @@ def _breakdown_chart(achievement_df: pd.DataFrame, kind: str, title: str) -> alt
     return chart
 
 
-def _breakdown_description(achievement_df: pd.DataFrame, kind: str, what: str) -> str:
+def _breakdown_description(
+    achievement_df: pd.DataFrame, kind: str, what: str, words: labels.StatusWords
+) -> str:
     """One sentence: counts per class for each breakdown value."""
     rows = achievement_df.loc[
         (achievement_df["source"] == "computed")
@@ -327,17 +350,26 @@ def _breakdown_description(achievement_df: pd.DataFrame, kind: str, what: str) -
     for _, row in rows.iterrows():
         n_items = int(row["n_items"])
         counts = "・".join(
-            f"{labels.CLASS_LABELS[c]}{int(row[c])}{labels.ITEMS_UNIT}" for c in labels.CLASS_ORDER
+            f"{name}{int(row[c])}{labels.ITEMS_UNIT}"
+            for name, c in zip(
+                level_names(words.cls(c) for c in labels.CLASS_ORDER),
+                labels.CLASS_ORDER,
+                strict=True,
+            )
         )
         rate = _percent(row["rate_strict"])
         label = breakdown_value(str(row["breakdown_label"]))
         plan = f"{row['plan_name']}の" if several_plans else ""
-        parts.append(f"{plan}「{label}」の{n_items}項目は{counts}（達成率{rate}）")
+        parts.append(
+            f"{plan}「{label}」の{n_items}項目は{counts}（{words.measures['rate_strict']}{rate}）"
+        )
     plans = list(dict.fromkeys(rows["plan_name"]))
     return f"{'・'.join(plans)}の{what}別の取組状況は、" + _sentence(parts)
 
 
-def _breakdown_table(achievement_df: pd.DataFrame, kind: str) -> pd.DataFrame:
+def _breakdown_table(
+    achievement_df: pd.DataFrame, kind: str, words: labels.StatusWords
+) -> pd.DataFrame:
     """Counts and rates per breakdown value."""
     rows = achievement_df.loc[
         (achievement_df["source"] == "computed")
@@ -347,47 +379,65 @@ def _breakdown_table(achievement_df: pd.DataFrame, kind: str) -> pd.DataFrame:
         rows[column] = [_percent(v) for v in rows[column]]
     # plan and breakdown names, then the counts and rates of the achievement contract
     columns = ["plan_name", "breakdown_label", *metrics.ACHIEVEMENT_COLUMNS[2:8]]
-    return _table(rows, columns)
+    return _table(rows, columns, words)
 
 
-def target_level_title(achievement_df: pd.DataFrame) -> str:
+def target_level_title(
+    achievement_df: pd.DataFrame, words: labels.StatusWords = labels.DEFAULT_WORDS
+) -> str:
     """E.g. "第二次計画の取組目標別の取組状況（平成24年度末時点）"."""
+    del words  # the title names no class
     return _breakdown_title(achievement_df, "target", labels.TITLE_TARGET_LEVEL)
 
 
-def target_level_chart(achievement_df: pd.DataFrame) -> alt.FacetChart:
+def target_level_chart(
+    achievement_df: pd.DataFrame, words: labels.StatusWords = labels.DEFAULT_WORDS
+) -> alt.FacetChart:
     """Status classes per target level (取組目標), one panel per level."""
-    return _breakdown_chart(achievement_df, "target", labels.TITLE_TARGET_LEVEL)
+    return _breakdown_chart(achievement_df, "target", labels.TITLE_TARGET_LEVEL, words)
 
 
-def target_level_description(achievement_df: pd.DataFrame) -> str:
+def target_level_description(
+    achievement_df: pd.DataFrame, words: labels.StatusWords = labels.DEFAULT_WORDS
+) -> str:
     """Counts per class and strict rate for each target level."""
-    return _breakdown_description(achievement_df, "target", labels.AXIS_TARGET)
+    return _breakdown_description(achievement_df, "target", labels.AXIS_TARGET, words)
 
 
-def target_level_table(achievement_df: pd.DataFrame) -> pd.DataFrame:
+def target_level_table(
+    achievement_df: pd.DataFrame, words: labels.StatusWords = labels.DEFAULT_WORDS
+) -> pd.DataFrame:
     """Counts and rates per target level."""
-    return _breakdown_table(achievement_df, "target")
+    return _breakdown_table(achievement_df, "target", words)
 
 
-def category_title(achievement_df: pd.DataFrame) -> str:
+def category_title(
+    achievement_df: pd.DataFrame, words: labels.StatusWords = labels.DEFAULT_WORDS
+) -> str:
     """E.g. "第二次計画の重点目標別の取組状況（令和4年度末時点）"."""
+    del words  # the title names no class
     return _breakdown_title(achievement_df, "category", labels.TITLE_CATEGORY)
 
 
-def category_chart(achievement_df: pd.DataFrame) -> alt.FacetChart:
+def category_chart(
+    achievement_df: pd.DataFrame, words: labels.StatusWords = labels.DEFAULT_WORDS
+) -> alt.FacetChart:
     """Status classes per category (重点目標), one panel per category."""
-    return _breakdown_chart(achievement_df, "category", labels.TITLE_CATEGORY)
+    return _breakdown_chart(achievement_df, "category", labels.TITLE_CATEGORY, words)
 
 
-def category_description(achievement_df: pd.DataFrame) -> str:
+def category_description(
+    achievement_df: pd.DataFrame, words: labels.StatusWords = labels.DEFAULT_WORDS
+) -> str:
     """Counts per class and strict rate for each category."""
-    return _breakdown_description(achievement_df, "category", labels.AXIS_CATEGORY)
+    return _breakdown_description(achievement_df, "category", labels.AXIS_CATEGORY, words)
 
 
-def category_table(achievement_df: pd.DataFrame) -> pd.DataFrame:
+def category_table(
+    achievement_df: pd.DataFrame, words: labels.StatusWords = labels.DEFAULT_WORDS
+) -> pd.DataFrame:
     """Counts and rates per category."""
-    return _breakdown_table(achievement_df, "category")
+    return _breakdown_table(achievement_df, "category", words)
 
 
 # --------------------------------------------------------------------------------------------
@@ -395,7 +445,9 @@ def category_table(achievement_df: pd.DataFrame) -> pd.DataFrame:
 # --------------------------------------------------------------------------------------------
 
 
-def _comparison_data(comparison_df: pd.DataFrame) -> pd.DataFrame:
+def _comparison_data(
+    comparison_df: pd.DataFrame, words: labels.StatusWords = labels.DEFAULT_WORDS
+) -> pd.DataFrame:
     """One row per plan and measure that has a value; reported rows say so in their text."""
     rows = []
     for _, plan in comparison_df.iterrows():
@@ -413,7 +465,7 @@ def _comparison_data(comparison_df: pd.DataFrame) -> pd.DataFrame:
                     "plan_name": plan["plan_name"],
                     "period": plan["period"],
                     "measure": measure,
-                    "measure_label": labels.MEASURE_LABELS[measure],
+                    "measure_label": words.measures[measure],
                     "value": float(value),
                     "source": plan["source"],
                     "source_label": source_label,
@@ -438,16 +490,18 @@ def _comparison_data(comparison_df: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=columns)
 
 
-def _comparison_slots(comparison_df: pd.DataFrame) -> pd.DataFrame:
+def _comparison_slots(
+    comparison_df: pd.DataFrame, words: labels.StatusWords = labels.DEFAULT_WORDS
+) -> pd.DataFrame:
     """The chart's rows: a bar's value and its text, and for each plan and measure without a
     value a text "記載なし" at the bottom of its empty place (which would read as 0 %)."""
-    data = _comparison_data(comparison_df).assign(label_y=lambda d: d["value"])
+    data = _comparison_data(comparison_df, words).assign(label_y=lambda d: d["value"])
     shown = set(zip(data["plan_name"], data["measure"], strict=True))
     missing = [
         {
             "plan_name": name,
             "measure": measure,
-            "measure_label": labels.MEASURE_LABELS[measure],
+            "measure_label": words.measures[measure],
             "label_y": 0.0,
             "text": labels.RATE_NOT_STATED,
         }
@@ -460,21 +514,25 @@ def _comparison_slots(comparison_df: pd.DataFrame) -> pd.DataFrame:
     return pd.concat([data, pd.DataFrame(missing)], ignore_index=True)
 
 
-def comparison_title(comparison_df: pd.DataFrame) -> str:
-    """ "計画ごとの達成率の比較"."""
+def comparison_title(
+    comparison_df: pd.DataFrame, words: labels.StatusWords = labels.DEFAULT_WORDS
+) -> str:
+    """ "計画ごとの達成率の比較" (in the city's *words*: "計画ごとの取組状況の割合の比較")."""
     del comparison_df
-    return labels.TITLE_COMPARISON
+    return labels.TITLE_COMPARISON.replace("達成率", words.rates)
 
 
 COMPARISON_STEP = 110  # px per plan in each panel of the comparison
 PANEL_NAME_WIDTH = 240  # px of a panel's name (bold 13 px) before it wraps: fits a phone
 
 
-def comparison_chart(comparison_df: pd.DataFrame) -> alt.FacetChart:
+def comparison_chart(
+    comparison_df: pd.DataFrame, words: labels.StatusWords = labels.DEFAULT_WORDS
+) -> alt.FacetChart:
     """Rates per plan, one panel per measure. Computed rates are filled bars; reported
     aggregates are hollow dashed bars labelled "（報告値）"; a rate the source does not give
     is the text "記載なし" in its empty place."""
-    data = _comparison_slots(comparison_df)
+    data = _comparison_slots(comparison_df, words)
     plans = list(dict.fromkeys(comparison_df["plan_name"]))
     present = [k for k in ("computed", "reported") if (comparison_df["source"] == k).any()]
     sources = [labels.SOURCE_LABELS[k] for k in present]  # the legend names what is shown
@@ -520,31 +578,32 @@ def comparison_chart(comparison_df: pd.DataFrame) -> alt.FacetChart:
     return layers.facet(
         column=alt.Column(
             "measure_label:N",
-            sort=[labels.MEASURE_LABELS[m] for m in metrics.MEASURES],
+            sort=[words.measures[m] for m in metrics.MEASURES],
             header=header,
         ),
-        title=_title(comparison_title(comparison_df)),
+        title=_title(comparison_title(comparison_df, words)),
     )
 
 
-def comparison_description(comparison_df: pd.DataFrame) -> str:
+def comparison_description(
+    comparison_df: pd.DataFrame, words: labels.StatusWords = labels.DEFAULT_WORDS
+) -> str:
     """Each measure's value per plan, changes where comparable, and why not otherwise."""
-    data = _comparison_data(comparison_df)
+    data = _comparison_data(comparison_df, words)
     parts = []
     for measure in metrics.MEASURES:
         rows = data.loc[data["measure"] == measure]
         if rows.empty:
             continue
         values = "、".join(f"{r['plan_name']}が{r['text']}" for _, r in rows.iterrows())
-        parts.append(f"{labels.MEASURE_LABELS[measure]}は{values}")
+        parts.append(f"{words.measures[measure]}は{values}")
     changes = []
     for _, plan in comparison_df.iterrows():
         for measure in metrics.MEASURES:
             change = plan[f"change_{measure.removeprefix('rate_')}"]
             if not is_missing(change):
                 changes.append(
-                    f"{plan['plan_name']}の{labels.MEASURE_LABELS[measure]}は前の計画から"
-                    f"{_points(change)}"
+                    f"{plan['plan_name']}の{words.measures[measure]}は前の計画から{_points(change)}"
                 )
     if not parts:
         return "比較できる計画はありません。"
@@ -565,7 +624,9 @@ def comparison_description(comparison_df: pd.DataFrame) -> str:
     return f"{sentence[:-1]}（{'、'.join(caveats)}）。" if caveats else sentence
 
 
-def comparison_table(comparison_df: pd.DataFrame) -> pd.DataFrame:
+def comparison_table(
+    comparison_df: pd.DataFrame, words: labels.StatusWords = labels.DEFAULT_WORDS
+) -> pd.DataFrame:
     """Plans with period, rates, their kind, wording, changes and notes."""
     data = comparison_df.copy()
     for column in ("rate_strict", "rate_incl_partial"):
@@ -591,7 +652,7 @@ def comparison_table(comparison_df: pd.DataFrame) -> pd.DataFrame:
         "change_incl_partial",
         "note",
     ]
-    return _table(data, columns)
+    return _table(data, columns, words)
 
 
 # --------------------------------------------------------------------------------------------
@@ -1255,7 +1316,9 @@ def status_history_table(snapshots: pd.DataFrame) -> pd.DataFrame:
 # --------------------------------------------------------------------------------------------
 
 
-def _rates_data(rates: pd.DataFrame) -> pd.DataFrame:
+def _rates_data(
+    rates: pd.DataFrame, words: labels.StatusWords = labels.DEFAULT_WORDS
+) -> pd.DataFrame:
     """One row per plan, snapshot and measure."""
     rows = [
         {
@@ -1263,7 +1326,7 @@ def _rates_data(rates: pd.DataFrame) -> pd.DataFrame:
             "as_of": row["as_of"],
             "as_of_date": pd.Timestamp(row["as_of_date"]).strftime("%Y-%m-%d"),
             "measure": measure,
-            "measure_label": labels.MEASURE_LABELS[measure],
+            "measure_label": words.measures[measure],
             "value": float(row[measure]),
             "n_items": int(row["n_items"]),
             "text": _percent(row[measure]),
@@ -1285,17 +1348,21 @@ def _rates_data(rates: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=columns)
 
 
-def rates_over_time_title(rates: pd.DataFrame) -> str:
-    """ "達成率の推移"."""
+def rates_over_time_title(
+    rates: pd.DataFrame, words: labels.StatusWords = labels.DEFAULT_WORDS
+) -> str:
+    """ "達成率の推移" (in the plan's *words*: "取組状況の割合の推移")."""
     del rates
-    return labels.TITLE_RATES_OVER_TIME
+    return labels.TITLE_RATES_OVER_TIME.replace("達成率", words.rates)
 
 
-def rates_over_time_chart(rates: pd.DataFrame) -> alt.LayerChart | alt.FacetChart:
+def rates_over_time_chart(
+    rates: pd.DataFrame, words: labels.StatusWords = labels.DEFAULT_WORDS
+) -> alt.LayerChart | alt.FacetChart:
     """Both rates at every snapshot: lines with points (shape and dash differ per measure)
     and the value written at each point."""
-    data = _rates_data(rates)
-    measures = [labels.MEASURE_LABELS[m] for m in metrics.MEASURES]
+    data = _rates_data(rates, words)
+    measures = [words.measures[m] for m in metrics.MEASURES]
     as_of_order = list(dict.fromkeys(data["as_of"]))
     colours = dict(zip(measures, (theme.OKABE_ITO[4], theme.OKABE_ITO[0]), strict=True))
     base = alt.Chart().encode(
@@ -1333,7 +1400,7 @@ def rates_over_time_chart(rates: pd.DataFrame) -> alt.LayerChart | alt.FacetChar
         ],
     )
     # rate_incl_partial >= rate_strict: its labels go above the points, the others below
-    upper = labels.MEASURE_LABELS["rate_incl_partial"]
+    upper = words.measures["rate_incl_partial"]
     text_above = (
         base.mark_text(baseline="bottom", dy=-8)
         .encode(text=alt.Text("text:N"), color=alt.ColorValue(theme.INK))
@@ -1344,7 +1411,7 @@ def rates_over_time_chart(rates: pd.DataFrame) -> alt.LayerChart | alt.FacetChar
         .encode(text=alt.Text("text:N"), color=alt.ColorValue(theme.INK))
         .transform_filter(alt.datum.measure_label != upper)
     )
-    title = _title(rates_over_time_title(rates))
+    title = _title(rates_over_time_title(rates, words))
     layers = alt.layer(lines, points, text_above, text_below, data=data).properties(
         width=alt.Step(120)
     )
@@ -1355,19 +1422,23 @@ def rates_over_time_chart(rates: pd.DataFrame) -> alt.LayerChart | alt.FacetChar
     return layers.properties(title=title)
 
 
-def rates_over_time_description(rates: pd.DataFrame) -> str:
+def rates_over_time_description(
+    rates: pd.DataFrame, words: labels.StatusWords = labels.DEFAULT_WORDS
+) -> str:
     """Each rate from the first to the last snapshot."""
-    data = _rates_data(rates)
+    data = _rates_data(rates, words)
     if data.empty:
-        return "達成率を計算できる時点はありません。"
+        return f"{words.rates}を計算できる時点はありません。"
     parts = []
     for (_, measure), group in data.groupby(["plan_id", "measure"], sort=False):
         values = "→".join(f"{r['as_of']}{r['text']}" for _, r in group.iterrows())
-        parts.append(f"{labels.MEASURE_LABELS[str(measure)]}は{values}")
+        parts.append(f"{words.measures[str(measure)]}は{values}")
     return "、".join(parts) + "と推移しました。"
 
 
-def rates_over_time_table(rates: pd.DataFrame) -> pd.DataFrame:
+def rates_over_time_table(
+    rates: pd.DataFrame, words: labels.StatusWords = labels.DEFAULT_WORDS
+) -> pd.DataFrame:
     """Per snapshot: evaluated items, counts per class and both rates."""
     data = rates.sort_values(["plan_id", "as_of_date"], kind="stable").copy()
     for column in metrics.RATE_COLUMNS:
@@ -1381,4 +1452,4 @@ def rates_over_time_table(rates: pd.DataFrame) -> pd.DataFrame:
         "rate_strict",
         "rate_incl_partial",
     ]
-    return _table(data, columns)
+    return _table(data, columns, words)

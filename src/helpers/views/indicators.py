@@ -77,13 +77,17 @@ RATING_COLUMNS: tuple[str, ...] = (
 """Columns of :func:`indicator_ratings`, in order. ``row_kind`` is ``indicator`` (the rating of
 the whole indicator: its only row, or its series combined, ``series`` empty) or ``series``."""
 
+#: The reader's name of an indicator's share of its target (実績値÷目標値, a ratio rule's measure):
+#: distinct from 達成率, the share of a plan's items achieved, which the same report shows.
+RATIO_TERM = "目標達成度"
+
 CONDITION_WORDS: dict[str, str] = {
     "target_met": "目標を達成",
     "improved": "改善",
     "unchanged": "許容幅以内",
     "worsened": "悪化",
     MISSING_CONDITION: "実績値なし",
-    "ratio": "達成率",
+    "ratio": RATIO_TERM,
 }
 
 
@@ -325,7 +329,7 @@ def reason_text(
         else:
             lowest = min((lv.min for lv in rated_levels(rule) if lv.min is not None), default=None)
             bound = f"{percent_text(lowest)}未満" if lowest is not None else "下限なし"
-        return f"達成率 = {formula} = {_ratio_text(rating.ratio)}。{bound}のため{level}"
+        return f"{RATIO_TERM} = {formula} = {_ratio_text(rating.ratio)}。{bound}のため{level}"
     if rating.condition == "target_met":
         comparison = "以上" if direction == "higher" else "以下"
         return f"実績値 {actual} が{target} {comparison}のため{level}"
@@ -544,7 +548,9 @@ def _combined_row(
     level, condition, mean = combine(ratings, how, rule)
     parts = "、".join(f"{r['series']} {r['rating_label']}" for r in series_rows)
     if how == "mean" and mean is not None:
-        reason = f"系列の達成率の平均 {_ratio_text(mean)} で「{level.label}」（系列: {parts}）"
+        reason = (
+            f"系列の{RATIO_TERM}の平均 {_ratio_text(mean)} で「{level.label}」（系列: {parts}）"
+        )
     elif condition == MISSING_CONDITION:
         reason = f"実績値のない系列があるため「{level.label}」（系列: {parts}）"
     else:

@@ -7,6 +7,8 @@ Japanese.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Final
 
 # --- generic status classes (any rating scale maps its levels onto these) -------------------
@@ -17,6 +19,57 @@ CLASS_LABELS: Final[dict[str, str]] = {
     "not_achieved": "未達成",
 }
 UNRATED_LABEL: Final = "未評価"
+
+
+@dataclass(frozen=True)
+class StatusWords:
+    """The words a city's reports use for the status classes and the rates built on them.
+
+    ``classes`` names each class in the words of the plan's own scale (``完了`` / ``実施中`` /
+    ``未着手``; ``B・C`` when two levels share a class). A scale whose words are the generic
+    class labels (達成 / 一部達成 / 未達成) keeps the established rate names 達成率 and
+    達成率（一部達成を含む）; any other scale gets rates named by its own words, e.g.
+    「完了」の割合 and 「完了」と「実施中」の割合, never "achievement including partial" for
+    "in progress". Built from a scale by ``helpers.views.metrics.status_words``.
+    """
+
+    classes: Mapping[str, str]
+
+    @property
+    def generic(self) -> bool:
+        return dict(self.classes) == CLASS_LABELS
+
+    def cls(self, cls: str) -> str:
+        return self.classes[cls]
+
+    @property
+    def measures(self) -> dict[str, str]:
+        """Name of each rate, as a header or a card's label."""
+        if self.generic:
+            return dict(MEASURE_LABELS)
+        achieved, partial = self.classes["achieved"], self.classes["partial"]
+        return {
+            "rate_strict": f"「{achieved}」の割合",
+            "rate_incl_partial": f"「{achieved}」と「{partial}」の割合",
+        }
+
+    @property
+    def rates(self) -> str:
+        """The rates together, in titles ("達成率の推移", "計画ごとの取組状況の割合の比較")."""
+        return "達成率" if self.generic else "取組状況の割合"
+
+    @property
+    def changes(self) -> dict[str, str]:
+        measures = self.measures
+        return {f"change_{m.removeprefix('rate_')}": f"{measures[m]}の増減" for m in measures}
+
+    @property
+    def columns(self) -> dict[str, str]:
+        """``COLUMNS`` with the class, rate and change headers in these words."""
+        if self.generic:
+            return dict(COLUMNS)
+        return {**COLUMNS, **self.classes, **self.measures, **self.changes}
+
 
 # --- breakdowns of an achievement table ------------------------------------------------------
 BREAKDOWN_ALL: Final = "全体"
@@ -213,6 +266,9 @@ COLUMNS: Final[dict[str, str]] = {
     "start_label": "開始年度",
     "end_label": "終了年度",
 }
+
+#: The words of the generic status classes (a scale whose levels are 達成 / 一部達成 / 未達成).
+DEFAULT_WORDS: Final = StatusWords(CLASS_LABELS)
 
 #: Table headers whose cells are names (items, events, departments, plans): a name short enough
 #: is kept on one line on a PC (``helpers.publish.html.table_html``).

@@ -188,6 +188,33 @@ def level_labels(scale: ScaleLike | None) -> dict[str, str]:
     return {str(c): str(label) for c, label in zip(levels["code"], levels["label"], strict=True)}
 
 
+def status_words(scale: ScaleLike | None) -> labels.StatusWords:
+    """The words of ``scale`` for the status classes (see :class:`labels.StatusWords`): each
+    class named by the label of its level, or its levels' labels joined by "・" when several
+    levels share it (B・C). Without a scale, or with a class no level uses, the generic words."""
+    if scale is None:
+        return labels.DEFAULT_WORDS
+    levels = _levels_with_labels(scale)
+    classes: dict[str, str] = {}
+    for cls in labels.CLASS_ORDER:
+        names = [str(n) for n in levels.loc[levels["cls"] == cls, "label"]]
+        if not names:
+            return labels.DEFAULT_WORDS
+        classes[cls] = "・".join(names)
+    return labels.StatusWords(classes)
+
+
+def city_status_words(city: CityLike) -> labels.StatusWords:
+    """The words every rated plan of *city* shares (one scale's words), else the generic ones: a
+    page about several plans rated on different scales cannot speak one plan's words. Plans
+    without a scale (known only by a reported aggregate) do not count."""
+    scales = [scale_for_plan(city.plans, city.scales, str(p)) for p in city.plans["plan_id"]]
+    words = [status_words(scale) for scale in scales if scale is not None]
+    if words and all(dict(w.classes) == dict(words[0].classes) for w in words):
+        return words[0]
+    return labels.DEFAULT_WORDS
+
+
 def target_labels(target_levels: pd.DataFrame | None) -> dict[str, str]:
     """Display label of each target level code (the code where city.yaml gives none)."""
     if target_levels is None or target_levels.empty:
@@ -595,7 +622,9 @@ def achievement(city: CityLike, as_of: Any = None) -> pd.DataFrame:
     )
 
 
-def class_counts_long(achievement_df: pd.DataFrame, kind: str) -> pd.DataFrame:
+def class_counts_long(
+    achievement_df: pd.DataFrame, kind: str, words: labels.StatusWords = labels.DEFAULT_WORDS
+) -> pd.DataFrame:
     """Computed achievement rows of one breakdown kind ("all", "target", "category") in long
     form: one row per plan, breakdown and status class.
 
@@ -620,7 +649,7 @@ def class_counts_long(achievement_df: pd.DataFrame, kind: str) -> pd.DataFrame:
                     "breakdown_label": row["breakdown_label"],
                     "n_items": n_items,
                     "cls": cls,
-                    "cls_label": labels.CLASS_LABELS[cls],
+                    "cls_label": words.cls(cls),
                     "count": count,
                     "share": _ratio(count, n_items),
                     "as_of": row["as_of"],
@@ -802,7 +831,7 @@ def _change_note(prev: pd.Series | None, this: pd.Series) -> str | None:
     return None
 
 
-def _evaluated_during_period(row: Any) -> bool:
+def evaluated_during_period(row: Any) -> bool:
     """Whether a plan's figures come from an evaluation made before its last fiscal year ended
     (令和7年3月末 for a plan to 令和8年度): a mid-term figure, not the plan's final result."""
     when = row.get("as_of_date")
@@ -853,7 +882,7 @@ def comparison(achievement_df: pd.DataFrame) -> pd.DataFrame:
                 "source": this["source"],
                 "wording": this["wording"],
                 "as_of": this["as_of"],
-                "during_period": _evaluated_during_period(this),
+                "during_period": evaluated_during_period(this),
                 **changes,
                 "note": _change_note(prev, this),
             }

@@ -30,8 +30,8 @@ def quoted_list(names: Sequence[str]) -> str:
     return "".join(f"「{name}」" for name in names)
 
 
-def _class_word(cls: str) -> str:
-    return f"「{labels.CLASS_LABELS[cls]}」"
+def _class_word(cls: str, words: labels.StatusWords = labels.DEFAULT_WORDS) -> str:
+    return f"「{words.cls(cls)}」"
 
 
 def remaining_years_sentence(as_of: Any, start_fy: int, end_fy: int) -> str:
@@ -83,8 +83,8 @@ def _reported_sentences(row: Mapping[str, Any]) -> dict[str, str]:
     return sentences
 
 
-def _not_achieved_sentence(count: int, names: Sequence[str]) -> str:
-    word = _class_word("not_achieved")
+def _not_achieved_sentence(count: int, names: Sequence[str], words: labels.StatusWords) -> str:
+    word = _class_word("not_achieved", words)
     if count == 0:
         return f"{word}の項目はありません。"
     if names and len(names) == count and count <= MAX_NAMED_ITEMS:
@@ -93,12 +93,25 @@ def _not_achieved_sentence(count: int, names: Sequence[str]) -> str:
     return f"{word}は{count}{labels.ITEMS_UNIT}です（項目一覧に示しています）。"
 
 
+def during_period_sentence(row: Mapping[str, Any], *, dated: bool = True) -> str:
+    """ "計画期間中（令和6年度末時点）の評価です。" for figures of an evaluation made before the
+    plan's last fiscal year ended (a mid-term figure, not the plan's result), else "";
+    without the date when the sentence before gives it (*dated* false)."""
+    if not metrics.evaluated_during_period(row):
+        return ""
+    when = f"（{row['as_of']}時点）" if dated and text_or_none(row.get("as_of")) else ""
+    return f"計画期間中{when}の評価です。"
+
+
 def _headline_sentences(
     row: Mapping[str, Any],
     partial_definition: str | None,
     not_achieved_names: Sequence[str],
+    words: labels.StatusWords = labels.DEFAULT_WORDS,
 ) -> dict[str, str]:
-    """Plain-language Japanese sentences for the headline figures of one plan."""
+    """Plain-language Japanese sentences for the headline figures of one plan, naming the
+    status classes in the plan's *words*; a rate that counts the partial class says when the
+    plan was evaluated during its period."""
     if row["source"] == "reported":
         return _reported_sentences(row)
     name = row["plan_name"]
@@ -111,30 +124,43 @@ def _headline_sentences(
         return {"summary": text, "not_evaluated": text}
     achieved, partial = int(row["achieved"]), int(row["partial"])
     not_achieved = int(row["not_achieved"])
-    cls = labels.CLASS_LABELS
+    cls = words.classes
     definition = f"（{partial_definition}）" if partial_definition else ""
-    if partial:
+    during = during_period_sentence(row)
+    both = count_phrase(achieved + partial, n_items)
+    if not partial:
+        incl_partial = f"{_class_word('partial', words)}の項目はありません。"
+    elif words.generic:
         incl_partial = (
             f"{_class_word('partial')}{definition}の{partial}{labels.ITEMS_UNIT}を含めると"
             f"{achieved + partial}{labels.ITEMS_UNIT}です。"
         )
     else:
-        incl_partial = f"{_class_word('partial')}の項目はありません。"
+        # 実施中 is not 一部達成: the two classes are named, added up, never called achievement
+        incl_partial = (
+            f"{_class_word('achieved', words)}と{_class_word('partial', words)}{definition}を"
+            f"合わせると{both}です。"
+        )
+    if words.generic:
+        achieved_word, summary_incl = cls["achieved"], f"{cls['partial']}を含めると{both}です。"
+    else:
+        achieved_word = _class_word("achieved", words)
+        summary_incl = f"{_class_word('partial', words)}を合わせると{both}です。"
     return {
         "summary": (
             f"{as_of}{name}の{n_items}{labels.ITEMS_UNIT}{unrated_text}のうち"
-            f"{count_phrase(achieved, n_items)}が{cls['achieved']}、"
-            f"{cls['partial']}を含めると{count_phrase(achieved + partial, n_items)}です。"
+            f"{count_phrase(achieved, n_items)}が{achieved_word}、{summary_incl}"
+            + (during_period_sentence(row, dated=not as_of) if partial else "")
         ),
         "n_items": f"評価した項目は{n_items}{labels.ITEMS_UNIT}{unrated_text}です。",
         "achieved": f"{cls['achieved']}は{count_phrase(achieved, n_items)}です。",
         "partial": f"{cls['partial']}は{count_phrase(partial, n_items)}です。",
-        "not_achieved": _not_achieved_sentence(not_achieved, not_achieved_names),
+        "not_achieved": _not_achieved_sentence(not_achieved, not_achieved_names, words),
         "rate_strict": (
             f"{as_of}評価した{n_items}{labels.ITEMS_UNIT}{unrated_text}のうち"
-            f"{achieved}{labels.ITEMS_UNIT}が{_class_word('achieved')}です。"
+            f"{achieved}{labels.ITEMS_UNIT}が{_class_word('achieved', words)}です。"
         ),
-        "rate_incl_partial": incl_partial,
+        "rate_incl_partial": incl_partial + (during if partial else ""),
     }
 
 
@@ -144,16 +170,26 @@ def headline_from_achievement(
     *,
     partial_definition: str | None = None,
     not_achieved_names: Sequence[str] = (),
+    words: labels.StatusWords = labels.DEFAULT_WORDS,
 ) -> dict[str, Any]:
     """Headline figures of one plan (:func:`helpers.views.metrics.headline_figures`) with words.
 
     Adds ``summary`` (one Japanese sentence) and ``sentences`` (one sentence per figure, keyed
     like the figures; ``not_evaluated`` when nothing was rated by then). *partial_definition*
     (the scale's own definition of its partly-achieved level) and *not_achieved_names* (names
-    of the items not achieved) make the sentences say what the numbers mean.
+    of the items not achieved) make the sentences say what the numbers mean, *words* (the
+    plan's scale's words, :func:`helpers.views.metrics.status_words`) name the classes.
     """
     figures = metrics.headline_figures(achievement_df, plan_id)
-    sentences = _headline_sentences(figures, partial_definition, not_achieved_names)
+    row = achievement_df.loc[
+        (achievement_df["plan_id"] == plan_id) & (achievement_df["breakdown"] == "all")
+    ].iloc[0]
+    sentences = _headline_sentences(
+        {**figures, "as_of_date": row.get("as_of_date"), "end_fy": row.get("end_fy")},
+        partial_definition,
+        not_achieved_names,
+        words,
+    )
     return {**figures, "summary": sentences["summary"], "sentences": sentences}
 
 
