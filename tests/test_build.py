@@ -29,8 +29,8 @@ import helpers
 from helpers import build, cli
 from helpers.build import driver, kernels, release
 from helpers.build import manifest as mf
+from helpers.data import writing
 from helpers.data.limits import MAX_NOTEBOOK_BYTES
-from helpers.publish import files
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "notebooks"
@@ -454,7 +454,7 @@ def test_pdf_is_printed_and_published_with_the_html(
     assert code == 0
     pdf = project["reports"] / "plain.pdf"
     assert pdf.read_bytes().startswith(b"%PDF")
-    assert oct(pdf.stat().st_mode & 0o777) == oct(files.default_file_mode())
+    assert oct(pdf.stat().st_mode & 0o777) == oct(writing.default_file_mode())
     assert "pdf " in out  # the timing of the PDF step is reported
 
     code, out, _ = run_cli(build_args(config, project["reports"], "--force"), capsys)

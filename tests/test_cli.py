@@ -16,6 +16,7 @@ import yaml
 from set_kit import run_cli
 
 from helpers import build, cli
+from helpers.data import reading
 from helpers.data.limits import MAX_NOTEBOOK_BYTES
 from helpers.publish import reportset
 
@@ -293,8 +294,8 @@ def test_a_report_set_is_read_only_up_to_its_limit(
         reads.append(size)
         return real_read(descriptor, size)
 
-    monkeypatch.setattr(reportset.os, "fstat", size_zero)
-    monkeypatch.setattr(reportset.os, "read", counted)
+    monkeypatch.setattr(reading.os, "fstat", size_zero)  # reading.read_bounded reads it
+    monkeypatch.setattr(reading.os, "read", counted)
     with pytest.raises(reportset.ConfigError, match="longer than"):
         reportset.read_report_set(config)
     assert sum(reads) <= MAX_YAML_BYTES + 1
@@ -387,8 +388,8 @@ def test_a_notebook_is_read_only_up_to_its_limit(
         return real_read(descriptor, size)
 
     raw = reportset.read_report_set(_set_naming(tmp_path, notebook))
-    monkeypatch.setattr(reportset.os, "fstat", size_zero)
-    monkeypatch.setattr(reportset.os, "read", counted)
+    monkeypatch.setattr(reading.os, "fstat", size_zero)  # reading.read_bounded reads it
+    monkeypatch.setattr(reading.os, "read", counted)
     with pytest.raises(reportset.ConfigError, match="大きすぎます"):
         reportset.expand_report_set(raw, [])
     assert sum(reads) <= MAX_NOTEBOOK_BYTES + 1

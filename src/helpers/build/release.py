@@ -34,6 +34,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from helpers.build import manifest as mf
+from helpers.data.writing import default_file_mode
 from helpers.publish import files
 
 STATE_SUFFIX = ".build"
@@ -226,7 +227,7 @@ def assemble(
     Everything else in the published folder is carried over. Raises :class:`PublishError`.
     """
     release = places.next
-    mode = files.default_file_mode()
+    mode = default_file_mode()
     try:
         if release.exists():
             _remove(release)

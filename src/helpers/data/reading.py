@@ -275,42 +275,88 @@ def _file_too_large(file: str, size: int | None, limit: int | None = None) -> Pr
     return Problem(file, None, None, None, msg, "file_too_large")
 
 
-def read_data_file(
-    path: Path, limit: int | None = None, file: str | None = None
-) -> tuple[bytes | None, Problem | None]:
-    """The bytes of the data file ``path``, or the problem that stops it.
+class NotRegularFile(Exception):
+    """What :func:`read_bounded` was asked to read is not a regular file (``mode``: its kind)."""
 
-    Never more than ``limit`` (:data:`MAX_FILE_BYTES` unless given) + 1 bytes are read, through
-    the one descriptor the checks are made on: a file swapped in after :func:`data_file_problem`
-    (a pipe, a device, a larger file) is refused as it is (``not_regular_file``,
-    ``file_too_large``), and a file stating a size of 0 (``/proc``) cannot make the read
-    unbounded. ``file`` names it in the problem (its name unless given).
+    def __init__(self, mode: int) -> None:
+        super().__init__(file_kind(mode)[1])
+        self.mode = mode
+
+
+class TooLarge(Exception):
+    """What :func:`read_bounded` was asked to read is longer than its limit (``size``: as the
+    file system states it; ``None`` when found while reading, which stopped there)."""
+
+    def __init__(self, size: int | None) -> None:
+        super().__init__("too large")
+        self.size = size
+
+
+_FILE_KINDS = (
+    (stat.S_ISDIR, "フォルダ", "a folder"),
+    (stat.S_ISFIFO, "名前付きパイプ", "a FIFO"),
+    (stat.S_ISCHR, "デバイス", "a device"),
+    (stat.S_ISBLK, "デバイス", "a device"),
+    (stat.S_ISSOCK, "ソケット", "a socket"),
+)
+
+
+def file_kind(mode: int) -> tuple[str, str]:
+    """What a file that is not a regular file is, in Japanese and in English."""
+    return next(
+        ((k, e) for test, k, e in _FILE_KINDS if test(mode)), ("特殊なファイル", "a special file")
+    )
+
+
+def read_bounded(path: Path, limit: int) -> bytes:
+    """The bytes of the regular file ``path``, never more than ``limit`` + 1 of them read.
+
+    The file is opened without blocking (a FIFO with no writer would wait for ever) and checked
+    through the opened descriptor, so a file swapped in after an earlier check (a pipe, a
+    device, a larger file) is refused as it is; a file stating a size of 0 (``/dev/zero``,
+    ``/proc``) cannot make the read unbounded. Raises :class:`NotRegularFile`,
+    :class:`TooLarge`, or the ``OSError`` of opening or reading.
     """
-    file = path.name if file is None else file
-    limit = MAX_FILE_BYTES if limit is None else limit
-    try:
-        descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-    except OSError as err:
-        return None, _unreadable_file(file, err)
+    descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     try:
         info = os.fstat(descriptor)
         if not stat.S_ISREG(info.st_mode):
-            return None, _not_regular_file(file, info.st_mode)
+            raise NotRegularFile(info.st_mode)
         if info.st_size > limit:
-            return None, _file_too_large(file, info.st_size, limit)
+            raise TooLarge(info.st_size)
         chunks: list[bytes] = []
         left = limit + 1
         while left > 0 and (chunk := os.read(descriptor, left)):
             chunks.append(chunk)
             left -= len(chunk)
-    except OSError as err:
-        return None, _unreadable_file(file, err)
     finally:
         os.close(descriptor)
     data = b"".join(chunks)
     if len(data) > limit:
-        return None, _file_too_large(file, None, limit)
-    return data, None
+        raise TooLarge(None)
+    return data
+
+
+def read_data_file(
+    path: Path, limit: int | None = None, file: str | None = None
+) -> tuple[bytes | None, Problem | None]:
+    """The bytes of the data file ``path``, or the problem that stops it.
+
+    Read by :func:`read_bounded`, never more than ``limit`` (:data:`MAX_FILE_BYTES` unless
+    given) + 1 bytes: a file swapped in after :func:`data_file_problem` (a pipe, a device, a
+    larger file) is refused as it is (``not_regular_file``, ``file_too_large``). ``file`` names
+    it in the problem (its name unless given).
+    """
+    file = path.name if file is None else file
+    limit = MAX_FILE_BYTES if limit is None else limit
+    try:
+        return read_bounded(path, limit), None
+    except NotRegularFile as err:
+        return None, _not_regular_file(file, err.mode)
+    except TooLarge as err:
+        return None, _file_too_large(file, err.size, limit)
+    except OSError as err:
+        return None, _unreadable_file(file, err)
 
 
 def _csv_records(text: str, strict: bool) -> tuple[list[list[str | None]], bool]:

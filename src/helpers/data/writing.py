@@ -1,5 +1,6 @@
-"""Files the tool writes beside the data (round workbooks, the workbook form of a data folder):
-never through a symbolic link, and atomically.
+"""Files the tool writes: never through a symbolic link, and atomically (round workbooks, the
+workbook form of a data folder, and through :mod:`helpers.publish.files` every file the build
+writes).
 
 A link planted where the tool writes (the output folder, a workbook's name, its temporary
 name) would otherwise carry the bytes to a file outside the folder: another city's data, a
@@ -35,7 +36,7 @@ def linked_folder_problem(folder: Path, what: str) -> str | None:
     return None
 
 
-def _file_mode() -> int:
+def default_file_mode() -> int:
     """Permissions a new file gets under the current umask (0o644 for umask 022)."""
     mask = os.umask(0o022)
     os.umask(mask)
@@ -51,7 +52,7 @@ def replace_file(path: Path, data: bytes) -> Path:
     """
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
-        os.fchmod(handle, _file_mode())
+        os.fchmod(handle, default_file_mode())
         with os.fdopen(handle, "wb") as stream:
             stream.write(data)
             stream.flush()

@@ -12,9 +12,10 @@ import ctypes
 import errno
 import os
 import shutil
-import tempfile
 from pathlib import Path
 from typing import Any
+
+from helpers.data.writing import replace_file
 
 CACHE_ENV_VAR = "PLAN_REPORT_CACHE"
 
@@ -35,33 +36,12 @@ def user_cache_dir() -> Path:
     return Path(base) / "plan-report"
 
 
-def default_file_mode() -> int:
-    """Permissions a newly created file gets under the current umask (0o644 for umask 022)."""
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return 0o666 & ~mask
-
-
 def write_bytes_atomic(path: str | Path, data: bytes) -> Path:
-    """Write ``data`` to ``path`` so that readers see the old file or the new one, never half.
-
-    The bytes go to a temporary file in the same folder, are flushed to disk, and the file is
-    then renamed over ``path`` with ``os.replace``.
-    """
+    """Write ``data`` to ``path`` so that readers see the old file or the new one, never half
+    (its folder is made when missing; see :func:`helpers.data.writing.replace_file`)."""
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
-    try:
-        os.fchmod(handle, default_file_mode())
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(temporary, target)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-    return target
+    return replace_file(target, data)
 
 
 def write_text_atomic(path: Path, text: str) -> Path:

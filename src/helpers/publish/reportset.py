@@ -21,8 +21,6 @@ from __future__ import annotations
 
 import ast
 import dataclasses
-import os
-import stat
 import string
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -40,7 +38,14 @@ from helpers.data.limits import (
     is_safe_name,
     is_web_url,
 )
-from helpers.data.reading import load_yaml, yaml_error_message
+from helpers.data.reading import (
+    NotRegularFile,
+    TooLarge,
+    file_kind,
+    load_yaml,
+    read_bounded,
+    yaml_error_message,
+)
 from helpers.publish.accessibility import STATEMENT_OUTPUT
 
 
@@ -360,59 +365,26 @@ class ReportSetFile:
     entries: tuple[dict[str, Any], ...]
 
 
-_FILE_KINDS = (
-    (stat.S_ISDIR, "フォルダ", "a folder"),
-    (stat.S_ISFIFO, "名前付きパイプ", "a FIFO"),
-    (stat.S_ISCHR, "デバイス", "a device"),
-    (stat.S_ISBLK, "デバイス", "a device"),
-    (stat.S_ISSOCK, "ソケット", "a socket"),
-)
-
-
-def _file_kind(mode: int) -> tuple[str, str]:
-    """What a file that is not a regular file is, in Japanese and in English."""
-    return next(
-        ((k, e) for test, k, e in _FILE_KINDS if test(mode)), ("特殊なファイル", "a special file")
-    )
-
-
 def _read_set_file(path: Path) -> bytes:
-    """The bytes of the report set file ``path`` (symbolic links already resolved).
-
-    Only a regular file is read, and never more than :data:`MAX_YAML_BYTES` + 1 bytes of it:
-    ``/dev/zero``, a FIFO or a ``/proc`` file reports its size as 0, so the size the file
-    system states cannot be the only limit. The file is opened without blocking (a FIFO with
-    no writer would wait for ever) and checked through the opened descriptor, so it cannot be
-    swapped between the check and the read.
-    """
-    descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    """The bytes of the report set file ``path`` (symbolic links already resolved): only a
+    regular file, never more than :data:`MAX_YAML_BYTES` + 1 bytes of it
+    (:func:`helpers.data.reading.read_bounded`)."""
     try:
-        info = os.fstat(descriptor)
-        if not stat.S_ISREG(info.st_mode):
-            kind, english = _file_kind(info.st_mode)
-            raise ConfigError(
-                f"報告書セット {path} は通常のファイルではなく{kind}です。"
-                "YAML で書いた報告書セットのファイルを指定してください "
-                f"(the report set must be a regular file, not {english})"
-            )
-        if info.st_size > MAX_YAML_BYTES:
-            raise ConfigError(
-                f"{path}: the report set is {info.st_size:,} bytes long (limit {MAX_YAML_BYTES:,})"
-            )
-        chunks: list[bytes] = []
-        left = MAX_YAML_BYTES + 1
-        while left > 0 and (chunk := os.read(descriptor, left)):
-            chunks.append(chunk)
-            left -= len(chunk)
-        data = b"".join(chunks)
-    finally:
-        os.close(descriptor)
-    if len(data) > MAX_YAML_BYTES:
+        return read_bounded(path, MAX_YAML_BYTES)
+    except NotRegularFile as err:
+        kind, english = file_kind(err.mode)
         raise ConfigError(
-            f"{path}: the report set is longer than {MAX_YAML_BYTES:,} bytes "
-            f"(limit {MAX_YAML_BYTES:,})"
+            f"報告書セット {path} は通常のファイルではなく{kind}です。"
+            "YAML で書いた報告書セットのファイルを指定してください "
+            f"(the report set must be a regular file, not {english})"
+        ) from err
+    except TooLarge as err:
+        length = (
+            f"longer than {MAX_YAML_BYTES:,} bytes"
+            if err.size is None
+            else f"{err.size:,} bytes long"
         )
-    return data
+        raise ConfigError(f"{path}: the report set is {length} (limit {MAX_YAML_BYTES:,})") from err
 
 
 def read_report_set(config: str | Path) -> ReportSetFile:
@@ -482,38 +454,24 @@ def _notebook_too_large(notebook: Path, where: str, size: str) -> ConfigError:
 
 
 def _read_notebook_bytes(notebook: Path, where: str) -> bytes:
-    """The bytes of ``notebook``, never more than :data:`MAX_NOTEBOOK_BYTES` + 1 of them.
-
-    As for the report set itself (:func:`_read_set_file`): only a regular file is read, through
-    the descriptor its checks were made on, and a file stating a size of 0 (``/proc``) cannot
-    make the read unbounded.
-    """
+    """The bytes of ``notebook``: only a regular file, never more than
+    :data:`MAX_NOTEBOOK_BYTES` + 1 of them (:func:`helpers.data.reading.read_bounded`)."""
     try:
-        descriptor = os.open(notebook, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        return read_bounded(notebook, MAX_NOTEBOOK_BYTES)
     except FileNotFoundError as exc:
         raise ConfigError(f"{where}: notebook {notebook} does not exist") from exc
-    try:
-        info = os.fstat(descriptor)
-        if not stat.S_ISREG(info.st_mode):
-            kind, english = _file_kind(info.st_mode)
-            raise ConfigError(
-                f"{where}: ノートブック {notebook} は通常のファイルではなく{kind}です。"
-                "py:percent 形式のノートブックのファイルを指定してください "
-                f"(the notebook must be a regular file, not {english})"
-            )
-        if info.st_size > MAX_NOTEBOOK_BYTES:
-            raise _notebook_too_large(notebook, where, f"{info.st_size:,} バイト")
-        chunks: list[bytes] = []
-        left = MAX_NOTEBOOK_BYTES + 1
-        while left > 0 and (chunk := os.read(descriptor, left)):
-            chunks.append(chunk)
-            left -= len(chunk)
-    finally:
-        os.close(descriptor)
-    data = b"".join(chunks)
-    if len(data) > MAX_NOTEBOOK_BYTES:
-        raise _notebook_too_large(notebook, where, f"{MAX_NOTEBOOK_BYTES:,} バイトより長い")
-    return data
+    except NotRegularFile as err:
+        kind, english = file_kind(err.mode)
+        raise ConfigError(
+            f"{where}: ノートブック {notebook} は通常のファイルではなく{kind}です。"
+            "py:percent 形式のノートブックのファイルを指定してください "
+            f"(the notebook must be a regular file, not {english})"
+        ) from err
+    except TooLarge as err:
+        size = (
+            f"{MAX_NOTEBOOK_BYTES:,} バイトより長い" if err.size is None else f"{err.size:,} バイト"
+        )
+        raise _notebook_too_large(notebook, where, size) from err
 
 
 def _notebook_text(notebook: Path, where: str) -> str:
