@@ -13,10 +13,10 @@ from typing import Any
 
 import pytest
 import yaml
+from reading_kit import hide_file_sizes
 from set_kit import run_cli
 
 from helpers import build, cli
-from helpers.data import reading
 from helpers.data.limits import MAX_NOTEBOOK_BYTES
 from helpers.publish import reportset
 
@@ -225,18 +225,21 @@ def _capped_build(config: Path, reports: Path) -> subprocess.CompletedProcess[st
     )
 
 
+def special_files(folder: Path, suffix: str) -> dict[Path, str]:
+    """Things that are not regular files, each with what the refusal calls it: a device, a
+    link to one, a FIFO and a folder, named ``*{suffix}``."""
+    fifo = folder / f"fifo{suffix}"
+    os.mkfifo(fifo)
+    link = folder / f"link{suffix}"
+    link.symlink_to("/dev/zero")
+    inner = folder / f"folder{suffix}"
+    inner.mkdir()
+    return {Path("/dev/zero"): "a device", link: "a device", fifo: "a FIFO", inner: "a folder"}
+
+
 @pytest.mark.skipif(not Path("/dev/zero").exists(), reason="needs /dev/zero and FIFOs")
 def test_a_report_set_that_is_not_a_regular_file_is_refused(tmp_path: Path) -> None:
-    import os
-
-    fifo = tmp_path / "fifo.yaml"
-    os.mkfifo(fifo)
-    link = tmp_path / "link.yaml"
-    link.symlink_to("/dev/zero")
-    folder = tmp_path / "folder.yaml"
-    folder.mkdir()
-    cases = {Path("/dev/zero"): "a device", link: "a device", fifo: "a FIFO", folder: "a folder"}
-    for config, kind in cases.items():
+    for config, kind in special_files(tmp_path, ".yaml").items():
         result = _capped_build(config, tmp_path / "reports")
         assert result.returncode == 2, (config, result.stderr[-2000:])
         assert "Traceback" not in result.stderr
@@ -249,14 +252,7 @@ def test_a_report_set_that_is_not_a_regular_file_is_refused(tmp_path: Path) -> N
 def test_a_notebook_that_is_not_a_regular_file_is_refused(tmp_path: Path) -> None:
     """A device, a FIFO or a folder named as a notebook is refused as not a regular file
     (it was told that it does not exist), unread, as a report set of that kind is."""
-    fifo = tmp_path / "fifo.py"
-    os.mkfifo(fifo)
-    link = tmp_path / "link.py"
-    link.symlink_to("/dev/zero")
-    folder = tmp_path / "folder.py"
-    folder.mkdir()
-    cases = {Path("/dev/zero"): "a device", link: "a device", fifo: "a FIFO", folder: "a folder"}
-    for notebook, kind in cases.items():
+    for notebook, kind in special_files(tmp_path, ".py").items():
         config = tmp_path / "set.yaml"
         entries = [{"name": "x", "notebook": str(notebook)}]
         config.write_text(yaml.safe_dump({"data": str(DATA), "reports": entries}), "utf-8")
@@ -274,28 +270,12 @@ def test_a_report_set_is_read_only_up_to_its_limit(
 ) -> None:
     """A regular file whose size the file system gives as 0 (``/proc``) is still read no
     further than the limit."""
-    import os
 
     from helpers.data.limits import MAX_YAML_BYTES
 
     config = tmp_path / "set.yaml"
     config.write_text("reports: []\n# " + "x" * 2 * MAX_YAML_BYTES + "\n", encoding="utf-8")
-    real_fstat = os.fstat
-
-    def size_zero(descriptor: int) -> os.stat_result:
-        info = list(real_fstat(descriptor))
-        info[6] = 0  # st_size, as /proc/self/environ reports it
-        return os.stat_result(info)
-
-    reads: list[int] = []
-    real_read = os.read
-
-    def counted(descriptor: int, size: int) -> bytes:
-        reads.append(size)
-        return real_read(descriptor, size)
-
-    monkeypatch.setattr(reading.os, "fstat", size_zero)  # reading.read_bounded reads it
-    monkeypatch.setattr(reading.os, "read", counted)
+    reads = hide_file_sizes(monkeypatch)
     with pytest.raises(reportset.ConfigError, match="longer than"):
         reportset.read_report_set(config)
     assert sum(reads) <= MAX_YAML_BYTES + 1
@@ -373,23 +353,8 @@ def test_a_notebook_is_read_only_up_to_its_limit(
     """A file stating a size of 0 (as /proc files do) is still read no further than the limit."""
     notebook = tmp_path / "endless.py"
     notebook.write_bytes(b"#" * (3 * MAX_NOTEBOOK_BYTES))
-    real_fstat = os.fstat
-
-    def size_zero(descriptor: int) -> os.stat_result:
-        info = list(real_fstat(descriptor))
-        info[6] = 0  # st_size
-        return os.stat_result(info)
-
-    reads: list[int] = []
-    real_read = os.read
-
-    def counted(descriptor: int, size: int) -> bytes:
-        reads.append(size)
-        return real_read(descriptor, size)
-
     raw = reportset.read_report_set(_set_naming(tmp_path, notebook))
-    monkeypatch.setattr(reading.os, "fstat", size_zero)  # reading.read_bounded reads it
-    monkeypatch.setattr(reading.os, "read", counted)
+    reads = hide_file_sizes(monkeypatch)
     with pytest.raises(reportset.ConfigError, match="大きすぎます"):
         reportset.expand_report_set(raw, [])
     assert sum(reads) <= MAX_NOTEBOOK_BYTES + 1

@@ -16,6 +16,7 @@ import pandas as pd
 import pytest
 import yaml
 from openpyxl import load_workbook
+from reading_kit import hide_file_sizes
 
 from helpers.data.city import CityData, DataValidationError, load_city, validate_folder
 from helpers.data.contracts import CONFIG_FILE, TABLES, WORKBOOK_FILE
@@ -459,7 +460,6 @@ def test_csv_to_workbook_reads_a_csv_only_up_to_the_limit(
 ) -> None:
     """A file stating a size of 0 (as /proc files do) is still read no further than the
     limit, by csv_to_workbook as by validate."""
-    import os
 
     from helpers.data import reading
 
@@ -467,21 +467,7 @@ def test_csv_to_workbook_reads_a_csv_only_up_to_the_limit(
     folder = tmp_path / "data"
     folder.mkdir()
     (folder / "plans.csv").write_bytes((BUNDLED / "plans.csv").read_bytes() + b"\n" * 9000)
-    real_fstat, real_read = os.fstat, os.read
-    reads: list[int] = []
-
-    def size_zero(descriptor: int) -> os.stat_result:
-        info = list(real_fstat(descriptor))
-        info[6] = 0  # st_size
-        return os.stat_result(info)
-
-    def counted(descriptor: int, size: int) -> bytes:
-        data = real_read(descriptor, size)
-        reads.append(len(data))
-        return data
-
-    monkeypatch.setattr(reading.os, "fstat", size_zero)
-    monkeypatch.setattr(reading.os, "read", counted)
+    reads = hide_file_sizes(monkeypatch)
     with pytest.raises(DataValidationError) as caught:
         csv_to_workbook(folder, tmp_path / "wb")
     assert [(p.file, p.code) for p in caught.value.problems] == [("plans.csv", "file_too_large")]
