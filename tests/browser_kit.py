@@ -10,13 +10,16 @@ Playwright never downloads a browser here: it is always given ``executable_path`
 
 from __future__ import annotations
 
+import html
 import os
 import re
+import subprocess
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
 
 import axe_playwright_python
+from bs4 import BeautifulSoup
 from playwright.sync_api import Browser, Page
 
 from helpers.publish.chromium import (  # re-exported for the tests
@@ -344,3 +347,64 @@ def visible_text(path: Path) -> str:
     parser = _Text()
     parser.feed(path.read_text(encoding="utf-8"))
     return re.sub(r"\s+", " ", " ".join(parser.parts))
+
+
+def pdf_pages(pdf: Path) -> list[str]:
+    """The text of each page of a PDF (pdftotext, page by page)."""
+    text = subprocess.run(
+        ["pdftotext", "-enc", "UTF-8", str(pdf), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    return text.split("\f")[:-1]
+
+
+def squeeze(text: str) -> str:
+    """*text* without any white space (PDF text breaks lines where the page did)."""
+    return re.sub(r"\s+", "", text)
+
+
+def _headings(page: Path) -> set[str]:
+    """What must not end a printed page, as squeezed text: headings, figure titles, a table's
+    caption (alone or with its header row), and a heading with only its introduction."""
+    soup = BeautifulSoup(page.read_text(encoding="utf-8"), "html.parser")
+    headings = {squeeze(h.get_text()) for h in soup.find_all(["h1", "h2", "h3", "h4"])}
+    headings |= {squeeze(caption.get_text()) for caption in soup.find_all("figcaption")}
+    for table in soup.find_all("table"):
+        caption = squeeze(table.caption.get_text()) if table.caption else ""
+        headings |= {caption, caption + squeeze(table.thead.get_text()) if table.thead else ""}
+    for cell in soup.select("main > div.cell-markdown"):
+        if not cell.find(["h1", "h2", "h3", "h4"]):
+            continue
+        block = squeeze(cell.get_text())
+        headings.add(block)
+        for output in cell.find_next_siblings("div"):
+            if not output.get_text(strip=True):
+                continue  # an empty link target (the item list's anchor) prints nothing
+            children = output.find_all(recursive=False)
+            if [child.name for child in children] != ["p"]:
+                break
+            block += squeeze(output.get_text())
+            headings.add(block)
+    headings.discard("")
+    return headings
+
+
+def pages_ending_with_a_heading(page: Path, pdf: Path) -> list[str]:
+    """The pages of *pdf* (printed from *page*) whose last text is a heading (:func:`_headings`),
+    each as "page n: heading"; the footer "n / N" is left out."""
+    headings = _headings(page)
+    markup = page.read_text(encoding="utf-8")
+    soup = BeautifulSoup(markup, "html.parser")
+    # the running header (the title, and the evaluation date on the right) and the footer are
+    # printed on every page, wherever pdftotext puts them
+    margins = [squeeze(soup.title.get_text())] if soup.title else []
+    as_of = re.search(r'data-report-as-of="([^"]*)"', markup)
+    if as_of and as_of.group(1):
+        margins.append(squeeze(f"評価時点：{html.unescape(as_of.group(1))}"))
+    pages = pdf_pages(pdf)
+    found = []
+    for number, text in enumerate(pages, start=1):
+        body = squeeze(text).replace(f"{number}/{len(pages)}", "")
+        for margin in margins:
+            body = body.replace(margin, "")
+        found += [f"page {number}: {h}" for h in sorted(headings) if body.endswith(h)]
+    return found

@@ -38,7 +38,6 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
             str(reports),
             "--jobs",
             "2",
-            "--no-pdf",
         ],
         cwd=ROOT,
         capture_output=True,
@@ -80,6 +79,16 @@ def test_example_tables_fit_or_show_cards_on_tablets_and_small_screens(
     """From a phone's width to 1280 px no table scrolls sideways: it fits, or shows cards."""
     with browser.open_offline(built / f"{name}.html") as off:
         assert browser.tables_scrolling_on_middle_screens(off.page) == {}
+
+
+def test_no_printed_page_of_the_example_ends_with_a_heading(built: Path) -> None:
+    """Plan 2's PDF ended page 16 with the heading 項目一覧 alone (an empty link target stood
+    between it and its introduction): no page of the example city's PDFs ends with a heading."""
+    stranded = []
+    for name in REPORTS:
+        page, pdf = built / f"{name}.html", built / f"{name}.pdf"
+        stranded += [f"{name}: {s}" for s in browser.pages_ending_with_a_heading(page, pdf)]
+    assert stranded == []
 
 
 @pytest.mark.parametrize("name", REPORTS)

@@ -364,49 +364,14 @@ def test_every_report_has_its_own_h1(built: Path):
     assert len(set(titles.values())) == len(REPORTS), titles
 
 
-def pdf_pages(pdf: Path) -> list[str]:
-    """The text of each page of a PDF (pdftotext, page by page)."""
-    text = subprocess.run(
-        ["pdftotext", "-enc", "UTF-8", str(pdf), "-"], capture_output=True, text=True, check=True
-    ).stdout
-    return text.split("\f")[:-1]
-
-
-def _squeeze(text: str) -> str:
-    return re.sub(r"\s+", "", text)
-
-
 @pytest.mark.parametrize("name", REPORTS)
 def test_no_pdf_page_ends_with_a_heading(built: Path, name: str):
-    soup = soup_of(built / f"{name}.html")
-    headings = {_squeeze(h.get_text()) for h in soup.find_all(["h1", "h2", "h3", "h4"])}
-    # a figure's title, and a table's caption with only its header row, are headings too
-    headings |= {_squeeze(caption.get_text()) for caption in soup.find_all("figcaption")}
-    for table in soup.find_all("table"):
-        caption = _squeeze(table.caption.get_text()) if table.caption else ""
-        headings |= {caption, caption + _squeeze(table.thead.get_text()) if table.thead else ""}
-    # a heading with only its introduction under it (the section's text, and sentences shown
-    # before its figure or table) is stranded as well
-    for cell in soup.select("main > div.cell-markdown"):
-        if not cell.find(["h1", "h2", "h3", "h4"]):
-            continue
-        block = _squeeze(cell.get_text())
-        headings.add(block)
-        for output in cell.find_next_siblings("div"):
-            children = output.find_all(recursive=False)
-            if [child.name for child in children] != ["p"]:
-                break
-            block += _squeeze(output.get_text())
-            headings.add(block)
-    pages = pdf_pages(built / f"{name}.pdf")
+    pages = browser.pdf_pages(built / f"{name}.pdf")
     assert len(pages) >= 1
-    for number, page in enumerate(pages, start=1):
-        body = _squeeze(page)
-        footer = f"{number}/{len(pages)}"
-        assert footer in body, (number, body[-80:])  # page n / N is printed
-        body = body.replace(footer, "")
-        ending = [h for h in headings if h and body.endswith(h)]
-        assert ending == [], f"page {number} of {name}.pdf ends with a heading: {ending}"
+    for number, page in enumerate(pages, start=1):  # page n / N is printed
+        text = browser.squeeze(page)
+        assert f"{number}/{len(pages)}" in text, (number, text[-80:])
+    assert browser.pages_ending_with_a_heading(built / f"{name}.html", built / f"{name}.pdf") == []
 
 
 def table_row_pages(pdf: Path) -> list[list[tuple[bool, set[int]]]]:
@@ -494,9 +459,9 @@ def test_no_pdf_page_holds_a_lone_first_or_last_row(built: Path, name: str):
 @pytest.mark.parametrize("name", REPORTS)
 def test_every_printed_page_names_the_report(built: Path, name: str):
     """Loose sheets at a committee: each page carries the report's title (running header)."""
-    title = _squeeze(soup_of(built / f"{name}.html").title.get_text())
-    for page in pdf_pages(built / f"{name}.pdf"):
-        assert title in _squeeze(page)
+    title = browser.squeeze(soup_of(built / f"{name}.html").title.get_text())
+    for page in browser.pdf_pages(built / f"{name}.pdf"):
+        assert title in browser.squeeze(page)
 
 
 @pytest.mark.parametrize("name", REPORTS)
@@ -528,7 +493,7 @@ def test_screenshots_and_pdf_pages_are_kept_for_review(built: Path, chromium: Br
         check=True,
     )
     pages = sorted(ARTIFACTS.glob(f"pdf-{name}-*.png"))
-    assert len(pages) == len(pdf_pages(built / f"{name}.pdf"))
+    assert len(pages) == len(browser.pdf_pages(built / f"{name}.pdf"))
 
 
 def test_the_set_publishes_its_accessibility_statement(built: Path, chromium: Browser):
